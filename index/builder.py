@@ -1,0 +1,283 @@
+"""The corpus index: incremental, crash-safe synchronisation of ``corpus/`` into Chroma and the catalog.
+
+Order of writes for each changed document, chosen so that a kill at any point converges on the next run:
+1. its chunk vectors are upserted into Chroma (ids are deterministic, so a repeat is harmless);
+2. the catalog replaces the document, its chunks and postings in one SQLite transaction;
+3. the document's old chunks that are no longer used are deleted from Chroma.
+A ``dirty`` mark is set in the catalog for the length of a run; a run that finds it set first reconciles
+Chroma with the catalog (deleting vectors the catalog does not know, re-embedding documents whose vectors
+are missing).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+
+from index.catalog import Catalog, ChunkRecord, DocumentRecord, NewChunk
+from index.chunking import ChunkSpan, chunk_id, chunk_text
+from index.embedding import Embedder, MiniLMEmbedder
+from index.errors import CorpusNotFoundError, IndexMismatchError, IndexNotBuiltError
+from index.reading import CorpusFile, Skipped, SourceDocument, UnreadableDocument, read_document, scan_corpus
+from index.settings import Settings
+from index.store import ChunkStore, VectorRecord
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[["Progress"], None]
+_FLUSH_CHUNKS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """How far a sync has come."""
+
+    documents_done: int
+    documents_total: int
+    chunks_embedded: int
+
+
+@dataclass(slots=True)
+class SyncReport:
+    """What ``qa index`` found and did."""
+
+    documents: int = 0
+    chunks: int = 0
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    embedded_chunks: int = 0
+    reconciled: bool = False
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, object]:
+        """The ``--json`` object."""
+        return {
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "removed": len(self.removed),
+            "unchanged": self.unchanged,
+            "seconds": round(self.seconds, 3),
+            "embedded": self.embedded_chunks,
+            "skipped": [asdict(s) for s in self.skipped],
+            "dry_run": self.dry_run,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IndexStatus:
+    """A one-line picture of the index for the CLI and the UI."""
+
+    documents: int
+    chunks: int
+    model: str
+    chunker: str
+    last_built: str | None
+    location: str
+
+
+class CorpusIndex:
+    """The catalog, the vector store and the embedder of one data folder, wired from settings."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.catalog = Catalog(settings.data_dir / "catalog.sqlite3")
+        self.store = ChunkStore(settings)
+        self.embedder: Embedder = embedder or MiniLMEmbedder(settings.embed_batch_size)
+
+    # -- reading ----------------------------------------------------------------------------------------
+    def open(self) -> None:
+        """Open an existing index for reading.
+
+        Raises:
+            IndexNotBuiltError: nothing has been indexed yet.
+            IndexMismatchError: built with another model or chunker.
+        """
+        if not self.catalog.exists() or self.catalog.get_meta("chunker") is None:
+            raise IndexNotBuiltError(f"No index in {self.settings.data_dir}; run `qa index` first.")
+        self._check_meta()
+        self.store.open(self.embedder.name, self.embedder.dim, create=False)
+
+    def status(self) -> IndexStatus:
+        documents, chunks = self.catalog.counts() if self.catalog.exists() else (0, 0)
+        return IndexStatus(
+            documents=documents,
+            chunks=chunks,
+            model=self.embedder.name,
+            chunker=self.settings.chunker_signature,
+            last_built=self.catalog.get_meta("last_built") if self.catalog.exists() else None,
+            location=self.store.location,
+        )
+
+    def documents(self) -> dict[str, DocumentRecord]:
+        return self.catalog.documents()
+
+    def document_text(self, doc_id: str) -> str | None:
+        return self.catalog.document_text(doc_id)
+
+    def chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
+        return self.catalog.chunks(chunk_ids)
+
+    def _check_meta(self) -> None:
+        expected = self._meta()
+        for key, value in expected.items():
+            found = self.catalog.get_meta(key)
+            if found is not None and found != value:
+                raise IndexMismatchError(
+                    f"The index in {self.settings.data_dir} was built with {key}={found!r}, but the settings ask "
+                    f"for {value!r}; run `qa index --rebuild`."
+                )
+
+    def _meta(self) -> dict[str, str]:
+        return {
+            "embed_model": self.embedder.name,
+            "embed_dim": str(self.embedder.dim),
+            "chunker": self.settings.chunker_signature,
+        }
+
+    # -- writing ----------------------------------------------------------------------------------------
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        """One writer per data folder, across processes."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.settings.data_dir / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def sync(
+        self, *, rebuild: bool = False, dry_run: bool = False, progress: ProgressCallback | None = None
+    ) -> SyncReport:
+        """Bring the index in step with the corpus folder, embedding only what changed.
+
+        Raises:
+            CorpusNotFoundError: the corpus folder does not exist.
+            IndexMismatchError: the index was built with other settings (and ``rebuild`` is false).
+        """
+        started = time.perf_counter()
+        corpus = self.settings.corpus_dir
+        if not corpus.is_dir():
+            raise CorpusNotFoundError(f"Corpus folder {corpus} does not exist; create it or set QA_CORPUS_DIR.")
+        report = SyncReport(dry_run=dry_run)
+        with self._lock():
+            files, report.skipped = scan_corpus(corpus, int(self.settings.max_file_mb * 2**20))
+            if rebuild and not dry_run:
+                self.store.drop()
+                self.catalog.clear()
+            elif not rebuild:
+                self._check_meta()
+            if not dry_run and self.catalog.get_meta("dirty") is not None:
+                self._reconcile()
+                report.reconciled = True
+            indexed = {} if (rebuild and dry_run) else self.catalog.hashes()
+            current = {f.doc_id for f in files}
+            to_read = [f for f in files if indexed.get(f.doc_id) != f.content_hash]
+            report.removed = sorted(set(indexed) - current)
+            report.unchanged = len(files) - len(to_read)
+            if dry_run:
+                report.added = [f.doc_id for f in to_read if f.doc_id not in indexed]
+                report.updated = [f.doc_id for f in to_read if f.doc_id in indexed]
+            elif to_read or report.removed or not self.catalog.get_meta("last_built"):
+                self.store.open(self.embedder.name, self.embedder.dim, create=True)
+                self.catalog.set_meta(dirty="1", **self._meta())
+                for doc_id in report.removed:
+                    self.store.delete(self.catalog.remove_document(doc_id))
+                self._write(to_read, indexed, report, progress)
+                self.catalog.set_meta(last_built=_now())
+                self.catalog.delete_meta("dirty")
+            report.documents, report.chunks = self.catalog.counts()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write(
+        self,
+        files: list[CorpusFile],
+        indexed: dict[str, str],
+        report: SyncReport,
+        progress: ProgressCallback | None,
+    ) -> None:
+        pending: list[tuple[SourceDocument, list[ChunkSpan], list[str]]] = []
+        pending_chunks = 0
+        done = 0
+
+        def flush() -> None:
+            nonlocal pending_chunks, done
+            if not pending:
+                return
+            records = [
+                VectorRecord(cid, doc.doc_id, c.position, c.start, c.end, c.text)
+                for doc, chunks, ids in pending
+                for c, cid in zip(chunks, ids, strict=True)
+            ]
+            vectors = self.embedder.embed_documents([r.text for r in records])
+            self.store.upsert(records, vectors)
+            for doc, chunks, ids in pending:
+                old = self.catalog.replace_document(
+                    doc_id=doc.doc_id,
+                    file_name=doc.file_name,
+                    title=doc.title,
+                    date=doc.date,
+                    content_hash=doc.content_hash,
+                    text=doc.text,
+                    chunks=[NewChunk(cid, c.position, c.start, c.end) for c, cid in zip(chunks, ids, strict=True)],
+                    indexed_at=_now(),
+                )
+                self.store.delete(set(old) - set(ids))
+                (report.updated if doc.doc_id in indexed else report.added).append(doc.doc_id)
+            report.embedded_chunks += len(records)
+            done += len(pending)
+            pending.clear()
+            pending_chunks = 0
+            if progress:
+                progress(Progress(done + len(report.removed), len(files) + len(report.removed), report.embedded_chunks))
+
+        for file in files:
+            try:
+                doc = read_document(file)
+            except (UnreadableDocument, OSError) as exc:
+                report.skipped.append(Skipped(file.doc_id, str(exc)))
+                log.warning("skipped %s: %s", file.doc_id, exc)
+                if file.doc_id in indexed:  # it was indexed before: its old content must not linger
+                    self.store.delete(self.catalog.remove_document(file.doc_id))
+                    report.removed.append(file.doc_id)
+                done += 1
+                continue
+            chunks = chunk_text(doc.text, self.settings.chunk_size, self.settings.chunk_overlap)
+            ids = [chunk_id(doc.doc_id, c, self.settings.chunker_signature, self.embedder.name) for c in chunks]
+            pending.append((doc, chunks, ids))
+            pending_chunks += len(chunks)
+            if pending_chunks >= _FLUSH_CHUNKS:
+                flush()
+        flush()
+
+    def _reconcile(self) -> None:
+        """After an interrupted run: make Chroma hold exactly the catalog's chunks."""
+        self.store.open(self.embedder.name, self.embedder.dim, create=True)
+        expected = self.catalog.chunk_ids()
+        present = self.store.ids()
+        extra = present - expected
+        if extra:
+            log.info("removing %d vectors left by an interrupted run", len(extra))
+            self.store.delete(extra)
+        missing = expected - present
+        if missing:
+            docs = {r.doc_id for r in self.catalog.chunks(sorted(missing)).values()}
+            log.info("re-embedding %d documents whose vectors are missing", len(docs))
+            for doc_id in docs:
+                self.store.delete(self.catalog.remove_document(doc_id))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

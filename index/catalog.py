@@ -1,0 +1,291 @@
+"""The catalog: a SQLite file beside Chroma holding documents, chunk offsets and the BM25 keyword index.
+
+Every change to one document is one transaction, so after a crash the catalog is always a consistent
+record of what is indexed; Chroma is reconciled against it (see ``index.builder``).
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from index.keywords import terms
+
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id TEXT PRIMARY KEY, file_name TEXT NOT NULL, title TEXT NOT NULL, date TEXT,
+    content_hash TEXT NOT NULL, text TEXT NOT NULL, n_chunks INTEGER NOT NULL, indexed_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY, chunk_id TEXT NOT NULL UNIQUE, doc_id TEXT NOT NULL,
+    position INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, n_terms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id);
+CREATE TABLE IF NOT EXISTS postings (
+    term TEXT NOT NULL, chunk INTEGER NOT NULL, tf INTEGER NOT NULL, PRIMARY KEY (term, chunk)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS postings_chunk ON postings (chunk);
+"""
+
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """An indexed document, without its text."""
+
+    doc_id: str
+    file_name: str
+    title: str
+    date: str | None
+    content_hash: str
+    n_chunks: int
+    indexed_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkRecord:
+    """An indexed chunk: ``text == document_text[start:end]``."""
+
+    chunk_id: str
+    doc_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewChunk:
+    """A chunk to write: id, position and offsets (its text is taken from the document)."""
+
+    chunk_id: str
+    position: int
+    start: int
+    end: int
+
+
+class Catalog:
+    """SQLite catalog at ``path``; one connection per thread, WAL so readers never wait for a rebuild."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._stats: tuple[int, int, float] | None = None  # (data_version, n, avgdl)
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.executescript(_SCHEMA)
+            self._local.conn = conn
+        return conn
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- meta -------------------------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, **values: str) -> None:
+        with _transaction(self.db) as db:
+            db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(values.items()))
+
+    def delete_meta(self, key: str) -> None:
+        self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+    # -- documents --------------------------------------------------------------------------------------
+    def documents(self) -> dict[str, DocumentRecord]:
+        rows = self.db.execute(
+            "SELECT doc_id, file_name, title, date, content_hash, n_chunks, indexed_at FROM documents ORDER BY doc_id"
+        )
+        return {row[0]: DocumentRecord(*row) for row in rows}
+
+    def hashes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT doc_id, content_hash FROM documents"))
+
+    def document_text(self, doc_id: str) -> str | None:
+        row = self.db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        return row[0] if row else None
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks)."""
+        docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]
+        chunks = self.db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+        return int(docs), int(chunks)
+
+    def chunk_ids(self) -> set[str]:
+        return {row[0] for row in self.db.execute("SELECT chunk_id FROM chunks")}
+
+    def chunk_ids_of(self, doc_id: str) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY position", (doc_id,))]
+
+    def replace_document(
+        self,
+        *,
+        doc_id: str,
+        file_name: str,
+        title: str,
+        date: str | None,
+        content_hash: str,
+        text: str,
+        chunks: Sequence[NewChunk],
+        indexed_at: str,
+    ) -> list[str]:
+        """Write a document, its chunks and their postings in one transaction; returns the replaced chunk ids."""
+        with _transaction(self.db) as db:
+            old = self._delete_document(db, doc_id)
+            db.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, file_name, title, date, content_hash, text, len(chunks), indexed_at),
+            )
+            for chunk in chunks:
+                chunk_terms = Counter(terms(text[chunk.start : chunk.end]))
+                cur = db.execute(
+                    'INSERT INTO chunks (chunk_id, doc_id, position, start, "end", n_terms) VALUES (?, ?, ?, ?, ?, ?)',
+                    (chunk.chunk_id, doc_id, chunk.position, chunk.start, chunk.end, sum(chunk_terms.values())),
+                )
+                rowid = cur.lastrowid
+                db.executemany(
+                    "INSERT INTO postings (term, chunk, tf) VALUES (?, ?, ?)",
+                    [(term, rowid, tf) for term, tf in chunk_terms.items()],
+                )
+        return old
+
+    def remove_document(self, doc_id: str) -> list[str]:
+        """Delete a document, its chunks and postings in one transaction; returns its chunk ids."""
+        with _transaction(self.db) as db:
+            return self._delete_document(db, doc_id)
+
+    def _delete_document(self, db: sqlite3.Connection, doc_id: str) -> list[str]:
+        rows = db.execute("SELECT id, chunk_id FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
+        if rows:
+            db.executemany("DELETE FROM postings WHERE chunk = ?", [(r[0],) for r in rows])
+            db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+        db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        return [r[1] for r in rows]
+
+    def clear(self) -> None:
+        with _transaction(self.db) as db:
+            for table in ("postings", "chunks", "documents", "meta"):
+                db.execute(f"DELETE FROM {table}")
+
+    # -- reading chunks ---------------------------------------------------------------------------------
+    def chunks(self, chunk_ids: Sequence[str]) -> dict[str, ChunkRecord]:
+        """Chunks by id, with their text cut from the stored document text."""
+        found: dict[str, ChunkRecord] = {}
+        ids = list(dict.fromkeys(chunk_ids))
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows = self.db.execute(
+                f'SELECT c.chunk_id, c.doc_id, c.position, c.start, c."end", substr(d.text, c.start + 1, c."end" - c.start) '
+                f"FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE c.chunk_id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            for row in rows:
+                found[row[0]] = ChunkRecord(*row)
+        return found
+
+    def neighbours(self, doc_id: str, position: int) -> list[ChunkRecord]:
+        """The chunks just before and after ``position`` in a document."""
+        rows = self.db.execute(
+            'SELECT c.chunk_id, c.doc_id, c.position, c.start, c."end", substr(d.text, c.start + 1, c."end" - c.start) '
+            "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE c.doc_id = ? AND c.position IN (?, ?)",
+            (doc_id, position - 1, position + 1),
+        )
+        return [ChunkRecord(*row) for row in rows]
+
+    # -- keyword search ---------------------------------------------------------------------------------
+    def _collection_stats(self) -> tuple[int, float]:
+        version = self.db.execute("PRAGMA data_version").fetchone()[0]
+        total_changes = self.db.total_changes
+        key = version * 1_000_003 + total_changes
+        if self._stats is None or self._stats[0] != key:
+            n, avgdl = self.db.execute("SELECT COUNT(*), AVG(n_terms) FROM chunks").fetchone()
+            self._stats = (key, int(n), float(avgdl or 1.0))
+        return self._stats[1], self._stats[2]
+
+    def document_frequencies(self, query_terms: Iterable[str]) -> tuple[int, dict[str, int]]:
+        """(number of chunks, chunks containing each term)."""
+        unique = sorted(set(query_terms))
+        n, _ = self._collection_stats()
+        if not unique:
+            return n, {}
+        rows = self.db.execute(
+            f"SELECT term, COUNT(*) FROM postings WHERE term IN ({','.join('?' * len(unique))}) GROUP BY term", unique
+        )
+        return n, dict(rows)
+
+    def bm25(self, query_terms: Sequence[str], n: int, weights: dict[str, float] | None = None) -> list[tuple[str, float]]:
+        """Okapi BM25 over chunks: the ``n`` best (chunk id, score), best first.
+
+        ``weights`` scales a term's contribution (e.g. terms carried over from earlier turns count less).
+        """
+        total, df = self.document_frequencies(query_terms)
+        if not df or n <= 0:
+            return []
+        _, avgdl = self._collection_stats()
+        counts = Counter(query_terms)
+        chunk_parts: list[np.ndarray] = []
+        score_parts: list[np.ndarray] = []
+        for term, freq in df.items():
+            idf = math.log(1.0 + (total - freq + 0.5) / (freq + 0.5))
+            weight = idf * counts[term] * (weights or {}).get(term, 1.0)
+            rows = self.db.execute(
+                "SELECT p.chunk, p.tf, c.n_terms FROM postings p JOIN chunks c ON c.id = p.chunk WHERE p.term = ?",
+                (term,),
+            ).fetchall()
+            if not rows:
+                continue
+            arr = np.asarray(rows, dtype=np.float64)
+            tf, dl = arr[:, 1], arr[:, 2]
+            chunk_parts.append(arr[:, 0].astype(np.int64))
+            score_parts.append(weight * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / avgdl)))
+        if not chunk_parts:
+            return []
+        rowids, inverse = np.unique(np.concatenate(chunk_parts), return_inverse=True)
+        sums = np.bincount(inverse, weights=np.concatenate(score_parts))
+        top = np.argsort(-sums, kind="stable")[:n]
+        best = [(int(rowids[i]), float(sums[i])) for i in top]
+        ids = dict(
+            self.db.execute(
+                f"SELECT id, chunk_id FROM chunks WHERE id IN ({','.join('?' * len(best))})", [b[0] for b in best]
+            ).fetchall()
+        )
+        return [(ids[rowid], score) for rowid, score in best if rowid in ids]
+
+
+class _transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

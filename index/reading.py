@@ -1,0 +1,235 @@
+"""Reading the corpus: files become typed ``SourceDocument``s, or ``Skipped`` entries that say why."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = frozenset({".txt", ".md"})
+SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf", ".docx"})
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusFile:
+    """A file found in the corpus, with the hash of its bytes (read before any parsing)."""
+
+    doc_id: str
+    path: Path
+    content_hash: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDocument:
+    """A parsed document: ``text`` is what chunks and citations index into."""
+
+    doc_id: str
+    file_name: str
+    title: str
+    date: str | None
+    content_hash: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A file left out of the index, and why."""
+
+    doc_id: str
+    reason: str
+
+
+class UnreadableDocument(Exception):
+    """Raised by a reader when a file cannot be turned into text; the message is the reason."""
+
+
+def scan_corpus(corpus_dir: Path, max_bytes: int) -> tuple[list[CorpusFile], list[Skipped]]:
+    """List the supported files under ``corpus_dir`` (recursively, hidden files excluded) with their hashes."""
+    files: list[CorpusFile] = []
+    skipped: list[Skipped] = []
+    root = corpus_dir.resolve()
+    for path in _walk(root, skipped):
+        doc_id = path.relative_to(root).as_posix()
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            continue
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                skipped.append(Skipped(doc_id, f"larger than {max_bytes // 2**20} MB"))
+                continue
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as exc:
+            skipped.append(Skipped(doc_id, f"cannot be read ({exc.strerror or exc})"))
+            continue
+        files.append(CorpusFile(doc_id, path, digest, size))
+    files.sort(key=lambda f: f.doc_id)
+    return files, skipped
+
+
+def _walk(root: Path, skipped: list[Skipped]) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            if path.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    skipped.append(Skipped(path.relative_to(root).as_posix(), "a broken or looping symlink"))
+                    continue
+                if not target.is_file() or not target.is_relative_to(root):
+                    skipped.append(Skipped(path.relative_to(root).as_posix(), "a symlink out of the corpus"))
+                    continue
+            yield path
+
+
+def read_document(file: CorpusFile) -> SourceDocument:
+    """Parse one corpus file.
+
+    Raises:
+        UnreadableDocument: the file is empty, binary, wrongly encoded or fails to parse.
+    """
+    suffix = file.path.suffix.lower()
+    title: str | None = None
+    if suffix in TEXT_SUFFIXES:
+        text = decode_text(file.path.read_bytes())
+    elif suffix in (".html", ".htm"):
+        text, title = _read_html(file.path.read_bytes())
+    elif suffix == ".pdf":
+        text = _read_with_llama_index(file.path, "pdf")
+    elif suffix == ".docx":
+        text = _read_with_llama_index(file.path, "docx")
+    else:
+        raise UnreadableDocument(f"unsupported type {suffix!r}")
+    text = normalise_text(text)
+    if not text.strip():
+        raise UnreadableDocument("it contains no text")
+    return SourceDocument(
+        doc_id=file.doc_id,
+        file_name=file.path.name,
+        title=title or first_line_title(text) or file.path.stem,
+        date=find_date(text),
+        content_hash=file.content_hash,
+        text=text,
+    )
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a text file: UTF-8 (with or without BOM), UTF-16 with BOM, else Windows-1252/Latin-1.
+
+    Raises:
+        UnreadableDocument: empty, binary, or not decodable as text.
+    """
+    if not data.strip():
+        raise UnreadableDocument("the file is empty")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise UnreadableDocument(f"invalid UTF-16 ({exc.reason})") from exc
+    if b"\x00" in data[:8192]:
+        raise UnreadableDocument("it looks binary (NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
+        if controls <= len(text) // 1000:
+            return text
+    raise UnreadableDocument("it is not valid UTF-8 and does not look like Latin-1 text")
+
+
+def normalise_text(text: str) -> str:
+    """Unify line endings and drop NUL and other control characters, keeping the text otherwise verbatim."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return re.sub(r"[\x00-\x08\x0b\x0e-\x1f\x7f]", "", text)
+
+
+def _read_html(data: bytes) -> tuple[str, str | None]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(data, "html.parser")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "head"]):
+        tag.decompose()
+    blocks = [line.strip() for line in soup.get_text("\n").splitlines()]
+    text = "\n".join(line for line in blocks if line)
+    return text, title or None
+
+
+def _read_with_llama_index(path: Path, kind: str) -> str:
+    from llama_index.readers.file import DocxReader, PDFReader
+
+    reader = PDFReader(return_full_document=True) if kind == "pdf" else DocxReader()
+    try:
+        documents = reader.load_data(path)
+    except Exception as exc:  # parsers raise anything on a broken file
+        raise UnreadableDocument(f"the {kind.upper()} could not be parsed ({type(exc).__name__}: {exc})") from exc
+    return "\n\n".join(doc.text for doc in documents)
+
+
+def first_line_title(text: str) -> str | None:
+    """The first non-empty line that is not just a date, without Markdown heading marks, shortened."""
+    for line in text.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if not line or (len(line) < 40 and find_date(line)):
+            continue
+        if len(line) <= 120:
+            return line
+        cut = line.rfind(" ", 0, 117)
+        return line[: cut if cut > 60 else 117].rstrip(" ,;:") + "…"
+    return None
+
+
+_MONTHS = {
+    name: i
+    for i, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+            ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+            ("october", "oct"), ("november", "nov"), ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DATE_PATTERNS = [
+    re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+" + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})\b", re.I),
+    re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2}),\s+(?P<year>\d{4})\b", re.I),
+    re.compile(r"\b(?P<day>\d{1,2})\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I),
+    re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month_num>\d{2})-(?P<day>\d{2})\b"),
+]
+
+
+def find_date(text: str, head_chars: int = 3000) -> str | None:
+    """The first publication-style date stated near the top of the text, as ISO ``YYYY-MM-DD``."""
+    head = text[:head_chars]
+    best: tuple[int, str] | None = None
+    for pattern in _DATE_PATTERNS:
+        for match in pattern.finditer(head):
+            groups = match.groupdict()
+            month = int(groups["month_num"]) if groups.get("month_num") else _MONTHS[groups["month"].lower()]
+            try:
+                found = date(int(groups["year"]), month, int(groups["day"])).isoformat()
+            except ValueError:
+                continue
+            if best is None or match.start() < best[0]:
+                best = (match.start(), found)
+            break
+    return best[1] if best else None

@@ -1,0 +1,76 @@
+"""The project's one settings object (environment prefix ``QA_``), built by the entry point and passed down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+EMBED_DIM = 384
+
+
+class Settings(BaseSettings):
+    """Everything the index, the answerer and the UI can be told, validated once."""
+
+    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path(".qa-data"), description="Where the index (Chroma + catalog) lives.")
+    corpus_dir: Path = Field(Path("corpus"), description="The folder of documents to index.")
+    collection: str = Field("corpus", min_length=3, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]+$")
+
+    chunk_size: int = Field(128, ge=32, le=2048, description="Chunk size in cl100k tokens.")
+    chunk_overlap: int = Field(24, ge=0, le=512, description="Overlap between chunks in tokens.")
+    embed_batch_size: int = Field(64, ge=1, le=1024)
+    max_file_mb: float = Field(64.0, gt=0, description="Larger files are skipped when indexing.")
+
+    chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; unset: embedded.")
+    chroma_token: SecretStr | None = None
+
+    top_k: int = Field(5, ge=1, le=50)
+    max_question_chars: int = Field(2000, ge=10)
+
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout: float = Field(30.0, gt=0)
+
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    auth: SecretStr | None = Field(None, description="user:password turns on a login for the chat UI.")
+    max_upload_mb: float = Field(20.0, gt=0)
+
+    @field_validator("chroma_url", "llm_base_url", "llm_model", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _url_has_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"QA_CHROMA_URL must start with http:// or https://, got {value!r}")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Settings:
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(
+                f"QA_CHUNK_OVERLAP ({self.chunk_overlap}) must be smaller than QA_CHUNK_SIZE ({self.chunk_size})"
+            )
+        if self.auth is not None and ":" not in self.auth.get_secret_value():
+            raise ValueError("QA_AUTH must look like user:password")
+        return self
+
+    @property
+    def embed_model(self) -> str:
+        return EMBED_MODEL_NAME
+
+    @property
+    def chunker_signature(self) -> str:
+        """Identifies the chunker and its settings: part of every chunk id and checked when an index opens."""
+        return f"sentence-v1:cl100k_base:{self.chunk_size}:{self.chunk_overlap}"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)

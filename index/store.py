@@ -1,0 +1,204 @@
+"""The Chroma vector store (embedded or a ``chroma run`` server): the only module that imports chromadb."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from index.errors import IndexMismatchError, IndexNotBuiltError, StoreUnavailableError
+from index.settings import Settings
+
+_PAGE = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class VectorRecord:
+    """One chunk as Chroma keeps it."""
+
+    chunk_id: str
+    doc_id: str
+    position: int
+    start: int
+    end: int
+    text: str
+
+
+class ChunkStore:
+    """Chunk vectors in one Chroma collection (cosine space), written and queried through llama-index."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: Any = None
+        self._collection: Any = None
+        self._vector_store: Any = None
+
+    @property
+    def location(self) -> str:
+        return self.settings.chroma_url or str(self.settings.data_dir / "chroma")
+
+    def expected_metadata(self, model: str, dim: int) -> dict[str, Any]:
+        return {
+            "hnsw:space": "cosine",
+            "embed_model": model,
+            "embed_dim": dim,
+            "chunker": self.settings.chunker_signature,
+        }
+
+    def _connect(self) -> Any:
+        if self._client is None:
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
+            chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+            if self.settings.chroma_url:
+                from urllib.parse import urlparse
+
+                url = urlparse(self.settings.chroma_url)
+                headers = {}
+                if self.settings.chroma_token is not None:
+                    headers["Authorization"] = f"Bearer {self.settings.chroma_token.get_secret_value()}"
+                try:
+                    self._client = chromadb.HttpClient(
+                        host=url.hostname or "127.0.0.1",
+                        port=url.port or (443 if url.scheme == "https" else 8000),
+                        ssl=url.scheme == "https",
+                        headers=headers,
+                        settings=chroma_settings,
+                    )
+                    self._client.heartbeat()
+                except Exception as exc:
+                    self._client = None
+                    raise StoreUnavailableError(
+                        f"The Chroma server at {self.settings.chroma_url} cannot be reached ({type(exc).__name__}); "
+                        "start it (chroma run --path DIR --port N) or unset QA_CHROMA_URL."
+                    ) from exc
+            else:
+                path = self.settings.data_dir / "chroma"
+                path.mkdir(parents=True, exist_ok=True)
+                self._client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        return self._client
+
+    def _guard(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run a Chroma call, turning a lost server into a clear error."""
+        try:
+            return call(*args, **kwargs)
+        except Exception as exc:
+            if self.settings.chroma_url and _is_connection_error(exc):
+                self._client = self._collection = self._vector_store = None
+                raise StoreUnavailableError(
+                    f"Lost the Chroma server at {self.settings.chroma_url} ({type(exc).__name__}); "
+                    "check that it is running, then try again."
+                ) from exc
+            raise
+
+    def open(self, model: str, dim: int, *, create: bool) -> None:
+        """Open (or with ``create``, create) the collection and check it matches this model and chunker.
+
+        Raises:
+            IndexNotBuiltError: no collection and ``create`` is false.
+            IndexMismatchError: built with another model, dimension or chunker.
+            StoreUnavailableError: the Chroma server is down.
+        """
+        if self._collection is not None:
+            return
+        client = self._connect()
+        expected = self.expected_metadata(model, dim)
+        name = self.settings.collection
+        if create:
+            collection = self._guard(client.get_or_create_collection, name=name, metadata=expected)
+        else:
+            try:
+                collection = self._guard(client.get_collection, name=name)
+            except StoreUnavailableError:
+                raise
+            except Exception as exc:
+                raise IndexNotBuiltError(
+                    f"No index found at {self.location}; run `qa index` first."
+                ) from exc
+        found = collection.metadata or {}
+        for key in ("embed_model", "embed_dim", "chunker", "hnsw:space"):
+            if found.get(key) != expected[key]:
+                raise IndexMismatchError(
+                    f"The index at {self.location} was built with {key}={found.get(key)!r}, but the settings "
+                    f"ask for {expected[key]!r}; run `qa index --rebuild`."
+                )
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self._collection = collection
+        self._vector_store = ChromaVectorStore(chroma_collection=collection)
+
+    def drop(self) -> None:
+        """Delete the collection (``qa index --rebuild``)."""
+        client = self._connect()
+        self._collection = self._vector_store = None
+        try:
+            self._guard(client.delete_collection, self.settings.collection)
+        except StoreUnavailableError:
+            raise
+        except Exception:  # not there: nothing to drop
+            pass
+
+    def upsert(self, records: Sequence[VectorRecord], embeddings: np.ndarray) -> None:
+        """Write chunks with their vectors; ids are deterministic, so writing twice is harmless."""
+        if not records:
+            return
+        from llama_index.core.schema import TextNode
+
+        nodes = [
+            TextNode(
+                id_=r.chunk_id,
+                text=r.text,
+                embedding=embeddings[i].tolist(),
+                metadata={"doc_id": r.doc_id, "position": r.position, "start": r.start, "end": r.end},
+                excluded_embed_metadata_keys=["doc_id", "position", "start", "end"],
+                excluded_llm_metadata_keys=["doc_id", "position", "start", "end"],
+            )
+            for i, r in enumerate(records)
+        ]
+        for i in range(0, len(nodes), _PAGE):
+            self._guard(self._vector_store.add, nodes[i : i + _PAGE])
+
+    def delete(self, chunk_ids: Iterable[str]) -> None:
+        ids = list(chunk_ids)
+        for i in range(0, len(ids), _PAGE):
+            self._guard(self._collection.delete, ids=ids[i : i + _PAGE])
+
+    def ids(self) -> set[str]:
+        """Every chunk id in the collection (paged)."""
+        found: set[str] = set()
+        offset = 0
+        while True:
+            page = self._guard(self._collection.get, include=[], limit=_PAGE, offset=offset)
+            found.update(page["ids"])
+            if len(page["ids"]) < _PAGE:
+                return found
+            offset += _PAGE
+
+    def count(self) -> int:
+        return int(self._guard(self._collection.count))
+
+    def query(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
+        """The ``n`` nearest chunks as (chunk id, cosine similarity), best first."""
+        from llama_index.core.vector_stores.types import VectorStoreQuery
+
+        if n <= 0:
+            return []
+        result = self._guard(
+            self._vector_store.query, VectorStoreQuery(query_embedding=embedding.tolist(), similarity_top_k=n)
+        )
+        return list(zip(result.ids or [], result.similarities or [], strict=False))
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    names = {type(e).__name__ for e in _chain(exc)}
+    return bool(names & {"ConnectError", "ConnectionError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError",
+                         "ConnectionRefusedError", "ReadError", "WriteError"})
+
+
+def _chain(exc: BaseException | None) -> Iterable[BaseException]:
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__

@@ -1,0 +1,178 @@
+"""Answering a question: retrieve, choose verbatim sentences, cite them — or say the documents don't say."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from index.builder import CorpusIndex
+from index.errors import InvalidQuestionError
+from index.keywords import terms
+from index.sentences import split_sentences
+from index.settings import Settings
+from qa.condense import StandaloneQuestion, condense
+from qa.extractive import (
+    MAX_CANDIDATES,
+    ScoredSentence,
+    candidate_sentences,
+    score_sentences,
+    select_sentences,
+)
+from qa.retrieval import HybridRetriever, Retrieval
+from qa.types import Answer, AnswerSentence, Citation
+
+REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
+NO_TERMS_TEXT = "Please ask a question with at least one word to search for."
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalPolicy:
+    """Refuse when the best sentence is weak or the question's rarest terms are nowhere in the answer's passage.
+
+    Thresholds were calibrated on the development questions (docs/TUNING.md).
+    """
+
+    min_score: float = 0.30
+    min_dense: float = 0.25
+    min_coverage: float = 0.30
+
+    def refuse(self, signals: dict[str, float]) -> bool:
+        return (
+            signals["best_score"] < self.min_score
+            or signals["best_dense"] < self.min_dense
+            or signals["coverage"] < self.min_coverage
+        )
+
+
+class Answerer:
+    """Answers questions over one index with the extractive method (and a generator when one is configured)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: CorpusIndex,
+        retriever: HybridRetriever | None = None,
+        refusal: RefusalPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.index = index
+        self.retriever = retriever or HybridRetriever(index)
+        self.refusal = refusal or RefusalPolicy()
+
+    def validate(self, question: str) -> str:
+        """The cleaned question.
+
+        Raises:
+            InvalidQuestionError: empty, or longer than the configured limit.
+        """
+        cleaned = question.replace("\x00", "").strip() if isinstance(question, str) else ""
+        if not cleaned:
+            raise InvalidQuestionError("The question is empty; type a question about the documents.")
+        if len(cleaned) > self.settings.max_question_chars:
+            raise InvalidQuestionError(
+                f"The question is {len(cleaned):,} characters long; the limit is "
+                f"{self.settings.max_question_chars:,} (QA_MAX_QUESTION_CHARS)."
+            )
+        return cleaned
+
+    def answer(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Answer:
+        """Answer ``question`` (with earlier user turns in ``history``, oldest first).
+
+        Raises:
+            InvalidQuestionError: the question is empty or too long.
+            IndexNotBuiltError, IndexMismatchError, StoreUnavailableError: the index cannot be used.
+        """
+        standalone = condense(self.validate(question), [self._clip(h) for h in history])
+        if not terms(standalone.question) and not terms(standalone.context):
+            return Answer(NO_TERMS_TEXT, refused=True, standalone_question=standalone.text)
+        retrieval = self.retriever.retrieve(standalone, k or self.settings.top_k)
+        return self.extractive(standalone, retrieval)
+
+    def stream(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Iterator[str | Answer]:
+        """Text as it forms (a sentence at a time here), then the finished ``Answer``."""
+        result = self.answer(question, history, k)
+        for sentence in result.sentences or (AnswerSentence(result.text, ()),):
+            yield sentence.text + (" " + "".join(f"[{n}]" for n in sentence.citations) if sentence.citations else "") + " "
+        yield result
+
+    def _clip(self, turn: str) -> str:
+        return turn.replace("\x00", "")[: self.settings.max_question_chars]
+
+    # -- extractive --------------------------------------------------------------------------------------
+    def extractive(self, standalone: StandaloneQuestion, retrieval: Retrieval) -> Answer:
+        """Compose an answer of verbatim sentences from the retrieved passages, or refuse."""
+        passages = tuple(retrieval.passages)
+        candidates = candidate_sentences(passages)[:MAX_CANDIDATES]
+        if not candidates:
+            return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text)
+        vectors = self.index.embedder.embed_documents([c.text for c in candidates])
+        query_terms = retrieval.query_terms or terms(standalone.context)
+        scored = score_sentences(candidates, vectors, retrieval.query_vector, query_terms, retrieval.idf)
+        signals = self._signals(scored, retrieval)
+        if self.refusal.refuse(signals):
+            return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals)
+        chosen = select_sentences(scored)
+        citations, sentences = self._cite(chosen, passages)
+        text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        return Answer(
+            text=text,
+            refused=False,
+            citations=tuple(citations),
+            retrieved=passages,
+            sentences=tuple(sentences),
+            standalone_question=standalone.text,
+            signals=signals,
+        )
+
+    def _signals(self, scored: Sequence[ScoredSentence], retrieval: Retrieval) -> dict[str, float]:
+        from qa.extractive import lexical_coverage
+
+        best = scored[0]
+        top = [p for p in retrieval.passages if p.source == best.sentence.source and p.start <= best.sentence.start < p.end]
+        passage_text = top[0].text if top else best.sentence.text
+        return {
+            "best_score": best.score,
+            "best_dense": max(s.dense for s in scored),
+            "best_lexical": best.lexical,
+            "coverage": lexical_coverage(retrieval.query_terms, passage_text, retrieval.idf) if retrieval.query_terms else 1.0,
+            "top_passage_dense": max((p.dense or 0.0) for p in retrieval.passages) if retrieval.passages else 0.0,
+        }
+
+    def _cite(self, chosen: Sequence[ScoredSentence], passages: Sequence[object]) -> tuple[list[Citation], list[AnswerSentence]]:
+        citations: list[Citation] = []
+        sentences: list[AnswerSentence] = []
+        docs = self.retriever.documents()
+        for n, item in enumerate(chosen, start=1):
+            s = item.sentence
+            text = self.index.document_text(s.source) or ""
+            passage_start, passage_end = context_window(text, s.start, s.end)
+            doc = docs.get(s.source)
+            citations.append(
+                Citation(
+                    n=n,
+                    source=s.source,
+                    title=doc.title if doc else s.source,
+                    quote=text[s.start : s.end],
+                    passage=text[passage_start:passage_end],
+                    start=s.start,
+                    end=s.end,
+                    date=doc.date if doc else None,
+                    passage_start=passage_start,
+                )
+            )
+            sentences.append(AnswerSentence(s.text, (n,)))
+        return citations, sentences
+
+
+def context_window(text: str, start: int, end: int, before: int = 1, after: int = 1) -> tuple[int, int]:
+    """Offsets of the sentence ``text[start:end]`` widened by neighbouring sentences of the same paragraph."""
+    para_start = text.rfind("\n", 0, start) + 1
+    para_end = text.find("\n", end)
+    para_end = len(text) if para_end < 0 else para_end
+    spans = [(para_start + s, para_start + e) for s, e in split_sentences(text[para_start:para_end])]
+    idx = next((i for i, (s, e) in enumerate(spans) if s <= start < e or (s >= start and e <= end)), None)
+    if idx is None:
+        return start, end
+    lo = spans[max(0, idx - before)][0]
+    hi = spans[min(len(spans) - 1, idx + after)][1]
+    return min(lo, start), max(hi, end)

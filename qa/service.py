@@ -1,0 +1,24 @@
+"""Wiring in one place: the real index, embedder and answerer, built from settings."""
+
+from __future__ import annotations
+
+from index.builder import CorpusIndex
+from index.embedding import Embedder
+from index.settings import Settings
+from qa.answering import Answerer
+
+
+def build_index(settings: Settings, embedder: Embedder | None = None) -> CorpusIndex:
+    """The corpus index for these settings (nothing is loaded until it is used)."""
+    return CorpusIndex(settings, embedder=embedder)
+
+
+def build_answerer(settings: Settings, index: CorpusIndex | None = None, embedder: Embedder | None = None) -> Answerer:
+    """An answerer over an existing index; opens it, so a missing or mismatched index fails here.
+
+    Raises:
+        IndexNotBuiltError, IndexMismatchError, StoreUnavailableError.
+    """
+    index = index or build_index(settings, embedder)
+    index.open()
+    return Answerer(settings, index)

@@ -1,0 +1,62 @@
+"""Shared fixtures: real parts everywhere — the bundled model, a real Chroma in tmp_path, the real corpus."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.builder import CorpusIndex
+from index.embedding import MiniLMEmbedder
+from index.runtime import prepare_offline_runtime
+from index.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+EVAL_DATA = ROOT / "eval_data"
+
+prepare_offline_runtime()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's QA_* configuration."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("QA_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> MiniLMEmbedder:
+    """The real bundled model, loaded once per session."""
+    model = MiniLMEmbedder()
+    model.warm_up()
+    return model
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable copy of the seed corpus."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@pytest.fixture
+def settings(tmp_path: Path, corpus_copy: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", corpus_dir=corpus_copy)
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> Iterator[CorpusIndex]:
+    """The seed corpus indexed once per session (read-only for tests)."""
+    root = tmp_path_factory.mktemp("seed")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    index = CorpusIndex(Settings(data_dir=root / "data", corpus_dir=corpus), embedder=embedder)
+    index.sync()
+    yield index
