@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from index.builder import CorpusIndex
 from index.errors import InvalidQuestionError
@@ -44,6 +45,18 @@ class RefusalPolicy:
         )
 
 
+class Generator(Protocol):
+    """A generative answerer (qa.generative): writes the answer from the passages, citations verified."""
+
+    def condense(self, question: str, history: Sequence[str]) -> StandaloneQuestion | None:
+        """A standalone question written by the model, or None to use the rule-based one."""
+        ...
+
+    def stream(self, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer) -> Iterator[str | Answer]:
+        """Text deltas, then the verified ``Answer``; on any model failure, ``fallback`` with a notice."""
+        ...
+
+
 class Answerer:
     """Answers questions over one index with the extractive method (and a generator when one is configured)."""
 
@@ -53,11 +66,13 @@ class Answerer:
         index: CorpusIndex,
         retriever: HybridRetriever | None = None,
         refusal: RefusalPolicy | None = None,
+        generator: Generator | None = None,
     ) -> None:
         self.settings = settings
         self.index = index
         self.retriever = retriever or HybridRetriever(index)
         self.refusal = refusal or RefusalPolicy()
+        self.generator = generator
 
     def validate(self, question: str) -> str:
         """The cleaned question.
@@ -82,18 +97,32 @@ class Answerer:
             InvalidQuestionError: the question is empty or too long.
             IndexNotBuiltError, IndexMismatchError, StoreUnavailableError: the index cannot be used.
         """
-        standalone = condense(self.validate(question), [self._clip(h) for h in history])
-        if not terms(standalone.question) and not terms(standalone.context):
-            return Answer(NO_TERMS_TEXT, refused=True, standalone_question=standalone.text)
-        retrieval = self.retriever.retrieve(standalone, k or self.settings.top_k)
-        return self.extractive(standalone, retrieval)
+        final: Answer | None = None
+        for event in self.stream(question, history, k):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None  # stream() always ends with the Answer
+        return final
 
     def stream(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Iterator[str | Answer]:
-        """Text as it forms (a sentence at a time here), then the finished ``Answer``."""
-        result = self.answer(question, history, k)
-        for sentence in result.sentences or (AnswerSentence(result.text, ()),):
-            yield sentence.text + (" " + "".join(f"[{n}]" for n in sentence.citations) if sentence.citations else "") + " "
-        yield result
+        """Text as it forms, then the finished ``Answer`` (same errors as ``answer``)."""
+        cleaned = self.validate(question)
+        turns = [self._clip(h) for h in history]
+        standalone = (self.generator.condense(cleaned, turns) if self.generator and turns else None) or condense(
+            cleaned, turns
+        )
+        if not terms(standalone.question) and not terms(standalone.context):
+            yield Answer(NO_TERMS_TEXT, refused=True, standalone_question=standalone.text)
+            return
+        retrieval = self.retriever.retrieve(standalone, k or self.settings.top_k)
+        extractive = self.extractive(standalone, retrieval)
+        if self.generator is not None and not extractive.refused:
+            yield from self.generator.stream(standalone, retrieval, extractive)
+            return
+        for sentence in extractive.sentences or (AnswerSentence(extractive.text, ()),):
+            marks = "".join(f"[{n}]" for n in sentence.citations)
+            yield f"{sentence.text} {marks} " if marks else f"{sentence.text} "
+        yield extractive
 
     def _clip(self, turn: str) -> str:
         return turn.replace("\x00", "")[: self.settings.max_question_chars]
