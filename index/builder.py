@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +32,29 @@ from index.store import ChunkStore, VectorRecord
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[["Progress"], None]
+KillHook = Callable[[str], None]
 _FLUSH_CHUNKS = 256
+
+
+def _test_hooks() -> tuple[KillHook, int]:
+    """Test-only crash points, read once per sync (tests/test_crash.py); unset, they do nothing.
+
+    ``QA_TEST_KILL_AFTER="stage:n"`` SIGKILLs this process the n-th time ``stage`` is reached: ``flush`` = a
+    batch upserted into Chroma, before its catalog commits; ``catalog`` = a document committed, before its
+    stale chunks leave Chroma; ``remove`` = a removed document dropped from the catalog, before its vectors
+    are deleted; ``drop`` = ``--rebuild`` dropped the collection, before it clears the catalog. ``QA_TEST_FLUSH_CHUNKS=n`` makes batches smaller so a small corpus has several.
+    """
+    flush_chunks = int(os.environ.get("QA_TEST_FLUSH_CHUNKS") or _FLUSH_CHUNKS)
+    stage, _, n = os.environ.get("QA_TEST_KILL_AFTER", "").partition(":")
+    seen = {stage: 0}
+
+    def reached(name: str) -> None:
+        if name == stage:
+            seen[stage] += 1
+            if seen[stage] == int(n or 1):
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return reached, flush_chunks
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +195,13 @@ class CorpusIndex:
         if not corpus.is_dir():
             raise CorpusNotFoundError(f"Corpus folder {corpus} does not exist; create it or set QA_CORPUS_DIR.")
         report = SyncReport(dry_run=dry_run)
+        kill, flush_chunks = _test_hooks()
         with self._lock():
             files, report.skipped = scan_corpus(corpus, int(self.settings.max_file_mb * 2**20))
             if rebuild and not dry_run:
+                pass  # MUTATION self.catalog.set_meta(dirty="1")  # a kill between the drop and the clear must reconcile
                 self.store.drop()
+                kill("drop")
                 self.catalog.clear()
             elif not rebuild:
                 self._check_meta()
@@ -193,8 +220,10 @@ class CorpusIndex:
                 self.store.open(self.embedder.name, self.embedder.dim, create=True)
                 self.catalog.set_meta(dirty="1", **self._meta())
                 for doc_id in report.removed:
-                    self.store.delete(self.catalog.remove_document(doc_id))
-                self._write(to_read, indexed, report, progress)
+                    old_ids = self.catalog.remove_document(doc_id)
+                    kill("remove")
+                    self.store.delete(old_ids)
+                self._write(to_read, indexed, report, progress, kill, flush_chunks)
                 self.catalog.set_meta(last_built=_now())
                 self.catalog.delete_meta("dirty")
             report.documents, report.chunks = self.catalog.counts()
@@ -207,6 +236,8 @@ class CorpusIndex:
         indexed: dict[str, str],
         report: SyncReport,
         progress: ProgressCallback | None,
+        kill: KillHook = lambda stage: None,
+        flush_chunks: int = _FLUSH_CHUNKS,
     ) -> None:
         pending: list[tuple[SourceDocument, list[ChunkSpan], list[str]]] = []
         pending_chunks = 0
@@ -223,6 +254,7 @@ class CorpusIndex:
             ]
             vectors = self.embedder.embed_documents([r.text for r in records])
             self.store.upsert(records, vectors)
+            kill("flush")
             for doc, chunks, ids in pending:
                 old = self.catalog.replace_document(
                     doc_id=doc.doc_id,
@@ -234,6 +266,7 @@ class CorpusIndex:
                     chunks=[NewChunk(cid, c.position, c.start, c.end) for c, cid in zip(chunks, ids, strict=True)],
                     indexed_at=_now(),
                 )
+                kill("catalog")
                 self.store.delete(set(old) - set(ids))
                 (report.updated if doc.doc_id in indexed else report.added).append(doc.doc_id)
             report.embedded_chunks += len(records)
@@ -258,7 +291,7 @@ class CorpusIndex:
             ids = [chunk_id(doc.doc_id, c, self.settings.chunker_signature, self.embedder.name) for c in chunks]
             pending.append((doc, chunks, ids))
             pending_chunks += len(chunks)
-            if pending_chunks >= _FLUSH_CHUNKS:
+            if pending_chunks >= flush_chunks:
                 flush()
         flush()
 

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from index.sentences import Span, split_sentences
 
@@ -25,7 +26,7 @@ class ChunkSpan:
 
 
 @lru_cache(maxsize=1)
-def _encoding():  # type: ignore[no-untyped-def]
+def _encoding() -> Any:  # tiktoken.Encoding
     import tiktoken
 
     return tiktoken.get_encoding("cl100k_base")
@@ -79,7 +80,10 @@ def chunk_text(
         if n <= chunk_size:
             units.append((span, n))
         else:
-            units.extend((piece, count(text[piece[0] : piece[1]])) for piece in _split_long(text, span, chunk_size, count))
+            units.extend(
+                (piece, count(text[piece[0] : piece[1]]))
+                for piece in _split_long(text, span, chunk_size, count)
+            )
 
     chunks: list[ChunkSpan] = []
     i = 0
@@ -92,9 +96,14 @@ def chunk_text(
         chunks.append(ChunkSpan(len(chunks), start, end, text[start:end], count(text[start:end])))
         if j >= len(units):
             break
-        # Step back over trailing sentences that fit in the overlap, but always move forward.
+        # Step back over trailing sentences that fit in the overlap, but always move forward, and leave
+        # room for the next new sentence (else the next chunk would hold only what this one already has).
         back, overlap = j, 0
-        while back - 1 > i and overlap + units[back - 1][1] <= chunk_overlap:
+        while (
+            back - 1 > i
+            and overlap + units[back - 1][1] <= chunk_overlap
+            and overlap + units[back - 1][1] + units[j][1] + (j - back + 1) <= chunk_size
+        ):
             overlap += units[back - 1][1]
             back -= 1
         i = back

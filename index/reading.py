@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -52,7 +53,7 @@ class UnreadableDocument(Exception):
 
 
 def scan_corpus(corpus_dir: Path, max_bytes: int) -> tuple[list[CorpusFile], list[Skipped]]:
-    """List the supported files under ``corpus_dir`` (recursively, hidden files excluded) with their hashes."""
+    """The supported files under ``corpus_dir`` (recursive, hidden ones excluded) with their hashes."""
     files: list[CorpusFile] = []
     skipped: list[Skipped] = []
     root = corpus_dir.resolve()
@@ -61,9 +62,16 @@ def scan_corpus(corpus_dir: Path, max_bytes: int) -> tuple[list[CorpusFile], lis
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             continue
         try:
-            size = path.stat().st_size
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+                skipped.append(Skipped(doc_id, "not a regular file"))
+                continue
+            size = info.st_size
             if size > max_bytes:
-                skipped.append(Skipped(doc_id, f"larger than {max_bytes // 2**20} MB"))
+                reason = (
+                    f"{size / 2**20:.1f} MB, larger than the {max_bytes / 2**20:g} MB limit (QA_MAX_FILE_MB)"
+                )
+                skipped.append(Skipped(doc_id, reason))
                 continue
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError as exc:
@@ -179,7 +187,9 @@ def _read_with_llama_index(path: Path, kind: str) -> str:
     try:
         documents = reader.load_data(path)
     except Exception as exc:  # parsers raise anything on a broken file
-        raise UnreadableDocument(f"the {kind.upper()} could not be parsed ({type(exc).__name__}: {exc})") from exc
+        raise UnreadableDocument(
+            f"the {kind.upper()} could not be parsed ({type(exc).__name__}: {exc})"
+        ) from exc
     return "\n\n".join(doc.text for doc in documents)
 
 
@@ -200,9 +210,18 @@ _MONTHS = {
     name: i
     for i, names in enumerate(
         [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-            ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-            ("october", "oct"), ("november", "nov"), ("december", "dec"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
         ],
         start=1,
     )
@@ -210,7 +229,12 @@ _MONTHS = {
 }
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_PATTERNS = [
-    re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+" + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})\b", re.I),
+    re.compile(
+        r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+"
+        + _MONTH
+        + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})\b",
+        re.I,
+    ),
     re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2}),\s+(?P<year>\d{4})\b", re.I),
     re.compile(r"\b(?P<day>\d{1,2})\s+" + _MONTH + r",?\s+(?P<year>\d{4})\b", re.I),
     re.compile(r"\b(?P<year>(?:19|20)\d{2})-(?P<month_num>\d{2})-(?P<day>\d{2})\b"),

@@ -7,13 +7,15 @@ from collections.abc import Iterator
 
 Span = tuple[int, int]
 
-# A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and an upper-case letter,
-# digit, quote or bracket. Abbreviations and initials are rejoined below.
-_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+(?=["'“‘(\[]?[A-Z0-9])""")
+# A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and an upper-case letter
+# (any script: "Šutanovac", "Đukanović") or digit, maybe after a quote or bracket (checked in the loop,
+# as ``re`` has no upper-case class). Abbreviations and initials are rejoined below.
+_BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+(?=["'“‘(\[]?\w)""")
+_OPENERS = "\"'“‘(["
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof st sr jr vs etc e.g i.e no nos fig figs al approx dept gen col lt sgt capt
     gov sen rep inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.u p.m a.m
-    ph.d cf ca op vol pp ed eds""".split()
+    ph.d cf ca op vol pp ed eds""".split()  # noqa: SIM905 - a word list reads best as text
 )
 _MIN_CHARS = 2
 
@@ -26,7 +28,7 @@ def _ends_with_abbreviation(text: str) -> bool:
     if word in _ABBREVIATIONS:
         return True
     # Initials ("J.") and dotted acronyms ("U.S.") do not end sentences.
-    return len(word) == 1 and word.isalpha() or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
+    return (len(word) == 1 and word.isalpha()) or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
 
 
 def _line_spans(text: str) -> Iterator[Span]:
@@ -55,6 +57,9 @@ def split_sentences(text: str) -> list[Span]:
         piece_start = start
         for match in _BOUNDARY.finditer(text, start, end):
             candidate_end = match.start() + len(match.group().rstrip())
+            following = text[match.end() : match.end() + 2].lstrip(_OPENERS)[:1]
+            if not (following.isupper() or following.isdigit()):
+                continue
             if _ends_with_abbreviation(text[piece_start : match.start() + 1]):
                 continue
             s, e = _strip(text, piece_start, candidate_end)

@@ -136,7 +136,9 @@ class Answerer:
             return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text)
         vectors = self.index.embedder.embed_documents([c.text for c in candidates])
         query_terms = retrieval.query_terms or terms(standalone.context)
-        scored = score_sentences(candidates, vectors, retrieval.query_vector, query_terms, retrieval.idf)
+        scored = score_sentences(
+            candidates, vectors, retrieval.query_vector, query_terms, retrieval.idf, standalone.question
+        )
         signals = self._signals(scored, retrieval)
         if self.refusal.refuse(signals):
             return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals)

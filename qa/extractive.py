@@ -16,6 +16,9 @@ from qa.types import Passage
 W_DENSE = 0.55
 W_LEXICAL = 0.35
 W_PASSAGE = 0.10
+W_NOVELTY = 0.10
+W_TYPE = 0.10
+HEADING_DAMP = 0.85
 MAX_SENTENCES = 3
 RELATIVE_CUTOFF = 0.85  # further sentences must score at least this share of the best one
 MAX_CANDIDATES = 40
@@ -54,14 +57,60 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[Sentence]:
     return out
 
 
+def _matches(term: str, present: set[str]) -> bool:
+    """Exact stem match, or a shared stem of 5+ letters ("croatia"/"croatian", "serbia"/"serbian")."""
+    if term in present:
+        return True
+    if len(term) < 5 or term.isdigit():
+        return False
+    return any(len(p) >= 5 and (p.startswith(term) or term.startswith(p)) and abs(len(p) - len(term)) <= 2 for p in present)
+
+
+def term_weight(term: str, idf: dict[str, float]) -> float:
+    """A term's weight in coverage: its idf, doubled for numbers (a year or figure in a question is a must)."""
+    weight = idf.get(term, 1.0)
+    return weight * 2.0 if any(ch.isdigit() for ch in term) else weight
+
+
 def lexical_coverage(question_terms: Sequence[str], text: str, idf: dict[str, float]) -> float:
-    """Share of the question's idf mass whose terms occur in ``text`` (0..1)."""
+    """Share of the question's (idf-weighted) terms that occur in ``text`` (0..1)."""
     wanted = set(question_terms)
     if not wanted:
         return 0.0
     present = set(terms(text))
-    total = sum(idf.get(t, 1.0) for t in wanted)
-    return sum(idf.get(t, 1.0) for t in wanted & present) / total if total else 0.0
+    total = sum(term_weight(t, idf) for t in wanted)
+    return sum(term_weight(t, idf) for t in wanted if _matches(t, present)) / total if total else 0.0
+
+
+_WH_ENTITY = re.compile(r"\b(who|whom|whose|where|which|what (?:\w+ ){0,2}(?:country|countries|city|cities|firm|company|"
+                        r"companies|agency|organi[sz]ation|treaty|name|group|nation|nations|state|states|person|people|"
+                        r"place|party|leader|leaders))\b", re.I)
+_WH_NUMBER = re.compile(r"\b(how (many|much|long|old|far|often)|what (percentage|proportion|number|share|rate|amount))\b", re.I)
+_WH_TIME = re.compile(r"\b(when|what (year|date|month|day|time|period|decade|century)|in which year)\b", re.I)
+_NUMBER = re.compile(r"\d")
+_YEAR_OR_DATE = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"century|decade)s?\b", re.I
+)
+_PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
+
+
+def answer_type_match(question: str, sentence: str) -> float:
+    """1.0 when the sentence holds the kind of thing the question asks for (a name, a number, a time), else 0."""
+    if _WH_NUMBER.search(question):
+        return 1.0 if _NUMBER.search(sentence) else 0.0
+    if _WH_TIME.search(question):
+        return 1.0 if _YEAR_OR_DATE.search(sentence) else 0.0
+    if _WH_ENTITY.search(question):
+        asked = {w.lower() for w in re.findall(r"\w+", question)}
+        names = {m.group().lower() for m in _PROPER.finditer(sentence)} - asked
+        return min(1.0, len(names) / 2)
+    return 0.0
+
+
+def is_heading(text: str) -> bool:
+    """A line with no sentence punctuation and no table cells: a title or heading, context rather than answer."""
+    return "|" not in text and not re.search(r"[.!?:;,”\"')]$", text.strip()) and len(text) < 120
 
 
 def score_sentences(
@@ -70,16 +119,28 @@ def score_sentences(
     query_vector: np.ndarray,
     question_terms: Sequence[str],
     idf: dict[str, float],
+    question: str = "",
 ) -> list[ScoredSentence]:
-    """Score candidates by meaning (cosine), idf-weighted keyword coverage and their passage's rank."""
+    """Score candidates by meaning (cosine), idf-weighted keyword coverage, answer type and passage rank."""
     dense = sentence_vectors @ query_vector if len(sentences) else np.zeros(0)
+    asked = set(question_terms)
     scored = []
     for i, sentence in enumerate(sentences):
         lexical = lexical_coverage(question_terms, sentence.text, idf)
         prior = 1.0 / (1.0 + sentence.passage_rank)
-        # Headings and fragments say little on their own: damp very short sentences a little.
-        brevity = min(1.0, 0.6 + len(sentence.text) / 150)
-        score = (W_DENSE * float(dense[i]) + W_LEXICAL * lexical + W_PASSAGE * prior) * brevity
+        own = set(terms(sentence.text))
+        # A sentence that only restates the question does not answer it: reward what it adds.
+        novelty = len(own - asked) / len(own) if own else 0.0
+        typed = answer_type_match(question, sentence.text) if question else 0.0
+        score = (
+            W_DENSE * float(dense[i])
+            + W_LEXICAL * lexical
+            + W_PASSAGE * prior
+            + W_NOVELTY * novelty
+            + W_TYPE * typed
+        )
+        # Headings and fragments say little on their own.
+        score *= min(1.0, 0.6 + len(sentence.text) / 150) * (HEADING_DAMP if is_heading(sentence.text) else 1.0)
         scored.append(ScoredSentence(sentence, score, float(dense[i]), lexical))
     return sorted(scored, key=lambda s: -s.score)
 

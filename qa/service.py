@@ -13,7 +13,9 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> CorpusI
     return CorpusIndex(settings, embedder=embedder)
 
 
-def build_answerer(settings: Settings, index: CorpusIndex | None = None, embedder: Embedder | None = None) -> Answerer:
+def build_answerer(
+    settings: Settings, index: CorpusIndex | None = None, embedder: Embedder | None = None
+) -> Answerer:
     """An answerer over an existing index; opens it, so a missing or mismatched index fails here.
 
     Raises:
@@ -21,4 +23,9 @@ def build_answerer(settings: Settings, index: CorpusIndex | None = None, embedde
     """
     index = index or build_index(settings, embedder)
     index.open()
-    return Answerer(settings, index)
+    generator = None
+    if settings.llm_enabled:
+        from qa.generative import LLMGenerator
+
+        generator = LLMGenerator(settings, index)
+    return Answerer(settings, index, generator=generator)

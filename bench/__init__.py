@@ -1,0 +1,1 @@
+"""Scale and speed benchmark: ``python -m bench.run`` (see bench/RESULTS.md)."""

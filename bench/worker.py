@@ -1,0 +1,195 @@
+"""Measurements that run in their own process (so peak memory is theirs); each prints one JSON line.
+
+``python -m bench.worker index|serve|llamaindex`` with the QA_* environment set by ``bench.run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from index.runtime import prepare_offline_runtime
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _rss_mib() -> float:
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def _tokens(texts: list[str]) -> tuple[int, int]:
+    """(cl100k tokens, model word-piece tokens incl. [CLS]/[SEP]) of ``texts``."""
+    from transformers import AutoTokenizer
+
+    from index.chunking import count_tokens
+    from index.embedding import bundled_model_path
+
+    tok = AutoTokenizer.from_pretrained(bundled_model_path())
+    wordpiece = sum(min(len(ids), 256) for ids in tok(texts, add_special_tokens=True)["input_ids"])
+    return sum(count_tokens(t) for t in texts), wordpiece
+
+
+def bare_encode(texts: list[str], batch_size: int) -> float:
+    """Seconds for SentenceTransformer.encode of ``texts`` (model loaded and warmed beforehand)."""
+    from sentence_transformers import SentenceTransformer
+
+    from index.embedding import bundled_model_path
+
+    model = SentenceTransformer(bundled_model_path(), device="cpu")
+    model.encode(texts[:32], batch_size=batch_size, normalize_embeddings=True)
+    started = time.perf_counter()
+    model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    return time.perf_counter() - started
+
+
+def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
+    """Index the corpus from scratch (model load excluded), then time the bare model on the same chunks."""
+    from index.builder import CorpusIndex
+    from index.embedding import MiniLMEmbedder
+    from index.settings import Settings
+
+    settings = Settings()
+    embedder = MiniLMEmbedder(settings.embed_batch_size)
+    embedder.warm_up()
+    embedder.embed_documents(["warm up the model"] * 8)
+    index = CorpusIndex(settings, embedder=embedder)
+    rss_before = _rss_mib()
+    started = time.perf_counter()
+    report = index.sync(rebuild=True)
+    seconds = time.perf_counter() - started
+    peak_index = _peak_rss_mib()
+    ids = sorted(index.catalog.chunk_ids())
+    texts = [c.text for c in index.catalog.chunks(ids).values()]
+    out: dict[str, Any] = {
+        "documents": report.documents,
+        "chunks": report.chunks,
+        "embedded": report.embedded_chunks,
+        "index_s": seconds,
+        "rss_before_mib": rss_before,
+        "peak_rss_mib": peak_index,
+    }
+    out["cl100k_tokens"], out["wordpiece_tokens"] = _tokens(texts)
+    if not args.no_bare:
+        sample = texts[: args.bare_sample] if args.bare_sample else texts
+        bare_s = bare_encode(sample, settings.embed_batch_size)
+        out["bare_chunks"] = len(sample)
+        out["bare_s"] = bare_s
+    return out
+
+
+def _questions(path: Path) -> list[str]:
+    return [q for q in path.read_text(encoding="utf-8").splitlines() if q.strip()]
+
+
+def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
+    """Warm ``answer()`` latency over a list of questions; peak memory of the serving process."""
+    from index.settings import Settings
+    from qa.service import build_answerer
+
+    questions = _questions(Path(args.questions))
+    started = time.perf_counter()
+    answerer = build_answerer(Settings())
+    answerer.answer(questions[0])
+    first_s = time.perf_counter() - started
+    for q in questions[:3]:  # warm
+        answerer.answer(q)
+    times: list[float] = []
+    refused = 0
+    for _ in range(args.rounds):
+        for q in questions:
+            t = time.perf_counter()
+            answer = answerer.answer(q)
+            times.append(time.perf_counter() - t)
+            refused += int(answer.refused)
+    return {
+        "first_answer_s": first_s,
+        "n": len(times),
+        "refused": refused,
+        "p50_ms": 1000 * statistics.median(times),
+        "p95_ms": 1000 * statistics.quantiles(times, n=20)[18],
+        "mean_ms": 1000 * statistics.fmean(times),
+        "rss_mib": _rss_mib(),
+        "peak_rss_mib": _peak_rss_mib(),
+    }
+
+
+def cmd_llamaindex(args: argparse.Namespace) -> dict[str, Any]:
+    """The plain llama-index pipeline: VectorStoreIndex + default SentenceSplitter + same model + Chroma."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+    from llama_index.core import Document, StorageContext, VectorStoreIndex
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from index.embedding import bundled_model_path
+
+    corpus = Path(args.corpus)
+    docs = [
+        Document(text=p.read_text(encoding="utf-8"), metadata={"file_name": p.name})
+        for p in sorted(corpus.glob("*.txt"))
+    ]
+    model = HuggingFaceEmbedding(model_name=bundled_model_path(), device="cpu", normalize=True)
+    model.get_text_embedding_batch(["warm up the model"] * 8)
+    client = chromadb.PersistentClient(path=args.chroma, settings=ChromaSettings(anonymized_telemetry=False))
+    store = ChromaVectorStore(chroma_collection=client.create_collection("baseline"))
+    started = time.perf_counter()
+    index = VectorStoreIndex.from_documents(
+        docs, storage_context=StorageContext.from_defaults(vector_store=store), embed_model=model
+    )
+    index_s = time.perf_counter() - started
+    peak_index = _peak_rss_mib()
+    retriever = index.as_retriever(similarity_top_k=5)
+    questions = _questions(Path(args.questions))
+    for q in questions[:3]:
+        retriever.retrieve(q)
+    times: list[float] = []
+    for _ in range(args.rounds):
+        for q in questions:
+            t = time.perf_counter()
+            retriever.retrieve(q)
+            times.append(time.perf_counter() - t)
+    return {
+        "documents": len(docs),
+        "chunks": store._collection.count(),
+        "index_s": index_s,
+        "peak_rss_mib": peak_index,
+        "p50_ms": 1000 * statistics.median(times),
+        "p95_ms": 1000 * statistics.quantiles(times, n=20)[18],
+    }
+
+
+def main() -> int:
+    prepare_offline_runtime()
+    parser = argparse.ArgumentParser(prog="bench.worker")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("index")
+    p.add_argument("--no-bare", action="store_true")
+    p.add_argument("--bare-sample", type=int, default=0, help="bare model on N chunks")
+    p.set_defaults(run=cmd_index)
+    p = sub.add_parser("serve")
+    p.add_argument("--questions", required=True)
+    p.add_argument("--rounds", type=int, default=1)
+    p.set_defaults(run=cmd_serve)
+    p = sub.add_parser("llamaindex")
+    p.add_argument("--corpus", required=True)
+    p.add_argument("--chroma", required=True)
+    p.add_argument("--questions", required=True)
+    p.add_argument("--rounds", type=int, default=1)
+    p.set_defaults(run=cmd_llamaindex)
+    args = parser.parse_args()
+    print(json.dumps(args.run(args)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

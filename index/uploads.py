@@ -1,0 +1,175 @@
+"""Adding and deleting corpus files: sanitised names, allowed types, a size limit, nothing outside the corpus.
+
+Uploads are written to a hidden temporary file in the corpus folder (``scan_corpus`` skips hidden files),
+checked by parsing, then linked to their final name, which fails rather than overwrite an existing file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from index.errors import DocumentRejectedError
+from index.reading import SUPPORTED_SUFFIXES, CorpusFile, UnreadableDocument, read_document
+from index.settings import Settings
+
+MAX_NAME_CHARS = 100
+ALLOWED_SUFFIXES = tuple(sorted(SUPPORTED_SUFFIXES))
+_ALLOWED_TEXT = ", ".join(ALLOWED_SUFFIXES)
+# A name part may keep letters and digits of any script, dots, hyphens and underscores; the rest become "_".
+_UNSAFE = re.compile(r"[^\w.-]+")
+_REPEATS = re.compile(r"([._-])[._-]+")
+_WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDocument:
+    """A file written into the corpus folder."""
+
+    doc_id: str  # its path relative to the corpus, as the index names it
+    path: Path
+    size: int
+
+
+def sanitise_file_name(name: str) -> str:
+    """A safe, single-component file name for ``name``: no folders, no hidden files, no odd characters.
+
+    Raises:
+        DocumentRejectedError: the type is not one the index reads.
+    """
+    base = re.split(r"[/\\]", unicodedata.normalize("NFKC", name or ""))[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")  # controls, bidi overrides
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = base, ""
+    suffix = f".{suffix.lower()}" if suffix else ""
+    if suffix not in SUPPORTED_SUFFIXES:
+        shown = f"'{suffix}' files" if suffix else "Files without an extension"
+        raise DocumentRejectedError(
+            f"{_quote(name)} was refused: {shown} are not accepted; upload one of {_ALLOWED_TEXT}."
+        )
+    stem = _UNSAFE.sub("_", stem)
+    stem = _REPEATS.sub(r"\1", stem).strip("._- ")
+    stem = stem[: MAX_NAME_CHARS - len(suffix)].rstrip("._- ")
+    if not stem or stem.lower() in _WINDOWS_RESERVED:
+        stem = f"document-{hashlib.sha256(name.encode('utf-8', 'replace')).hexdigest()[:8]}"
+    return stem + suffix
+
+
+def check_size(name: str, size: int, max_mb: float) -> None:
+    """Refuse an empty file or one over the limit.
+
+    Raises:
+        DocumentRejectedError: empty, or larger than ``max_mb``.
+    """
+    if size <= 0:
+        raise DocumentRejectedError(f"{_quote(name)} was refused: the file is empty.")
+    limit = int(max_mb * 2**20)
+    if size > limit:
+        raise DocumentRejectedError(
+            f"{_quote(name)} was refused: it is {size / 2**20:.1f} MB and the limit is {max_mb:g} MB "
+            "(QA_MAX_UPLOAD_MB)."
+        )
+
+
+def add_document(settings: Settings, source: Path, name: str | None = None) -> StoredDocument:
+    """Copy the file at ``source`` into the corpus under a sanitised form of ``name`` (default: its own).
+
+    The file is parsed before it is kept, so the corpus never gains a file the index cannot read.
+
+    Raises:
+        DocumentRejectedError: wrong type, empty, too large, unreadable, or the name is already taken.
+    """
+    original = name or source.name
+    safe = sanitise_file_name(original)
+    try:
+        size = source.stat().st_size
+    except OSError as exc:
+        raise DocumentRejectedError(f"{_quote(original)} could not be read ({exc.strerror or exc}).") from exc
+    check_size(original, size, settings.max_upload_mb)
+    root = _corpus_root(settings)
+    target = root / safe
+    if target.parent != root:  # sanitise_file_name makes this impossible; kept as the last line of defence
+        raise DocumentRejectedError(
+            f"{_quote(original)} was refused: it would be written outside the corpus."
+        )
+    if target.exists() or target.is_symlink():
+        raise DocumentRejectedError(
+            f"{_quote(original)} was refused: a document named {safe!r} already exists; delete it first "
+            "or rename the file."
+        )
+    handle, temp_name = tempfile.mkstemp(prefix=".upload-", suffix=target.suffix, dir=root)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(handle, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out)
+        _check_readable(original, temp, safe)
+        try:
+            os.link(temp, target)  # atomic, and refuses to replace a file that appeared meanwhile
+        except FileExistsError as exc:
+            raise DocumentRejectedError(
+                f"{_quote(original)} was refused: a document named {safe!r} already exists; delete it first."
+            ) from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+    return StoredDocument(doc_id=safe, path=target, size=size)
+
+
+def delete_document(settings: Settings, doc_id: str) -> Path:
+    """Remove the corpus file ``doc_id`` (a path relative to the corpus, as the index lists it).
+
+    Raises:
+        DocumentRejectedError: the id points outside the corpus, at a hidden or unsupported file, or nowhere.
+    """
+    root = _corpus_root(settings)
+    relative = PurePosixPath(doc_id.replace("\\", "/"))
+    parts = relative.parts
+    if (
+        not parts
+        or relative.is_absolute()
+        or any(p in ("", ".", "..") or p.startswith(".") for p in parts)
+        or relative.suffix.lower() not in SUPPORTED_SUFFIXES
+    ):
+        raise DocumentRejectedError(
+            f"{_quote(doc_id)} is not a document of the corpus folder; nothing was deleted."
+        )
+    target = root.joinpath(*parts)
+    # The folders on the way must stay inside the corpus even if one of them is a symlink.
+    if not target.parent.resolve().is_relative_to(root):
+        raise DocumentRejectedError(f"{_quote(doc_id)} is outside the corpus folder; nothing was deleted.")
+    if not (target.is_file() or target.is_symlink()):
+        raise DocumentRejectedError(f"There is no document {_quote(doc_id)} in the corpus folder to delete.")
+    target.unlink()
+    return target
+
+
+def _corpus_root(settings: Settings) -> Path:
+    root = settings.corpus_dir.resolve()
+    if not root.is_dir():
+        raise DocumentRejectedError(
+            f"The corpus folder {root} does not exist; create it or set QA_CORPUS_DIR."
+        )
+    return root
+
+
+def _check_readable(original: str, path: Path, safe: str) -> None:
+    try:
+        read_document(CorpusFile(doc_id=safe, path=path, content_hash="", size=path.stat().st_size))
+    except UnreadableDocument as exc:
+        raise DocumentRejectedError(f"{_quote(original)} was refused: {exc}.") from exc
+
+
+def _quote(name: str) -> str:
+    """The user's file name, shortened and with control characters removed, for a message."""
+    shown = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    return repr(shown if len(shown) <= 80 else shown[:77] + "…")

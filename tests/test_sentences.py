@@ -1,0 +1,132 @@
+"""Sentence splitting: exact offsets, line units (bullets, table rows, headings), abbreviations, unicode."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.sentences import split_sentences
+from tests.conftest import CORPUS
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+def assert_exact_spans(text: str) -> None:
+    """Spans are in order, do not overlap, are stripped, and never lose a word of two or more characters."""
+    spans = split_sentences(text)
+    previous_end = 0
+    for start, end in spans:
+        assert previous_end <= start < end <= len(text)
+        piece = text[start:end]
+        assert piece == piece.strip() and len(piece) >= 2
+        previous_end = end
+    covered: set[int] = set()
+    for start, end in spans:
+        covered.update(range(start, end))
+    lost = "".join(ch if i not in covered else " " for i, ch in enumerate(text)).split()
+    assert all(len(word) < 2 for word in lost), lost
+
+
+def test_plain_sentences_have_exact_offsets() -> None:
+    text = (
+        "  The summit opened today. Leaders arrived from five countries!  Was it a success? Nobody knows.  "
+    )
+    assert sentences(text) == [
+        "The summit opened today.",
+        "Leaders arrived from five countries!",
+        "Was it a success?",
+        "Nobody knows.",
+    ]
+    spans = split_sentences(text)
+    assert spans[0] == (2, 2 + len("The summit opened today."))
+    assert_exact_spans(text)
+
+
+def test_abbreviations_and_initials_do_not_end_a_sentence() -> None:
+    text = (
+        "Dr. Smith met the U.S. Army in Washington. Mr. J. R. Brown of the U.K. Ministry agreed. "
+        "Prices rose approx. 5 per cent, e.g. 4.5 in Jan. 2024. It ended at 3 p.m. Then they left."
+    )
+    assert sentences(text) == [
+        "Dr. Smith met the U.S. Army in Washington.",
+        "Mr. J. R. Brown of the U.K. Ministry agreed.",
+        "Prices rose approx. 5 per cent, e.g. 4.5 in Jan. 2024.",
+        "It ended at 3 p.m. Then they left.",  # "p.m." before a capital is ambiguous: kept together
+    ]
+    assert_exact_spans(text)
+
+
+def test_decimals_and_lowercase_continuations_do_not_split() -> None:
+    text = "Spending grew 2.5 per cent. this year, officials said. The budget is 1.2 billion."
+    assert sentences(text) == [
+        "Spending grew 2.5 per cent. this year, officials said.",
+        "The budget is 1.2 billion.",
+    ]
+
+
+def test_quotes_and_brackets_stay_with_their_sentence() -> None:
+    text = 'He said: "We are ready." (The talks resumed.) "Who knows?" she asked.'
+    assert sentences(text) == ['He said: "We are ready."', "(The talks resumed.)", '"Who knows?" she asked.']
+
+
+def test_lines_bullets_headings_and_table_rows_are_units() -> None:
+    text = (
+        "# Defence Pact Signed\n"
+        "\n"
+        "Key Takeaways\n"
+        "- Coordinated weapons procurement to reduce costs\n"
+        "* Joint training. Shared bases\n"
+        "| Objective | Description |\n"
+        "|-----------|-------------|\n"
+        "R&D Investment | Increase investment in research\n"
+        "x\n"
+        "Last line without a full stop"
+    )
+    assert sentences(text) == [
+        "# Defence Pact Signed",
+        "Key Takeaways",
+        "- Coordinated weapons procurement to reduce costs",
+        "* Joint training.",
+        "Shared bases",
+        "| Objective | Description |",
+        "|-----------|-------------|",
+        "R&D Investment | Increase investment in research",
+        "Last line without a full stop",
+    ]
+    assert_exact_spans(text)
+
+
+def test_unicode_text_keeps_exact_offsets() -> None:
+    text = (
+        "Prime Minister Edi Rama spoke in Tiranë. “We stand together,” he said. Šutanovac agreed. "
+        "Đukanović did too."
+    )
+    assert sentences(text) == [
+        "Prime Minister Edi Rama spoke in Tiranë.",
+        "“We stand together,” he said.",
+        "Šutanovac agreed.",
+        "Đukanović did too.",
+    ]
+    assert_exact_spans(text)
+
+
+def test_windows_line_endings_and_tabs() -> None:
+    text = "First line.\r\n\tSecond line here.\r\nThird."
+    assert sentences(text) == ["First line.", "Second line here.", "Third."]
+    assert_exact_spans(text)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\n\n", ".", "a\nb\n"])
+def test_nothing_to_split(text: str) -> None:
+    assert split_sentences(text) == []
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.txt")), ids=lambda p: p.name)
+def test_corpus_articles_split_exactly(path: object) -> None:
+    from pathlib import Path
+
+    assert isinstance(path, Path)
+    text = path.read_text(encoding="utf-8")
+    assert len(split_sentences(text)) > 10
+    assert_exact_spans(text)

@@ -1,0 +1,254 @@
+"""The chat UI: its HTML formatting (pure), and the real ``qa serve`` process asked through gradio_client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from index.settings import Settings
+from qa.types import Answer, AnswerSentence, Citation
+from ui import render
+from ui.app import launch_options
+
+ROOT = Path(__file__).resolve().parent.parent
+QA = ROOT / ".venv" / "bin" / "qa"
+EXAMPLE = "what did Croatia say about military blocs?"
+EXAMPLE_SOURCE = "003_0a3dde30e4285642.txt"
+START_TIMEOUT = 240
+
+
+# -- formatting (pure) ----------------------------------------------------------------------------------
+DOC = "Intro line.\nCroatia said <b>no</b> to blocs & more. Another sentence follows here.\nEnd."
+QUOTE_START = DOC.index("Croatia")
+QUOTE_END = DOC.index("more.") + len("more.")
+
+
+def _citation(n: int = 1, title: str = "A <script>alert(1)</script> title") -> Citation:
+    passage_start = DOC.index("Croatia")
+    passage_end = DOC.index("here.") + len("here.")
+    return Citation(
+        n=n,
+        source="doc<1>.txt",
+        title=title,
+        quote=DOC[QUOTE_START:QUOTE_END],
+        passage=DOC[passage_start:passage_end],
+        start=QUOTE_START,
+        end=QUOTE_END,
+        date="2024-02-28",
+        passage_start=passage_start,
+    )
+
+
+def test_sources_escape_document_text_and_mark_the_quote() -> None:
+    answer = Answer(text=f"{DOC[QUOTE_START:QUOTE_END]} [1]", refused=False, citations=(_citation(),))
+    html = render.sources_html(answer, lambda doc_id: DOC)
+    assert "<script>" not in html and "<b>no</b>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "doc&lt;1&gt;.txt" in html
+    marked = "<mark>Croatia said &lt;b&gt;no&lt;/b&gt; to blocs &amp; more.</mark>"
+    assert html.count(marked) == 2  # in the passage and in the whole article
+    assert "2024-02-28" in html and 'id="qa-source-1"' in html
+    assert "Intro line." in html  # the whole article is there, not just the passage
+
+
+def test_answer_links_known_markers_and_escapes_the_rest() -> None:
+    answer = Answer(text="x < y [1] and [7]", refused=False, citations=(_citation(),))
+    html = render.answer_html(answer)
+    assert "x &lt; y" in html
+    assert '<sup class="cite" data-n="1">[1]</sup>' in html
+    assert "[7]</sup>" not in html and "[7]" in html  # an unknown number is left as text
+
+
+def test_refusal_and_unsupported_sentences_look_different() -> None:
+    refusal = render.answer_html(Answer(text="The documents don't say.", refused=True))
+    assert "qa-refusal" in refusal and "No answer in the documents" in refusal
+    generative = Answer(
+        text="Supported. Invented.",
+        refused=False,
+        citations=(_citation(),),
+        sentences=(AnswerSentence("Supported.", (1,)), AnswerSentence("Invented.", (1,), supported=False)),
+        mode="generative",
+        notice="the language model was slow",
+    )
+    html = render.answer_html(generative)
+    assert html.count("qa-unsupported-label") == 1 and "not supported by the sources" in html
+    assert html.index("Invented.") > html.index('class="qa-unsupported"')
+    assert "the language model was slow" in html
+
+
+def test_highlight_falls_back_when_offsets_are_stale() -> None:
+    cited = _citation()
+    moved = "New first paragraph.\n" + DOC
+    html = render.article_html(moved, cited)  # the offsets no longer match: the quote is found by text
+    assert "<mark>Croatia said &lt;b&gt;no&lt;/b&gt; to blocs &amp; more.</mark>" in html
+    assert "<mark>" not in render.article_html("Entirely different text.", cited)
+
+
+def test_launch_is_local_by_default_and_auth_turns_on_a_login(tmp_path: Path) -> None:
+    plain = launch_options(Settings(data_dir=tmp_path), None, None)
+    assert plain["server_name"] == "127.0.0.1" and plain["server_port"] == 7860 and "auth" not in plain
+    assert plain["share"] is False and plain["ssr_mode"] is False
+    assert "fonts.googleapis" not in plain["css"] and "http" not in plain["js"]
+    secured = launch_options(Settings(data_dir=tmp_path, auth="ana:s3cr:et"), "0.0.0.0", 9000)
+    assert secured["auth"] == ("ana", "s3cr:et") and secured["server_name"] == "0.0.0.0"
+    assert secured["server_port"] == 9000
+
+
+# -- the real server ------------------------------------------------------------------------------------
+@dataclass
+class Server:
+    url: str
+    corpus: Path
+    process: subprocess.Popen[bytes]
+    log: Path
+    started_in: float
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Server:
+    """``qa serve`` on a free port over a copy of corpus/ in ``tmp``; with no index yet, it builds one."""
+    corpus = tmp / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(QA_DATA_DIR=str(tmp / "data"), QA_CORPUS_DIR=str(corpus), GRADIO_TEMP_DIR=str(tmp / "gradio"))
+    env.update(extra_env or {})
+    log = tmp / "serve.log"
+    started = time.perf_counter()
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(QA), "serve", "--port", str(port)], cwd=tmp, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"qa serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "config", timeout=5) as response:
+                if response.status == 200:
+                    return Server(url, corpus, process, log, time.perf_counter() - started)
+        except OSError:
+            time.sleep(0.5)
+    process.kill()
+    raise AssertionError(f"qa serve did not answer within {START_TIMEOUT} s:\n{log.read_text()}")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if not QA.exists():
+        pytest.fail(f"{QA} is missing; run `make install`")
+    running = start_server(tmp_path_factory.mktemp("ui-server"))
+    print(f"qa serve answered after {running.started_in:.1f} s", file=sys.stderr)
+    yield running
+    stop_server(running)
+
+
+@pytest.fixture(scope="module")
+def client(server: Server) -> object:
+    from gradio_client import Client
+
+    return Client(server.url, verbose=False)
+
+
+@pytest.mark.server
+def test_server_builds_the_index_at_start_and_binds_to_localhost(server: Server) -> None:
+    assert (server.log.parent / "data" / "catalog.sqlite3").exists()
+    assert "127.0.0.1" in server.log.read_text()
+    try:  # the address of the default route's interface (a UDP connect sends nothing)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.255.255.255", 1))
+            other = probe.getsockname()[0]
+    except OSError:
+        other = "127.0.0.1"
+    if other.startswith("127."):
+        pytest.skip("this machine has no address other than loopback to check")
+    with socket.socket() as sock:  # nothing listens on the other interfaces
+        sock.settimeout(2)
+        assert sock.connect_ex((other, int(server.url.rsplit(":", 1)[1].strip("/")))) != 0
+
+
+@pytest.mark.server
+def test_ask_endpoint_answers_with_a_cited_source(client: object) -> None:
+    result = client.predict(EXAMPLE, api_name="/ask")  # type: ignore[attr-defined]
+    assert result["refused"] is False
+    assert "[1]" in result["answer"]
+    first = result["citations"][0]
+    assert first["n"] == 1 and first["source"] == EXAMPLE_SOURCE
+    assert first["quote"] in result["answer"] and first["quote"] in first["passage"]
+    assert result["sources"][0].startswith("[1] ") and EXAMPLE_SOURCE in result["sources"][0]
+
+
+@pytest.mark.server
+def test_chat_endpoint_streams_into_the_conversation_with_sources(client: object) -> None:
+    messages, sources, notice, box = client.predict(EXAMPLE, [], api_name="/chat")  # type: ignore[attr-defined]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    answer_html = (
+        messages[1]["content"][0]["text"]
+        if isinstance(messages[1]["content"], list)
+        else messages[1]["content"]
+    )
+    assert '<sup class="cite" data-n="1">[1]</sup>' in answer_html
+    assert EXAMPLE_SOURCE in sources and "<mark>" in sources and "Open the whole article" in sources
+    assert notice == "" and box == ""
+
+
+@pytest.mark.server
+def test_empty_and_overlong_questions_get_a_clear_message(client: object) -> None:
+    messages, _, notice, _ = client.predict("   ", [], api_name="/chat")  # type: ignore[attr-defined]
+    assert messages == [] and "The question is empty" in notice
+    _, _, notice, _ = client.predict("why " * 1000, [], api_name="/chat")  # type: ignore[attr-defined]
+    assert "the limit is 2,000" in notice
+    assert client.predict("", api_name="/ask") == {  # type: ignore[attr-defined]
+        "error": "The question is empty; type a question about the documents."
+    }
+
+
+@pytest.mark.server
+def test_unanswerable_question_is_a_refusal_not_an_error(client: object) -> None:
+    messages, sources, notice, _ = client.predict(  # type: ignore[attr-defined]
+        "What is the recipe for Peruvian ceviche with passion fruit?", [], api_name="/chat"
+    )
+    answer_html = str(messages[-1]["content"])
+    assert "qa-refusal" in answer_html and "qa-error" not in answer_html
+    assert "No sources" in sources and notice == ""
+
+
+@pytest.mark.server
+def test_documents_overview_and_rebuild_does_not_break_concurrent_questions(client: object) -> None:
+    status, table, _ = client.predict(api_name="/overview")  # type: ignore[attr-defined]
+    assert "<b>5</b> documents" in status and "all-MiniLM-L6-v2" in status and "last built" in status
+    assert EXAMPLE_SOURCE in table
+    rebuild = client.submit(api_name="/rebuild")  # type: ignore[attr-defined]
+    answers = []
+    while not rebuild.done() and len(answers) < 30:  # questions keep coming while the index is rebuilt
+        answers.append(client.predict(EXAMPLE, api_name="/ask"))  # type: ignore[attr-defined]
+    message, status, _, _ = rebuild.result(timeout=300)
+    answers.append(client.predict(EXAMPLE, api_name="/ask"))  # type: ignore[attr-defined]
+    assert "Rebuilt the index" in message and "<b>5</b> documents" in status
+    for answer in answers:
+        assert "error" not in answer, answer
+        assert "[1]" in answer["answer"] and answer["citations"][0]["source"] == EXAMPLE_SOURCE

@@ -1,0 +1,168 @@
+"""index.uploads: names are sanitised, types and sizes limited, and nothing is written outside the corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from index.errors import DocumentRejectedError
+from index.settings import Settings
+from index.uploads import add_document, delete_document, sanitise_file_name
+
+ARTICLE = b"Made-up News\nThe village of Zrnovo elected a goat as honorary mayor on 3 March 2031.\n"
+
+
+def _tree(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*")}
+
+
+def _source(tmp_path: Path, name: str, data: bytes = ARTICLE) -> Path:
+    """An uploaded file as the web server stores it, under a name of its own."""
+    folder = tmp_path / "incoming"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{name}.upload"
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("../../x.txt", "x.txt"),
+        ("..\\..\\windows\\x.md", "x.md"),
+        ("/etc/passwd.txt", "passwd.txt"),
+        ("my article (final) v2.TXT", "my_article_final_v2.txt"),
+        ("Vijesti iz Splita – ščćžđ.md", "Vijesti_iz_Splita_ščćžđ.md"),
+        ("Новости Београд.html", "Новости_Београд.html"),
+        (".hidden.txt", "hidden.txt"),
+        ("a\u202etxt.exe.pdf", "atxt.exe.pdf"),  # right-to-left override dropped
+        ("  spaced   out  .docx", "spaced_out.docx"),
+    ],
+)
+def test_names_are_sanitised_to_one_safe_component(name: str, expected: str) -> None:
+    safe = sanitise_file_name(name)
+    assert safe == expected
+    assert "/" not in safe and "\\" not in safe and not safe.startswith(".")
+
+
+def test_a_name_with_nothing_left_gets_a_stable_generated_stem() -> None:
+    first, second = sanitise_file_name("???.txt"), sanitise_file_name("???.txt")
+    assert first == second and first.startswith("document-") and first.endswith(".txt")
+    assert sanitise_file_name("CON.txt").startswith("document-")
+
+
+def test_long_names_are_shortened_but_keep_their_type() -> None:
+    safe = sanitise_file_name("a" * 500 + ".md")
+    assert len(safe) <= 100 and safe.endswith(".md")
+
+
+@pytest.mark.parametrize("name", ["evil.exe", "notes.txt.sh", "archive.zip", "README", "photo.PNG"])
+def test_disallowed_types_are_refused_saying_which_and_why(name: str) -> None:
+    with pytest.raises(DocumentRejectedError) as info:
+        sanitise_file_name(name)
+    message = str(info.value)
+    assert name in message
+    assert ".txt" in message and ".docx" in message  # says what is accepted
+
+
+def test_path_traversal_upload_lands_inside_the_corpus(settings: Settings, tmp_path: Path) -> None:
+    source = _source(tmp_path, "x")
+    before_outside = _tree(tmp_path)
+    stored = add_document(settings, source, "../../x.txt")
+    corpus = settings.corpus_dir.resolve()
+    assert stored.path == corpus / "x.txt" and stored.doc_id == "x.txt"
+    assert stored.path.read_bytes() == ARTICLE
+    assert not (tmp_path / "x.txt").exists() and not (tmp_path.parent / "x.txt").exists()
+    # the only new entry anywhere under tmp_path is the stored file (no temp files left behind)
+    assert _tree(tmp_path) - before_outside == {"corpus/x.txt"}
+
+
+def test_unicode_and_spaces_are_stored_under_the_sanitised_name(settings: Settings, tmp_path: Path) -> None:
+    stored = add_document(settings, _source(tmp_path, "x"), "Vijesti iz Splita – ščć.md")
+    assert stored.doc_id == "Vijesti_iz_Splita_ščć.md"
+    assert (settings.corpus_dir / "Vijesti_iz_Splita_ščć.md").read_bytes() == ARTICLE
+
+
+def test_oversize_files_are_refused_with_the_limit(tmp_path: Path, corpus_copy: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus_copy, max_upload_mb=0.01)
+    before = _tree(corpus_copy)
+    big = _source(tmp_path, "big", ARTICLE * 200)  # ~17 KB > 10 KB
+    with pytest.raises(DocumentRejectedError) as info:
+        add_document(settings, big, "big.txt")
+    assert (
+        "big.txt" in str(info.value)
+        and "0.01 MB" in str(info.value)
+        and "QA_MAX_UPLOAD_MB" in str(info.value)
+    )
+    assert _tree(corpus_copy) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("empty.txt", b"", "empty"),
+        ("binary.txt", b"\x00\x01\x02binary" * 50, "binary"),
+        ("fake.pdf", b"this is not a PDF at all", "PDF"),
+        ("fake.docx", b"not a zip", "DOCX"),
+    ],
+)
+def test_unreadable_files_are_refused_and_not_kept(
+    settings: Settings, tmp_path: Path, name: str, data: bytes, reason: str
+) -> None:
+    before = _tree(settings.corpus_dir)
+    with pytest.raises(DocumentRejectedError) as info:
+        add_document(settings, _source(tmp_path, name, data), name)
+    assert name in str(info.value) and reason in str(info.value)
+    assert _tree(settings.corpus_dir) == before  # neither the file nor its temporary copy remains
+
+
+def test_an_existing_name_is_not_overwritten(settings: Settings, tmp_path: Path) -> None:
+    existing = sorted(p.name for p in settings.corpus_dir.iterdir())[0]
+    original = (settings.corpus_dir / existing).read_bytes()
+    with pytest.raises(DocumentRejectedError, match="already exists"):
+        add_document(settings, _source(tmp_path, "x"), existing)
+    assert (settings.corpus_dir / existing).read_bytes() == original
+
+
+def test_a_symlink_in_the_corpus_is_not_followed_when_adding(settings: Settings, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    os.symlink(outside, settings.corpus_dir / "link.txt")
+    with pytest.raises(DocumentRejectedError, match="already exists"):
+        add_document(settings, _source(tmp_path, "x"), "link.txt")
+    assert outside.read_text() == "keep me"
+
+
+def test_delete_removes_the_corpus_file(settings: Settings) -> None:
+    doc_id = sorted(p.name for p in settings.corpus_dir.iterdir())[0]
+    removed = delete_document(settings, doc_id)
+    assert removed == settings.corpus_dir.resolve() / doc_id and not removed.exists()
+
+
+@pytest.mark.parametrize(
+    "doc_id", ["../outside.txt", "/etc/hostname.txt", "sub/../../outside.txt", ".hidden.txt", ""]
+)
+def test_delete_refuses_anything_outside_the_corpus(settings: Settings, tmp_path: Path, doc_id: str) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    before = _tree(settings.corpus_dir)
+    with pytest.raises(DocumentRejectedError):
+        delete_document(settings, doc_id)
+    assert outside.exists() and _tree(settings.corpus_dir) == before
+
+
+def test_delete_through_a_symlinked_folder_is_refused(settings: Settings, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "victim.txt").write_text("keep me")
+    os.symlink(elsewhere, settings.corpus_dir / "linked")
+    with pytest.raises(DocumentRejectedError, match="outside the corpus"):
+        delete_document(settings, "linked/victim.txt")
+    assert (elsewhere / "victim.txt").exists()
+
+
+def test_delete_of_a_missing_document_says_so(settings: Settings) -> None:
+    with pytest.raises(DocumentRejectedError, match="no document"):
+        delete_document(settings, "not-there.txt")
