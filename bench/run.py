@@ -159,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bare-max", type=int, default=10000, help="largest size for the bare-model timing")
     parser.add_argument("--bare-sample", type=int, default=1000, help="bare-model timing on at most N chunks")
     parser.add_argument("--rounds", type=int, default=1, help="rounds over the 30 questions for latency")
+    parser.add_argument("--render", action="store_true", help="only re-render RESULTS.md from results.json")
     opts = parser.parse_args(argv)
+    if opts.render:
+        RESULTS_MD.write_text(render(json.loads(RESULTS_JSON.read_text())))
+        return 0
     sizes = [int(s) for s in opts.sizes.split(",") if s.strip()]
     modes = [m.strip() for m in opts.modes.split(",") if m.strip()]
     if bad := [m for m in modes if m not in ("embedded", "server")]:

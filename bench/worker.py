@@ -111,7 +111,17 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
             answer = answerer.answer(q)
             times.append(time.perf_counter() - t)
             refused += int(answer.refused)
+    # The index's share of answering: hybrid retrieval alone (query vector, Chroma, BM25, chunk reads).
+    from qa.condense import condense
+
+    retrieval: list[float] = []
+    for q in questions:
+        t = time.perf_counter()
+        answerer.retriever.retrieve(condense(q, ()), answerer.settings.top_k)
+        retrieval.append(time.perf_counter() - t)
     return {
+        "retrieve_p50_ms": 1000 * statistics.median(retrieval),
+        "retrieve_p95_ms": 1000 * statistics.quantiles(retrieval, n=20)[18],
         "first_answer_s": first_s,
         "n": len(times),
         "refused": refused,

@@ -199,7 +199,7 @@ class CorpusIndex:
         with self._lock():
             files, report.skipped = scan_corpus(corpus, int(self.settings.max_file_mb * 2**20))
             if rebuild and not dry_run:
-                pass  # MUTATION self.catalog.set_meta(dirty="1")  # a kill between the drop and the clear must reconcile
+                self.catalog.set_meta(dirty="1")  # a kill between the drop and the clear must reconcile
                 self.store.drop()
                 kill("drop")
                 self.catalog.clear()

@@ -187,8 +187,12 @@ def _read_with_llama_index(path: Path, kind: str) -> str:
     try:
         documents = reader.load_data(path)
     except Exception as exc:  # parsers raise anything on a broken file
+        cause: BaseException = exc
+        last_attempt = getattr(exc, "last_attempt", None)  # PDFReader retries: tenacity wraps the real error
+        if last_attempt is not None and last_attempt.exception() is not None:
+            cause = last_attempt.exception()
         raise UnreadableDocument(
-            f"the {kind.upper()} could not be parsed ({type(exc).__name__}: {exc})"
+            f"the {kind.upper()} could not be parsed ({type(cause).__name__}: {cause})"
         ) from exc
     return "\n\n".join(doc.text for doc in documents)
 

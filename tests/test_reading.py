@@ -144,8 +144,9 @@ def test_broken_pdf_is_unreadable_with_a_reason(tmp_path: Path) -> None:
         read(broken)
     garbage = tmp_path / "garbage.pdf"
     garbage.write_bytes(b"this is not a PDF at all")
-    with pytest.raises(UnreadableDocument, match="PDF"):
+    with pytest.raises(UnreadableDocument, match="PDF") as raised:
         read(garbage)
+    assert "Pdf" in str(raised.value) and "RetryError" not in str(raised.value)
 
 
 @pytest.mark.parametrize(
