@@ -43,8 +43,8 @@ lint: install
 
 eval: install
 	$(BIN)/qa eval --dataset eval_data/seed_dev.jsonl --corpus corpus --baseline
-	$(BIN)/qa eval --dataset eval_data/squad2_dev_subset/rag_dataset.json --baseline
-	$(BIN)/qa eval --dataset eval_data/covidqa_deepset_subset/rag_dataset.json --baseline
+	$(BIN)/qa eval --dataset eval_data/external/squad2_dev_subset/rag_dataset.json --baseline
+	$(BIN)/qa eval --dataset eval_data/external/covidqa_deepset_subset/rag_dataset.json --baseline
 
 bench: install
 	$(BIN)/python -m bench.run

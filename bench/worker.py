@@ -23,6 +23,12 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def _cpu_s() -> float:
+    """User + system CPU seconds of this process: fairer than wall time on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _rss_mib() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
@@ -39,17 +45,17 @@ def _tokens(texts: list[str]) -> tuple[int, int]:
     return sum(count_tokens(t) for t in texts), wordpiece
 
 
-def bare_encode(texts: list[str], batch_size: int) -> float:
-    """Seconds for SentenceTransformer.encode of ``texts`` (model loaded and warmed beforehand)."""
+def bare_encode(texts: list[str], batch_size: int) -> tuple[float, float]:
+    """(wall, CPU) seconds for SentenceTransformer.encode of ``texts`` (model loaded and warmed first)."""
     from sentence_transformers import SentenceTransformer
 
     from index.embedding import bundled_model_path
 
     model = SentenceTransformer(bundled_model_path(), device="cpu")
     model.encode(texts[:32], batch_size=batch_size, normalize_embeddings=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _cpu_s() - cpu
 
 
 def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
@@ -64,9 +70,9 @@ def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
     embedder.embed_documents(["warm up the model"] * 8)
     index = CorpusIndex(settings, embedder=embedder)
     rss_before = _rss_mib()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_s()
     report = index.sync(rebuild=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, _cpu_s() - cpu
     peak_index = _peak_rss_mib()
     ids = sorted(index.catalog.chunk_ids())
     texts = [c.text for c in index.catalog.chunks(ids).values()]
@@ -75,15 +81,15 @@ def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
         "chunks": report.chunks,
         "embedded": report.embedded_chunks,
         "index_s": seconds,
+        "index_cpu_s": cpu_seconds,
         "rss_before_mib": rss_before,
         "peak_rss_mib": peak_index,
     }
     out["cl100k_tokens"], out["wordpiece_tokens"] = _tokens(texts)
     if not args.no_bare:
         sample = texts[: args.bare_sample] if args.bare_sample else texts
-        bare_s = bare_encode(sample, settings.embed_batch_size)
         out["bare_chunks"] = len(sample)
-        out["bare_s"] = bare_s
+        out["bare_s"], out["bare_cpu_s"] = bare_encode(sample, settings.embed_batch_size)
     return out
 
 
