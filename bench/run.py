@@ -30,6 +30,7 @@ RESULTS_MD = ROOT / "bench" / "RESULTS.md"
 BIN = Path(sys.executable).parent
 QA = str(BIN / "qa")
 ASK = "What did the 1973 oil embargo do to the price of oil?"
+CHUNKING: tuple[int, int] = (0, 0)  # (chunk size, overlap) from the settings, read once in main()
 
 
 def log(message: str) -> None:
@@ -50,6 +51,8 @@ def questions_file() -> Path:
 def environment(data_dir: Path, corpus: Path, chroma_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env.update(QA_DATA_DIR=str(data_dir), QA_CORPUS_DIR=str(corpus), QA_COLLECTION="bench")
+    # Pinned at start-up, so a change to the defaults during a long run cannot mix two chunkers.
+    env.update(QA_CHUNK_SIZE=str(CHUNKING[0]), QA_CHUNK_OVERLAP=str(CHUNKING[1]))
     if chroma_url:
         env["QA_CHROMA_URL"] = chroma_url
     env.setdefault("PYTHONPATH", str(ROOT))
@@ -88,6 +91,7 @@ def measure(
     server = None
     when = datetime.now(UTC).isoformat(timespec="seconds")
     result: dict[str, Any] = {"mode": mode, "size": n, "when": when, "load_start": os.getloadavg()[0]}
+    result["chunking"] = list(CHUNKING)
     try:
         if mode == "server":
             from tests.chroma_server import ChromaServer
@@ -172,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     from index.runtime import prepare_offline_runtime
 
     prepare_offline_runtime()
+    from index.settings import Settings
+
+    global CHUNKING
+    defaults = Settings()
+    CHUNKING = (defaults.chunk_size, defaults.chunk_overlap)
     WORK.mkdir(parents=True, exist_ok=True)
     stored: dict[str, Any] = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
     stored["machine"] = describe()

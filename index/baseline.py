@@ -53,9 +53,7 @@ class PlainPipeline:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         if not self.corpus_dir.is_dir():
-            raise CorpusNotFoundError(
-                f"Corpus folder {self.corpus_dir} does not exist; pass an existing --corpus."
-            )
+            raise CorpusNotFoundError(f"Corpus folder {self.corpus_dir} does not exist; pass an existing --corpus.")
         started = time.perf_counter()
         embed_model = self._embed_model or default_embed_model()
         documents = SimpleDirectoryReader(str(self.corpus_dir), recursive=True).load_data()

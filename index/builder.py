@@ -42,7 +42,8 @@ def _test_hooks() -> tuple[KillHook, int]:
     ``QA_TEST_KILL_AFTER="stage:n"`` SIGKILLs this process the n-th time ``stage`` is reached: ``flush`` = a
     batch upserted into Chroma, before its catalog commits; ``catalog`` = a document committed, before its
     stale chunks leave Chroma; ``remove`` = a removed document dropped from the catalog, before its vectors
-    are deleted; ``drop`` = ``--rebuild`` dropped the collection, before it clears the catalog. ``QA_TEST_FLUSH_CHUNKS=n`` makes batches smaller so a small corpus has several.
+    are deleted; ``drop`` = ``--rebuild`` dropped the collection, before it clears the catalog.
+    ``QA_TEST_FLUSH_CHUNKS=n`` makes batches smaller so a small corpus has several.
     """
     flush_chunks = int(os.environ.get("QA_TEST_FLUSH_CHUNKS") or _FLUSH_CHUNKS)
     stage, _, n = os.environ.get("QA_TEST_KILL_AFTER", "").partition(":")

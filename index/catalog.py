@@ -36,6 +36,12 @@ CREATE TABLE IF NOT EXISTS postings (
 CREATE INDEX IF NOT EXISTS postings_chunk ON postings (chunk);
 """
 
+# A chunk's text is cut from its document's stored text, so the two can never disagree.
+_CHUNK_SELECT = (
+    'SELECT c.chunk_id, c.doc_id, c.position, c.start, c."end", substr(d.text, c.start + 1, c."end" - c.start) '
+    "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+)
+
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -140,7 +146,9 @@ class Catalog:
         return {row[0] for row in self.db.execute("SELECT chunk_id FROM chunks")}
 
     def chunk_ids_of(self, doc_id: str) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY position", (doc_id,))]
+        return [
+            r[0] for r in self.db.execute("SELECT chunk_id FROM chunks WHERE doc_id = ? ORDER BY position", (doc_id,))
+        ]
 
     def replace_document(
         self,
@@ -165,7 +173,14 @@ class Catalog:
                 chunk_terms = Counter(terms(text[chunk.start : chunk.end]))
                 cur = db.execute(
                     'INSERT INTO chunks (chunk_id, doc_id, position, start, "end", n_terms) VALUES (?, ?, ?, ?, ?, ?)',
-                    (chunk.chunk_id, doc_id, chunk.position, chunk.start, chunk.end, sum(chunk_terms.values())),
+                    (
+                        chunk.chunk_id,
+                        doc_id,
+                        chunk.position,
+                        chunk.start,
+                        chunk.end,
+                        sum(chunk_terms.values()),
+                    ),
                 )
                 rowid = cur.lastrowid
                 db.executemany(
@@ -199,23 +214,11 @@ class Catalog:
         ids = list(dict.fromkeys(chunk_ids))
         for i in range(0, len(ids), 500):
             part = ids[i : i + 500]
-            rows = self.db.execute(
-                f'SELECT c.chunk_id, c.doc_id, c.position, c.start, c."end", substr(d.text, c.start + 1, c."end" - c.start) '
-                f"FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE c.chunk_id IN ({','.join('?' * len(part))})",
-                part,
-            )
+            placeholders = ",".join("?" * len(part))
+            rows = self.db.execute(f"{_CHUNK_SELECT} WHERE c.chunk_id IN ({placeholders})", part)
             for row in rows:
                 found[row[0]] = ChunkRecord(*row)
         return found
-
-    def neighbours(self, doc_id: str, position: int) -> list[ChunkRecord]:
-        """The chunks just before and after ``position`` in a document."""
-        rows = self.db.execute(
-            'SELECT c.chunk_id, c.doc_id, c.position, c.start, c."end", substr(d.text, c.start + 1, c."end" - c.start) '
-            "FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE c.doc_id = ? AND c.position IN (?, ?)",
-            (doc_id, position - 1, position + 1),
-        )
-        return [ChunkRecord(*row) for row in rows]
 
     # -- keyword search ---------------------------------------------------------------------------------
     def _collection_stats(self) -> tuple[int, float]:
@@ -234,11 +237,14 @@ class Catalog:
         if not unique:
             return n, {}
         rows = self.db.execute(
-            f"SELECT term, COUNT(*) FROM postings WHERE term IN ({','.join('?' * len(unique))}) GROUP BY term", unique
+            f"SELECT term, COUNT(*) FROM postings WHERE term IN ({','.join('?' * len(unique))}) GROUP BY term",
+            unique,
         )
         return n, dict(rows)
 
-    def bm25(self, query_terms: Sequence[str], n: int, weights: dict[str, float] | None = None) -> list[tuple[str, float]]:
+    def bm25(
+        self, query_terms: Sequence[str], n: int, weights: dict[str, float] | None = None
+    ) -> list[tuple[str, float]]:
         """Okapi BM25 over chunks: the ``n`` best (chunk id, score), best first.
 
         ``weights`` scales a term's contribution (e.g. terms carried over from earlier turns count less).
@@ -271,7 +277,8 @@ class Catalog:
         best = [(int(rowids[i]), float(sums[i])) for i in top]
         ids = dict(
             self.db.execute(
-                f"SELECT id, chunk_id FROM chunks WHERE id IN ({','.join('?' * len(best))})", [b[0] for b in best]
+                f"SELECT id, chunk_id FROM chunks WHERE id IN ({','.join('?' * len(best))})",
+                [b[0] for b in best],
             ).fetchall()
         )
         return [(ids[rowid], score) for rowid, score in best if rowid in ids]

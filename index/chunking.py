@@ -58,9 +58,7 @@ def _split_long(text: str, span: Span, limit: int, count: TokenCounter) -> list[
     return pieces
 
 
-def chunk_text(
-    text: str, chunk_size: int, chunk_overlap: int, count: TokenCounter = count_tokens
-) -> list[ChunkSpan]:
+def chunk_text(text: str, chunk_size: int, chunk_overlap: int, count: TokenCounter = count_tokens) -> list[ChunkSpan]:
     """Pack whole sentences into chunks of at most ``chunk_size`` tokens, overlapping by whole sentences.
 
     Args:
@@ -81,8 +79,7 @@ def chunk_text(
             units.append((span, n))
         else:
             units.extend(
-                (piece, count(text[piece[0] : piece[1]]))
-                for piece in _split_long(text, span, chunk_size, count)
+                (piece, count(text[piece[0] : piece[1]])) for piece in _split_long(text, span, chunk_size, count)
             )
 
     chunks: list[ChunkSpan] = []

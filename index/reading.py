@@ -68,9 +68,7 @@ def scan_corpus(corpus_dir: Path, max_bytes: int) -> tuple[list[CorpusFile], lis
                 continue
             size = info.st_size
             if size > max_bytes:
-                reason = (
-                    f"{size / 2**20:.1f} MB, larger than the {max_bytes / 2**20:g} MB limit (QA_MAX_FILE_MB)"
-                )
+                reason = f"{size / 2**20:.1f} MB, larger than the {max_bytes / 2**20:g} MB limit (QA_MAX_FILE_MB)"
                 skipped.append(Skipped(doc_id, reason))
                 continue
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -191,9 +189,7 @@ def _read_with_llama_index(path: Path, kind: str) -> str:
         last_attempt = getattr(exc, "last_attempt", None)  # PDFReader retries: tenacity wraps the real error
         if last_attempt is not None and last_attempt.exception() is not None:
             cause = last_attempt.exception()
-        raise UnreadableDocument(
-            f"the {kind.upper()} could not be parsed ({type(cause).__name__}: {cause})"
-        ) from exc
+        raise UnreadableDocument(f"the {kind.upper()} could not be parsed ({type(cause).__name__}: {cause})") from exc
     return "\n\n".join(doc.text for doc in documents)
 
 
@@ -234,9 +230,7 @@ _MONTHS = {
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_PATTERNS = [
     re.compile(
-        r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+"
-        + _MONTH
-        + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})\b",
+        r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+" + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})\b",
         re.I,
     ),
     re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2}),\s+(?P<year>\d{4})\b", re.I),

@@ -115,9 +115,7 @@ class ChunkStore:
             except StoreUnavailableError:
                 raise
             except Exception as exc:
-                raise IndexNotBuiltError(
-                    f"No index found at {self.location}; run `qa index` first."
-                ) from exc
+                raise IndexNotBuiltError(f"No index found at {self.location}; run `qa index` first.") from exc
         found = collection.metadata or {}
         for key in ("embed_model", "embed_dim", "chunker", "hnsw:space"):
             if found.get(key) != expected[key]:
@@ -194,8 +192,19 @@ class ChunkStore:
 
 def _is_connection_error(exc: BaseException) -> bool:
     names = {type(e).__name__ for e in _chain(exc)}
-    return bool(names & {"ConnectError", "ConnectionError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError",
-                         "ConnectionRefusedError", "ReadError", "WriteError"})
+    return bool(
+        names
+        & {
+            "ConnectError",
+            "ConnectionError",
+            "ConnectTimeout",
+            "ReadTimeout",
+            "RemoteProtocolError",
+            "ConnectionRefusedError",
+            "ReadError",
+            "WriteError",
+        }
+    )
 
 
 def _chain(exc: BaseException | None) -> Iterable[BaseException]:

@@ -99,9 +99,7 @@ def add_document(settings: Settings, source: Path, name: str | None = None) -> S
     root = _corpus_root(settings)
     target = root / safe
     if target.parent != root:  # sanitise_file_name makes this impossible; kept as the last line of defence
-        raise DocumentRejectedError(
-            f"{_quote(original)} was refused: it would be written outside the corpus."
-        )
+        raise DocumentRejectedError(f"{_quote(original)} was refused: it would be written outside the corpus.")
     if target.exists() or target.is_symlink():
         raise DocumentRejectedError(
             f"{_quote(original)} was refused: a document named {safe!r} already exists; delete it first "
@@ -140,9 +138,7 @@ def delete_document(settings: Settings, doc_id: str) -> Path:
         or any(p in ("", ".", "..") or p.startswith(".") for p in parts)
         or relative.suffix.lower() not in SUPPORTED_SUFFIXES
     ):
-        raise DocumentRejectedError(
-            f"{_quote(doc_id)} is not a document of the corpus folder; nothing was deleted."
-        )
+        raise DocumentRejectedError(f"{_quote(doc_id)} is not a document of the corpus folder; nothing was deleted.")
     target = root.joinpath(*parts)
     # The folders on the way must stay inside the corpus even if one of them is a symlink.
     if not target.parent.resolve().is_relative_to(root):
@@ -156,9 +152,7 @@ def delete_document(settings: Settings, doc_id: str) -> Path:
 def _corpus_root(settings: Settings) -> Path:
     root = settings.corpus_dir.resolve()
     if not root.is_dir():
-        raise DocumentRejectedError(
-            f"The corpus folder {root} does not exist; create it or set QA_CORPUS_DIR."
-        )
+        raise DocumentRejectedError(f"The corpus folder {root} does not exist; create it or set QA_CORPUS_DIR.")
     return root
 
 

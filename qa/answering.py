@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -33,9 +34,9 @@ class RefusalPolicy:
     Thresholds were calibrated on the development questions (docs/TUNING.md).
     """
 
-    min_score: float = 0.30
-    min_dense: float = 0.25
-    min_coverage: float = 0.30
+    min_score: float = 0.64
+    min_dense: float = 0.35
+    min_coverage: float = 0.20
 
     def refuse(self, signals: dict[str, float]) -> bool:
         return (
@@ -106,8 +107,8 @@ class Answerer:
 
     def stream(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Iterator[str | Answer]:
         """Text as it forms, then the finished ``Answer`` (same errors as ``answer``)."""
-        cleaned = self.validate(question)
-        turns = [self._clip(h) for h in history]
+        cleaned = strip_markup(self.validate(question))
+        turns = [strip_markup(self._clip(h)) for h in history]
         standalone = (self.generator.condense(cleaned, turns) if self.generator and turns else None) or condense(
             cleaned, turns
         )
@@ -159,40 +160,77 @@ class Answerer:
         from qa.extractive import lexical_coverage
 
         best = scored[0]
-        top = [p for p in retrieval.passages if p.source == best.sentence.source and p.start <= best.sentence.start < p.end]
+        top = [
+            p for p in retrieval.passages if p.source == best.sentence.source and p.start <= best.sentence.start < p.end
+        ]
         passage_text = top[0].text if top else best.sentence.text
         return {
             "best_score": best.score,
             "best_dense": max(s.dense for s in scored),
             "best_lexical": best.lexical,
-            "coverage": lexical_coverage(retrieval.query_terms, passage_text, retrieval.idf) if retrieval.query_terms else 1.0,
+            "coverage": lexical_coverage(retrieval.query_terms, passage_text, retrieval.idf)
+            if retrieval.query_terms
+            else 1.0,
             "top_passage_dense": max((p.dense or 0.0) for p in retrieval.passages) if retrieval.passages else 0.0,
         }
 
-    def _cite(self, chosen: Sequence[ScoredSentence], passages: Sequence[object]) -> tuple[list[Citation], list[AnswerSentence]]:
+    def _cite(
+        self, chosen: Sequence[ScoredSentence], passages: Sequence[object]
+    ) -> tuple[list[Citation], list[AnswerSentence]]:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         docs = self.retriever.documents()
         for n, item in enumerate(chosen, start=1):
             s = item.sentence
             text = self.index.document_text(s.source) or ""
-            passage_start, passage_end = context_window(text, s.start, s.end)
+            end = extend_over_list(text, s.start, s.end)
+            passage_start, passage_end = context_window(text, s.start, end)
             doc = docs.get(s.source)
             citations.append(
                 Citation(
                     n=n,
                     source=s.source,
                     title=doc.title if doc else s.source,
-                    quote=text[s.start : s.end],
+                    quote=text[s.start : end],
                     passage=text[passage_start:passage_end],
                     start=s.start,
-                    end=s.end,
+                    end=end,
                     date=doc.date if doc else None,
                     passage_start=passage_start,
                 )
             )
-            sentences.append(AnswerSentence(s.text, (n,)))
+            sentences.append(AnswerSentence(text[s.start : end], (n,)))
         return citations, sentences
+
+
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def strip_markup(text: str) -> str:
+    """A question pasted with HTML keeps its words: scripts, styles and tags are dropped before searching."""
+    if "<" not in text:
+        return text
+    return re.sub(r"\s+", " ", _TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", text))).strip()
+
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,2}[.)]|[a-z][.)])\s+\S|.*\|")
+
+
+def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:
+    """End offset of a quote that introduces a list ("…include:"), extended over the list's items."""
+    if not text[start:end].rstrip().endswith(":"):
+        return end
+    position = end
+    while position < len(text) and text[position] == "\n":
+        line_end = text.find("\n", position + 1)
+        line_end = len(text) if line_end < 0 else line_end
+        line = text[position + 1 : line_end]
+        if not line.strip() or line_end - start > limit or not (_LIST_ITEM.match(line) or len(line.strip()) < 60):
+            break
+        end = position + 1 + len(line.rstrip())
+        position = line_end
+    return end
 
 
 def context_window(text: str, start: int, end: int, before: int = 1, after: int = 1) -> tuple[int, int]:

@@ -22,7 +22,9 @@ EXIT_USAGE = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Ask questions of a folder of articles; every answer cited.")
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Ask questions of a folder of articles; every answer cited."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -34,7 +36,13 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="answer a question with citations")
     p.add_argument("question")
-    p.add_argument("--history", action="append", default=[], metavar="TURN", help="an earlier question (repeatable, oldest first)")
+    p.add_argument(
+        "--history",
+        action="append",
+        default=[],
+        metavar="TURN",
+        help="an earlier question (repeatable, oldest first)",
+    )
     p.add_argument("-k", type=int, default=None, help="passages to retrieve (default QA_TOP_K)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.set_defaults(handler=_cmd_ask)
@@ -54,13 +62,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``qa`` console script."""
     prepare_offline_runtime()
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        print(f"qa: invalid configuration ({where.upper() and 'QA_' + where.upper()}): {first['msg']}", file=sys.stderr)
+        print(
+            f"qa: invalid configuration ({where.upper() and 'QA_' + where.upper()}): {first['msg']}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     try:
         return int(args.handler(args, settings) or 0)

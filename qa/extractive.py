@@ -8,16 +8,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.keywords import terms
+from index.keywords import stem, terms
 from index.sentences import split_sentences
 from qa.types import Passage
 
 # Weights of the sentence score, fitted on the development questions (see docs/TUNING.md).
-W_DENSE = 0.55
-W_LEXICAL = 0.35
-W_PASSAGE = 0.10
-W_NOVELTY = 0.10
+W_DENSE = 0.30
+W_LEXICAL = 0.70
+W_PASSAGE = 0.20
+W_NOVELTY = 0.20
 W_TYPE = 0.10
+W_LEAD_IN = 0.10
+W_STANCE = 0.15
 HEADING_DAMP = 0.85
 MAX_SENTENCES = 3
 RELATIVE_CUTOFF = 0.85  # further sentences must score at least this share of the best one
@@ -26,13 +28,14 @@ MAX_CANDIDATES = 40
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
-    """A candidate sentence: ``document_text[start:end] == text``."""
+    """A candidate sentence: ``document_text[start:end] == text``; ``previous`` is the sentence before it."""
 
     source: str
     start: int
     end: int
     text: str
     passage_rank: int
+    previous: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,12 +51,14 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[Sentence]:
     seen: set[tuple[str, int]] = set()
     out: list[Sentence] = []
     for rank, passage in enumerate(passages):
+        previous = ""
         for s, e in split_sentences(passage.text):
             key = (passage.source, passage.start + s)
-            if key in seen or not re.search(r"\w", passage.text[s:e]):
-                continue
-            seen.add(key)
-            out.append(Sentence(passage.source, passage.start + s, passage.start + e, passage.text[s:e], rank))
+            text = passage.text[s:e]
+            if key not in seen and re.search(r"\w", text):
+                seen.add(key)
+                out.append(Sentence(passage.source, passage.start + s, passage.start + e, text, rank, previous))
+            previous = text
     return out
 
 
@@ -63,7 +68,9 @@ def _matches(term: str, present: set[str]) -> bool:
         return True
     if len(term) < 5 or term.isdigit():
         return False
-    return any(len(p) >= 5 and (p.startswith(term) or term.startswith(p)) and abs(len(p) - len(term)) <= 2 for p in present)
+    return any(
+        len(p) >= 5 and (p.startswith(term) or term.startswith(p)) and abs(len(p) - len(term)) <= 2 for p in present
+    )
 
 
 def term_weight(term: str, idf: dict[str, float]) -> float:
@@ -82,15 +89,21 @@ def lexical_coverage(question_terms: Sequence[str], text: str, idf: dict[str, fl
     return sum(term_weight(t, idf) for t in wanted if _matches(t, present)) / total if total else 0.0
 
 
-_WH_ENTITY = re.compile(r"\b(who|whom|whose|where|which|what (?:\w+ ){0,2}(?:country|countries|city|cities|firm|company|"
-                        r"companies|agency|organi[sz]ation|treaty|name|group|nation|nations|state|states|person|people|"
-                        r"place|party|leader|leaders))\b", re.I)
-_WH_NUMBER = re.compile(r"\b(how (many|much|long|old|far|often)|what (percentage|proportion|number|share|rate|amount))\b", re.I)
+_WH_ENTITY = re.compile(
+    r"\b(who|whom|whose|where|which|what (?:\w+ ){0,2}(?:country|countries|city|cities|firm|company|"
+    r"companies|agency|organi[sz]ation|treaty|name|group|nation|nations|state|states|person|people|"
+    r"place|party|leader|leaders))\b",
+    re.I,
+)
+_WH_NUMBER = re.compile(
+    r"\b(how (many|much|long|old|far|often)|what (percentage|proportion|number|share|rate|amount))\b", re.I
+)
 _WH_TIME = re.compile(r"\b(when|what (year|date|month|day|time|period|decade|century)|in which year)\b", re.I)
 _NUMBER = re.compile(r"\d")
 _YEAR_OR_DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"century|decade)s?\b", re.I
+    r"century|decade)s?\b",
+    re.I,
 )
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 
@@ -106,6 +119,47 @@ def answer_type_match(question: str, sentence: str) -> float:
         names = {m.group().lower() for m in _PROPER.finditer(sentence)} - asked
         return min(1.0, len(names) / 2)
     return 0.0
+
+
+_ASKS_STANCE = re.compile(
+    r"\b(say|said|says|state|stated|think|thinks|react|reacted|respond|responded|view|views|see|feel|announce|"
+    r"claim|argue|comment|reply|describe|position|stance|opinion)\b",
+    re.I,
+)
+_STANCE_CUE = re.compile(
+    r"\b(said|says|stated|states|announced|clarif\w*|declared|according to|told|noted|emphasi[sz]ed|stressed|"
+    r"warned|argued|claimed|expressed|opposed|opposition|welcomed|critici[sz]ed|condemned|view(?:s|ed|ing)?|"
+    r"insisted|believes?|considers?|rejected|denied|described)\b",
+    re.I,
+)
+
+
+def stance_match(question: str, sentence: str) -> float:
+    """For questions about what someone said or how they reacted: 1.0 when the sentence attributes a
+    statement or reaction to that party (a demonym counts: Croatia/Croatian), -1.0 when it attributes one
+    without naming the party (most likely someone else's), else 0."""
+    if not _ASKS_STANCE.search(question) or not _STANCE_CUE.search(sentence):
+        return 0.0
+    parties = {w.lower() for w in re.findall(r"\b[A-Z][\w’'-]+", question)} - {
+        "what",
+        "how",
+        "why",
+        "did",
+        "does",
+        "and",
+        "who",
+        "when",
+        "where",
+        "which",
+        "has",
+        "have",
+        "is",
+        "was",
+    }
+    words = set(re.findall(r"\w+", sentence.lower()))
+    if not parties:
+        return 0.0
+    return 1.0 if any(_matches(stem(p), {stem(w) for w in words}) for p in parties) else -1.0
 
 
 def is_heading(text: str) -> bool:
@@ -132,12 +186,21 @@ def score_sentences(
         # A sentence that only restates the question does not answer it: reward what it adds.
         novelty = len(own - asked) / len(own) if own else 0.0
         typed = answer_type_match(question, sentence.text) if question else 0.0
+        stance = stance_match(question, sentence.text) if question else 0.0
+        # An answer often follows the sentence that restates the question ("X involves Y. It is expected to…").
+        lead_in = (
+            max(0.0, lexical_coverage(question_terms, sentence.previous + " " + sentence.text, idf) - lexical)
+            if sentence.previous
+            else 0.0
+        )
         score = (
             W_DENSE * float(dense[i])
             + W_LEXICAL * lexical
             + W_PASSAGE * prior
             + W_NOVELTY * novelty
             + W_TYPE * typed
+            + W_LEAD_IN * lead_in
+            + W_STANCE * stance
         )
         # Headings and fragments say little on their own.
         score *= min(1.0, 0.6 + len(sentence.text) / 150) * (HEADING_DAMP if is_heading(sentence.text) else 1.0)

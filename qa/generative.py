@@ -260,9 +260,7 @@ class LLMGenerator:
             return None
         return StandaloneQuestion(line, line)
 
-    def stream(
-        self, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer
-    ) -> Iterator[str | Answer]:
+    def stream(self, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer) -> Iterator[str | Answer]:
         """Text deltas as the model writes, then the verified ``Answer`` (or ``fallback`` with a notice)."""
         passages = tuple(retrieval.passages)
         messages = answer_messages(standalone.text, passages)
@@ -286,16 +284,12 @@ class LLMGenerator:
             yield replace(fallback, notice=f"The language model returned an empty answer{SHOWING_EXTRACTIVE}")
             return
         if _THINK.sub("", reply).strip().strip(".") == NOT_ANSWERED:
-            yield Answer(
-                REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, mode="generative"
-            )
+            yield Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, mode="generative")
             return
         yield self.verify(reply, standalone, retrieval, fallback)
 
     # -- verification --------------------------------------------------------------------------------------
-    def verify(
-        self, reply: str, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer
-    ) -> Answer:
+    def verify(self, reply: str, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer) -> Answer:
         """The model's reply as an ``Answer``: citations checked, quoted verbatim and renumbered 1..m."""
         passages = tuple(retrieval.passages)
         claims = split_claims(reply)

@@ -29,12 +29,17 @@ class Retrieval:
 class HybridRetriever:
     """Dense + keyword retrieval over one ``CorpusIndex``; both lists are fused with RRF."""
 
-    def __init__(self, index: CorpusIndex, candidates: int = 40, rrf_k: int = 60) -> None:
+    def __init__(self, index: CorpusIndex, candidates: int = 20, rrf_k: int = 60, keyword_weight: float = 2.0) -> None:
         if candidates <= 0:
             raise ValueError(f"candidates must be > 0, got {candidates}")
+        if keyword_weight < 0:
+            raise ValueError(f"keyword_weight must be >= 0, got {keyword_weight}")
         self.index = index
         self.candidates = candidates
         self.rrf_k = rrf_k
+        # Fusion settings measured on the evaluation sets (docs/TUNING.md): exact terms matter more than
+        # meaning for this small embedding model, so the keyword ranking counts twice.
+        self.keyword_weight = keyword_weight
         self._documents: dict[str, DocumentRecord] | None = None
         self._documents_version: str | None = None
 
@@ -56,7 +61,11 @@ class HybridRetriever:
         vector = self.index.embedder.embed_query(question.text)
         dense = self.index.store.query(vector, self.candidates)
         keyword = self.index.catalog.bm25(own + carried, self.candidates, weights)
-        fused = reciprocal_rank_fusion([[cid for cid, _ in dense], [cid for cid, _ in keyword]], k=self.rrf_k)[:k]
+        fused = reciprocal_rank_fusion(
+            [[cid for cid, _ in dense], [cid for cid, _ in keyword]],
+            k=self.rrf_k,
+            weights=[1.0, self.keyword_weight],
+        )[:k]
         chunks = self.index.chunks([cid for cid, _ in fused])
         dense_scores, keyword_scores = dict(dense), dict(keyword)
         docs = self.documents()
@@ -87,4 +96,3 @@ class HybridRetriever:
         for t in set(own + carried) - set(idf):
             idf[t] = top
         return Retrieval(passages, vector, own, idf)
-

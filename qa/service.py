@@ -13,9 +13,7 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> CorpusI
     return CorpusIndex(settings, embedder=embedder)
 
 
-def build_answerer(
-    settings: Settings, index: CorpusIndex | None = None, embedder: Embedder | None = None
-) -> Answerer:
+def build_answerer(settings: Settings, index: CorpusIndex | None = None, embedder: Embedder | None = None) -> Answerer:
     """An answerer over an existing index; opens it, so a missing or mismatched index fails here.
 
     Raises:

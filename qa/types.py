@@ -65,7 +65,11 @@ class Answer:
             "answer": self.text,
             "refused": self.refused,
             "citations": [
-                {k: v for k, v in asdict(c).items() if k in ("n", "source", "title", "quote", "passage", "start", "end")}
+                {
+                    k: v
+                    for k, v in asdict(c).items()
+                    if k in ("n", "source", "title", "quote", "passage", "start", "end")
+                }
                 for c in self.citations
             ],
             "retrieved": [{"source": p.source, "text": p.text, "score": round(p.score, 6)} for p in self.retrieved],

@@ -128,8 +128,7 @@ class FakeLLM:
 def _pieces(text: str, words: int) -> list[str]:
     tokens = text.split(" ")
     return [
-        " ".join(tokens[i : i + words]) + (" " if i + words < len(tokens) else "")
-        for i in range(0, len(tokens), words)
+        " ".join(tokens[i : i + words]) + (" " if i + words < len(tokens) else "") for i in range(0, len(tokens), words)
     ]
 
 
@@ -140,9 +139,7 @@ def _completion(body: dict[str, Any], text: str) -> bytes:
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "fake"),
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-            ],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
         }
     ).encode()

@@ -97,18 +97,14 @@ def test_noisy_but_real_questions_are_answered_with_citations(
 
 
 @pytest.mark.parametrize("name", list(NOISY))
-def test_questions_with_markup_or_code_are_handled(
-    answerer: Answerer, seed_index: CorpusIndex, name: str
-) -> None:
+def test_questions_with_markup_or_code_are_handled(answerer: Answerer, seed_index: CorpusIndex, name: str) -> None:
     answer = answerer.answer(NOISY[name])
     assert_well_formed(answer, seed_index)
     assert "<script>" not in answer.text and "DROP TABLE" not in answer.text
 
 
 @pytest.mark.parametrize("name", list(ODD))
-def test_odd_questions_get_a_clear_answer_or_refusal(
-    answerer: Answerer, seed_index: CorpusIndex, name: str
-) -> None:
+def test_odd_questions_get_a_clear_answer_or_refusal(answerer: Answerer, seed_index: CorpusIndex, name: str) -> None:
     answer = answerer.answer(ODD[name])
     assert_well_formed(answer, seed_index)
     if name in ("only punctuation", "emoji", "only markup"):
@@ -119,9 +115,7 @@ def test_odd_questions_get_a_clear_answer_or_refusal(
 
 def test_bad_history_turns_do_not_break_answering(answerer: Answerer, seed_index: CorpusIndex) -> None:
     history = ["", "\x00", LONG, "<script>x</script>", "谁"]
-    assert_well_formed(
-        answerer.answer("Which countries signed the defence declaration?", history), seed_index
-    )
+    assert_well_formed(answerer.answer("Which countries signed the defence declaration?", history), seed_index)
 
 
 # -- through the CLI ----------------------------------------------------------------------------------------

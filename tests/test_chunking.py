@@ -101,9 +101,7 @@ def test_chunking_is_deterministic_and_ids_depend_on_text_settings_and_model() -
     again = chunk_text(text, 128, 24)
     assert first == again
 
-    def ids(
-        doc_id: str, chunks: list[ChunkSpan], sig: str = signature, model: str = EMBED_MODEL_NAME
-    ) -> list[str]:
+    def ids(doc_id: str, chunks: list[ChunkSpan], sig: str = signature, model: str = EMBED_MODEL_NAME) -> list[str]:
         return [chunk_id(doc_id, c, sig, model) for c in chunks]
 
     base = ids("a.txt", first)

@@ -64,10 +64,7 @@ def test_plain_output_reports_counts_and_location(cli: Cli, settings: Settings) 
     assert "indexed: 5 added, 0 updated, 0 removed, 0 unchanged" in first.out
     assert "index: 5 documents" in first.out and str(settings.data_dir / "chroma") in first.out
     again = cli("index")
-    assert (
-        "indexed: 0 added, 0 updated, 0 removed, 5 unchanged" in again.out
-        and "0 chunks embedded" in again.out
-    )
+    assert "indexed: 0 added, 0 updated, 0 removed, 5 unchanged" in again.out and "0 chunks embedded" in again.out
 
 
 def test_skipped_files_are_one_warning_line_each(cli: Cli, settings: Settings) -> None:

@@ -55,9 +55,7 @@ def run_killed(settings: Settings, kill_after: str, *args: str) -> None:
     """Run ``qa index`` that SIGKILLs itself at ``kill_after``; check that it really died there."""
     process = index_command(settings, *args, QA_TEST_KILL_AFTER=kill_after)
     out, err = process.communicate(timeout=600)
-    assert process.returncode == -signal.SIGKILL, (
-        f"expected a kill at {kill_after}: rc={process.returncode} {err}"
-    )
+    assert process.returncode == -signal.SIGKILL, f"expected a kill at {kill_after}: rc={process.returncode} {err}"
     assert out == "", "killed before printing its summary"
 
 
@@ -89,15 +87,9 @@ def resume_and_check(settings: Settings, embedder: MiniLMEmbedder, expected: set
     assert catalog_ids == expected, (
         f"catalog: {len(catalog_ids - expected)} extra, {len(expected - catalog_ids)} missing"
     )
-    assert chroma_ids == expected, (
-        f"chroma: {len(chroma_ids - expected)} extra, {len(expected - chroma_ids)} missing"
-    )
+    assert chroma_ids == expected, f"chroma: {len(chroma_ids - expected)} extra, {len(expected - chroma_ids)} missing"
     again = CorpusIndex(settings, embedder=embedder).sync()
-    assert (
-        not again.reconciled
-        and again.embedded_chunks == 0
-        and not (again.added or again.updated or again.removed)
-    )
+    assert not again.reconciled and again.embedded_chunks == 0 and not (again.added or again.updated or again.removed)
 
 
 @pytest.mark.parametrize("kill_after", ["flush:1", "catalog:3"])
@@ -162,9 +154,7 @@ def test_rebuild_killed_between_drop_and_clear_converges(
     resume_and_check(settings, embedder, expected)
 
 
-def test_killed_at_a_random_moment_converges(
-    settings: Settings, embedder: MiniLMEmbedder, tmp_path: Path
-) -> None:
+def test_killed_at_a_random_moment_converges(settings: Settings, embedder: MiniLMEmbedder, tmp_path: Path) -> None:
     corpus = settings.corpus_dir
     for path in sorted(corpus.iterdir()):  # three times the seed corpus, under different names
         for copy in ("copy-a", "copy-b"):
@@ -184,9 +174,7 @@ def test_killed_at_a_random_moment_converges(
         time.sleep(delay)
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=60)
-        assert process.returncode == -signal.SIGKILL, (
-            f"seed {seed}: finished before the kill after {delay:.2f} s"
-        )
+        assert process.returncode == -signal.SIGKILL, f"seed {seed}: finished before the kill after {delay:.2f} s"
     resume_and_check(settings, embedder, expected)
 
 

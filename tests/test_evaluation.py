@@ -233,9 +233,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 # -- regression: the real pipeline on the seed set ---------------------------------------------------------
-def test_seed_regression(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_seed_regression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """``qa eval --baseline --json --out`` on the seed set, in-process with the real model and Chroma."""
     user_data = tmp_path / "user-data"
     monkeypatch.setenv("QA_DATA_DIR", str(user_data))

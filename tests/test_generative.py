@@ -70,9 +70,7 @@ def answerer(index: CorpusIndex, server: FakeLLM, **overrides: Any) -> Answerer:
 def passages_in(body: dict[str, Any]) -> dict[int, str]:
     """Passage number -> (escaped) text, as the prompt the server received shows them."""
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
-    return {
-        int(n): text for n, text in re.findall(r'<passage id="(\d+)"[^>]*>\n(.*?)\n</passage>', user, re.S)
-    }
+    return {int(n): text for n, text in re.findall(r'<passage id="(\d+)"[^>]*>\n(.*?)\n</passage>', user, re.S)}
 
 
 def number_of(body: dict[str, Any], needle: str) -> int:
@@ -105,9 +103,7 @@ def assert_verbatim(index: CorpusIndex, answer: Answer) -> None:
 
 # -- pure parts -------------------------------------------------------------------------------------
 def test_split_claims_attaches_markers_to_their_sentence() -> None:
-    claims = split_claims(
-        "KAYO makes arms [2]. It was authorised this week.[1][3] Third one. [4]\n- A bullet [5]"
-    )
+    claims = split_claims("KAYO makes arms [2]. It was authorised this week.[1][3] Third one. [4]\n- A bullet [5]")
     assert [(c.text, c.cited) for c in claims] == [
         ("KAYO makes arms.", (2,)),
         ("It was authorised this week.", (1, 3)),
@@ -122,9 +118,7 @@ def test_escape_keeps_delimiters_out_of_passage_text() -> None:
 
 
 # -- well-cited answer, streamed --------------------------------------------------------------------
-def test_well_cited_answer_is_verified_quoted_and_renumbered(
-    corpus_index: CorpusIndex, fake_llm: FakeLLM
-) -> None:
+def test_well_cited_answer_is_verified_quoted_and_renumbered(corpus_index: CorpusIndex, fake_llm: FakeLLM) -> None:
     replies: list[str] = []
     cited: list[str] = []  # texts of the passages cited first and second, unescaped
 
@@ -135,9 +129,7 @@ def test_well_cited_answer_is_verified_quoted_and_renumbered(
         first, second = (a, b) if a > b else (b, a)
         assert first != second, "the two claims should come from different passages"
         claim_first = AUTHORISED if first == a else "The move aims to bolster Albania's military capabilities"
-        claim_second = (
-            "The move aims to bolster Albania's military capabilities" if first == a else AUTHORISED
-        )
+        claim_second = "The move aims to bolster Albania's military capabilities" if first == a else AUTHORISED
         text = f"{claim_first} [{first}]. {claim_second}.[{second}]"
         replies.append(text)
         cited.extend(html.unescape(passages_in(body)[n]) for n in (first, second))
@@ -179,14 +171,10 @@ def test_citation_to_missing_passage_is_dropped(corpus_index: CorpusIndex, fake_
     assert answer.notice and "1 of 2 sentences" in answer.notice
 
 
-def test_unsupported_sentence_is_flagged_and_loses_its_marker(
-    corpus_index: CorpusIndex, fake_llm: FakeLLM
-) -> None:
+def test_unsupported_sentence_is_flagged_and_loses_its_marker(corpus_index: CorpusIndex, fake_llm: FakeLLM) -> None:
     def script(body: dict[str, Any]) -> Reply:
         n = number_of(body, "authorized the state-owned firm KAYO")
-        return Reply(
-            f"{AUTHORISED} [{n}]. The factory was bought by a Chinese investor for 3 billion euros [{n}]."
-        )
+        return Reply(f"{AUTHORISED} [{n}]. The factory was bought by a Chinese investor for 3 billion euros [{n}].")
 
     fake_llm.reset(script)
     answer = answerer(corpus_index, fake_llm).answer(QUESTION)
@@ -210,9 +198,7 @@ def test_answer_with_no_supported_sentence_falls_back_to_extractive(
     assert answer.notice and "extractive" in answer.notice
 
 
-def test_model_saying_the_documents_do_not_answer_refuses(
-    corpus_index: CorpusIndex, fake_llm: FakeLLM
-) -> None:
+def test_model_saying_the_documents_do_not_answer_refuses(corpus_index: CorpusIndex, fake_llm: FakeLLM) -> None:
     fake_llm.reset(lambda body: Reply(NOT_ANSWERED))
     deltas, answer = drain(answerer(corpus_index, fake_llm).stream(QUESTION))
 
@@ -291,10 +277,7 @@ def test_unreachable_model_gives_extractive_answer(corpus_index: CorpusIndex, fa
     answer = build_answerer(settings, index=corpus_index).answer(QUESTION)
 
     assert answer.mode == "extractive" and answer.citations
-    assert (
-        answer.notice
-        == "The language model could not be reached (QA_LLM_BASE_URL); showing the extractive answer."
-    )
+    assert answer.notice == "The language model could not be reached (QA_LLM_BASE_URL); showing the extractive answer."
 
 
 def test_api_key_is_sent_but_never_logged_or_shown(
@@ -321,9 +304,7 @@ def test_follow_up_is_condensed_by_the_model(corpus_index: CorpusIndex, fake_llm
         return Reply(f"{AUTHORISED} [{n}].")
 
     fake_llm.reset(script)
-    answer = answerer(corpus_index, fake_llm).answer(
-        "And what does it produce?", history=["Tell me about KAYO"]
-    )
+    answer = answerer(corpus_index, fake_llm).answer("And what does it produce?", history=["Tell me about KAYO"])
 
     condense_request = fake_llm.requests[0]
     assert condense_request.body.get("stream") in (None, False)
@@ -375,8 +356,6 @@ def test_cli_json_has_the_extractive_citation_shape_plus_supported(
     assert generative["mode"] == "generative"
     assert set(generative) == set(extractive) | {"mode", "sentences", "notice"}
     assert extractive["citations"] and generative["citations"]
-    assert {tuple(sorted(c)) for c in generative["citations"]} == {
-        tuple(sorted(c)) for c in extractive["citations"]
-    }
+    assert {tuple(sorted(c)) for c in generative["citations"]} == {tuple(sorted(c)) for c in extractive["citations"]}
     assert [(s["supported"], s["citations"]) for s in generative["sentences"]] == [(True, [1]), (False, [])]
     assert SECRET not in captured.out + captured.err

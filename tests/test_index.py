@@ -118,9 +118,7 @@ def test_touching_a_file_changes_nothing(cli: Cli, settings: Settings, embedder:
     assert assert_consistent(settings, embedder) == before
 
 
-def test_editing_one_article_re_embeds_only_it(
-    cli: Cli, settings: Settings, embedder: MiniLMEmbedder
-) -> None:
+def test_editing_one_article_re_embeds_only_it(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
     cli("index", "--json")
     before = assert_consistent(settings, embedder)
     edited = sorted(before)[1]
@@ -128,18 +126,14 @@ def test_editing_one_article_re_embeds_only_it(
     original = path.read_text(encoding="utf-8")
     assert "Kosovo" in original
     # a new first line shifts every offset, so every chunk of the article gets a new id
-    path.write_text(
-        "Correction appended by the desk.\n" + original.replace("Kosovo", "Kosova"), encoding="utf-8"
-    )
+    path.write_text("Correction appended by the desk.\n" + original.replace("Kosovo", "Kosova"), encoding="utf-8")
 
     summary = cli("index", "--json").json
     after = assert_consistent(settings, embedder)
     assert (summary["added"], summary["updated"], summary["removed"]) == (0, 1, 0)
     assert summary["embedded"] == len(after[edited])
     assert set(after[edited]).isdisjoint(before[edited]), "the edited article's chunks are new"
-    assert {d: ids for d, ids in after.items() if d != edited} == {
-        d: ids for d, ids in before.items() if d != edited
-    }
+    assert {d: ids for d, ids in after.items() if d != edited} == {d: ids for d, ids in before.items() if d != edited}
     corpus_index = CorpusIndex(settings, embedder=embedder)
     text = corpus_index.document_text(edited)
     assert text is not None and "Kosova" in text and "Kosovo" not in text
@@ -159,9 +153,7 @@ def test_deleting_one_article_removes_exactly_its_chunks(
     assert summary["chunks"] == sum(len(ids) for ids in after.values())
 
 
-def test_dry_run_lists_changes_without_making_them(
-    cli: Cli, settings: Settings, embedder: MiniLMEmbedder
-) -> None:
+def test_dry_run_lists_changes_without_making_them(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
     cli("index", "--json")
     before = assert_consistent(settings, embedder)
     names = sorted(before)
@@ -191,9 +183,7 @@ def test_rebuild_gives_the_same_chunk_ids(cli: Cli, settings: Settings, embedder
 
 def test_other_chunk_size_is_a_mismatch(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
     cli("index", "--json")
-    other = Settings(
-        data_dir=settings.data_dir, corpus_dir=settings.corpus_dir, chunk_size=64, chunk_overlap=8
-    )
+    other = Settings(data_dir=settings.data_dir, corpus_dir=settings.corpus_dir, chunk_size=64, chunk_overlap=8)
     with pytest.raises(IndexMismatchError, match=r"qa index --rebuild"):
         CorpusIndex(other, embedder=embedder).open()
     with pytest.raises(IndexMismatchError, match=r"qa index --rebuild"):
@@ -202,11 +192,7 @@ def test_other_chunk_size_is_a_mismatch(cli: Cli, settings: Settings, embedder: 
     refused = cli("index", QA_CHUNK_SIZE="64", QA_CHUNK_OVERLAP="8")
     assert refused.code == 1
     assert refused.out == ""
-    assert (
-        refused.err.count("\n") == 1
-        and "qa index --rebuild" in refused.err
-        and "Traceback" not in refused.err
-    )
+    assert refused.err.count("\n") == 1 and "qa index --rebuild" in refused.err and "Traceback" not in refused.err
     asked = cli("ask", "Who signed the defence declaration?", QA_CHUNK_SIZE="64", QA_CHUNK_OVERLAP="8")
     assert asked.code == 1 and asked.err.count("\n") == 1 and "qa index --rebuild" in asked.err
 
@@ -298,9 +284,7 @@ def test_a_file_indexed_before_and_now_broken_leaves_the_index(
     assert indexed_docs(settings, embedder) == {"good.txt"}
 
 
-def test_unreadable_file_is_skipped(
-    cli: Cli, small_corpus: Path, settings: Settings, embedder: MiniLMEmbedder
-) -> None:
+def test_unreadable_file_is_skipped(cli: Cli, small_corpus: Path, settings: Settings, embedder: MiniLMEmbedder) -> None:
     secret = small_corpus / "secret.txt"
     secret.write_text("Secret Article\nNobody may read this.\n", encoding="utf-8")
     secret.chmod(0)
@@ -371,9 +355,7 @@ def test_latin1_and_utf16_files_are_decoded_and_indexed(
         "Señor Müller in Zürich\nThe café near the Piazza was closed, said Señor Müller.\n".encode("latin-1")
     )
     (small_corpus / "utf16.txt").write_bytes(
-        "Đukanović u Podgorici\nĐukanović met Šutanovac in Podgorica; both praised the pact.\n".encode(
-            "utf-16"
-        )
+        "Đukanović u Podgorici\nĐukanović met Šutanovac in Podgorica; both praised the pact.\n".encode("utf-16")
     )
     result = cli("index", "--json")
     assert skipped_of(result) == {}
@@ -383,10 +365,7 @@ def test_latin1_and_utf16_files_are_decoded_and_indexed(
     assert latin1 is not None and "The café near the Piazza was closed, said Señor Müller." in latin1
     assert utf16 is not None and "Đukanović met Šutanovac in Podgorica" in utf16 and "\x00" not in utf16
     docs = corpus_index.documents()
-    assert (
-        docs["latin1.txt"].title == "Señor Müller in Zürich"
-        and docs["utf16.txt"].title == "Đukanović u Podgorici"
-    )
+    assert docs["latin1.txt"].title == "Señor Müller in Zürich" and docs["utf16.txt"].title == "Đukanović u Podgorici"
     chunks = corpus_index.chunks(corpus_index.catalog.chunk_ids_of("utf16.txt"))
     assert any("Šutanovac" in c.text for c in chunks.values())
 
@@ -468,9 +447,7 @@ def test_symlink_loops_and_links_out_of_the_corpus_are_skipped(
     result = cli("index", "--json")
     assert result.code == 0
     skipped = skipped_of(result)
-    assert {
-        name: skipped[name] for name in ("loop-a.txt", "loop-b.txt", "self.txt", "dangling.txt")
-    } == dict.fromkeys(
+    assert {name: skipped[name] for name in ("loop-a.txt", "loop-b.txt", "self.txt", "dangling.txt")} == dict.fromkeys(
         ("loop-a.txt", "loop-b.txt", "self.txt", "dangling.txt"), "a broken or looping symlink"
     )
     assert skipped["escape.txt"] == "a symlink out of the corpus"

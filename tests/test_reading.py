@@ -77,9 +77,7 @@ def test_title_is_the_first_non_empty_line(tmp_path: Path) -> None:
 
 
 def test_a_date_line_is_not_the_title_and_is_found_as_iso_date() -> None:
-    path = next(
-        p for p in CORPUS.glob("*.txt") if "Wednesday, February 28, 2024" in p.read_text(encoding="utf-8")
-    )
+    path = next(p for p in CORPUS.glob("*.txt") if "Wednesday, February 28, 2024" in p.read_text(encoding="utf-8"))
     doc = read(path)
     assert doc.date == "2024-02-28"
     assert doc.title == "Zelenskyy seeks support and arms at Balkan summit in Albania"

@@ -29,9 +29,7 @@ def assert_exact_spans(text: str) -> None:
 
 
 def test_plain_sentences_have_exact_offsets() -> None:
-    text = (
-        "  The summit opened today. Leaders arrived from five countries!  Was it a success? Nobody knows.  "
-    )
+    text = "  The summit opened today. Leaders arrived from five countries!  Was it a success? Nobody knows.  "
     assert sentences(text) == [
         "The summit opened today.",
         "Leaders arrived from five countries!",
@@ -98,10 +96,7 @@ def test_lines_bullets_headings_and_table_rows_are_units() -> None:
 
 
 def test_unicode_text_keeps_exact_offsets() -> None:
-    text = (
-        "Prime Minister Edi Rama spoke in Tiranë. “We stand together,” he said. Šutanovac agreed. "
-        "Đukanović did too."
-    )
+    text = "Prime Minister Edi Rama spoke in Tiranë. “We stand together,” he said. Šutanovac agreed. Đukanović did too."
     assert sentences(text) == [
         "Prime Minister Edi Rama spoke in Tiranë.",
         "“We stand together,” he said.",

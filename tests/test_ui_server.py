@@ -207,9 +207,7 @@ def test_chat_endpoint_streams_into_the_conversation_with_sources(client: object
     messages, sources, notice, box = client.predict(EXAMPLE, [], api_name="/chat")  # type: ignore[attr-defined]
     assert [m["role"] for m in messages] == ["user", "assistant"]
     answer_html = (
-        messages[1]["content"][0]["text"]
-        if isinstance(messages[1]["content"], list)
-        else messages[1]["content"]
+        messages[1]["content"][0]["text"] if isinstance(messages[1]["content"], list) else messages[1]["content"]
     )
     assert '<sup class="cite" data-n="1">[1]</sup>' in answer_html
     assert EXAMPLE_SOURCE in sources and "<mark>" in sources and "Open the whole article" in sources

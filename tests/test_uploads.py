@@ -91,11 +91,7 @@ def test_oversize_files_are_refused_with_the_limit(tmp_path: Path, corpus_copy: 
     big = _source(tmp_path, "big", ARTICLE * 200)  # ~17 KB > 10 KB
     with pytest.raises(DocumentRejectedError) as info:
         add_document(settings, big, "big.txt")
-    assert (
-        "big.txt" in str(info.value)
-        and "0.01 MB" in str(info.value)
-        and "QA_MAX_UPLOAD_MB" in str(info.value)
-    )
+    assert "big.txt" in str(info.value) and "0.01 MB" in str(info.value) and "QA_MAX_UPLOAD_MB" in str(info.value)
     assert _tree(corpus_copy) == before
 
 
@@ -141,9 +137,7 @@ def test_delete_removes_the_corpus_file(settings: Settings) -> None:
     assert removed == settings.corpus_dir.resolve() / doc_id and not removed.exists()
 
 
-@pytest.mark.parametrize(
-    "doc_id", ["../outside.txt", "/etc/hostname.txt", "sub/../../outside.txt", ".hidden.txt", ""]
-)
+@pytest.mark.parametrize("doc_id", ["../outside.txt", "/etc/hostname.txt", "sub/../../outside.txt", ".hidden.txt", ""])
 def test_delete_refuses_anything_outside_the_corpus(settings: Settings, tmp_path: Path, doc_id: str) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_text("keep me")

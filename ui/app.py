@@ -43,9 +43,7 @@ class ChatUI:
         self.backend = backend
 
     # -- chat -------------------------------------------------------------------------------------------
-    def chat(
-        self, question: str, messages: Messages | None, turns: list[str] | None
-    ) -> Iterator[tuple[Any, ...]]:
+    def chat(self, question: str, messages: Messages | None, turns: list[str] | None) -> Iterator[tuple[Any, ...]]:
         """Stream the answer into the conversation; outputs: messages, turns, sources, notice, question."""
         messages = list(messages or [])
         turns = list(turns or [])
@@ -95,18 +93,14 @@ class ChatUI:
         except QAError as exc:
             return {"error": str(exc)}
         out = answer.to_json()
-        out["sources"] = [
-            f"[{c.n}] {c.title} — {c.source}{f' ({c.date})' if c.date else ''}" for c in answer.citations
-        ]
+        out["sources"] = [f"[{c.n}] {c.title} — {c.source}{f' ({c.date})' if c.date else ''}" for c in answer.citations]
         return out
 
     # -- documents --------------------------------------------------------------------------------------
     def overview(self) -> tuple[Any, ...]:
         """Status line, documents table and the delete choices."""
         documents = self.backend.documents()
-        choices = [
-            (f"{d.doc_id} — {d.title}", d.doc_id) for d in sorted(documents.values(), key=lambda d: d.doc_id)
-        ]
+        choices = [(f"{d.doc_id} — {d.title}", d.doc_id) for d in sorted(documents.values(), key=lambda d: d.doc_id)]
         return (
             render.status_html(self.backend.status()),
             render.documents_html(documents),
@@ -228,9 +222,7 @@ def build_app(backend: ChatBackend) -> gr.Blocks:
                             type="filepath",
                             elem_id="qa-upload",
                         )
-                        choice = gr.Dropdown(
-                            label="Document to delete", choices=[], elem_id="qa-delete-choice"
-                        )
+                        choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="qa-delete-choice")
                         delete = gr.Button("Delete document", variant="stop", elem_id="qa-delete")
                         rebuild = gr.Button("Rebuild the whole index", elem_id="qa-rebuild")
 
@@ -257,9 +249,7 @@ def build_app(backend: ChatBackend) -> gr.Blocks:
             api_name="upload",
             concurrency_id="index",
         )
-        delete.click(
-            ui.delete, inputs=[choice], outputs=index_outputs, api_name="delete", concurrency_id="index"
-        )
+        delete.click(ui.delete, inputs=[choice], outputs=index_outputs, api_name="delete", concurrency_id="index")
         rebuild.click(ui.rebuild, outputs=index_outputs, api_name="rebuild", concurrency_id="index")
         demo.load(ui.overview, outputs=[status, table, choice], api_name="overview")
         gr.api(ui.ask, api_name="ask")

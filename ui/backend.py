@@ -144,9 +144,7 @@ class ChatBackend:
     def documents(self) -> dict[str, DocumentRecord]:
         return self.index.documents()
 
-    def upload(
-        self, files: Sequence[tuple[Path, str]], progress: ProgressCallback | None = None
-    ) -> UploadOutcome:
+    def upload(self, files: Sequence[tuple[Path, str]], progress: ProgressCallback | None = None) -> UploadOutcome:
         """Copy ``(path, original name)`` files into the corpus, then sync; a refused file stops no other."""
         added: list[StoredDocument] = []
         refused: list[str] = []

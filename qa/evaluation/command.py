@@ -28,14 +28,10 @@ def add_eval_parser(sub: Any) -> None:
         default=None,
         help="documents to index (default: source_files/ beside a rag_dataset.json, else QA_CORPUS_DIR)",
     )
-    p.add_argument(
-        "--out", type=Path, default=None, metavar="RESULTS.jsonl", help="write one JSON line per question"
-    )
+    p.add_argument("--out", type=Path, default=None, metavar="RESULTS.jsonl", help="write one JSON line per question")
     p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     p.add_argument("-k", type=_positive, default=None, help="passages to retrieve (default QA_TOP_K, 5)")
-    p.add_argument(
-        "--baseline", action="store_true", help="also run the plain llama-index pipeline and compare"
-    )
+    p.add_argument("--baseline", action="store_true", help="also run the plain llama-index pipeline and compare")
     p.set_defaults(handler=_cmd_eval)
 
 
@@ -76,9 +72,7 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
                 for result in report.ours.results:
                     handle.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
         except OSError as exc:
-            raise QAError(
-                f"Cannot write {args.out} ({exc.strerror or exc}); choose another --out path."
-            ) from exc
+            raise QAError(f"Cannot write {args.out} ({exc.strerror or exc}); choose another --out path.") from exc
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False))
         return 0

@@ -69,9 +69,7 @@ def load_dataset(path: Path) -> Dataset:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(
-            f"Dataset {path} cannot be read ({exc}); pass a UTF-8 JSON or JSONL file."
-        ) from exc
+        raise DatasetError(f"Dataset {path} cannot be read ({exc}); pass a UTF-8 JSON or JSONL file.") from exc
     try:
         whole = json.loads(text)
     except json.JSONDecodeError:
@@ -91,13 +89,9 @@ def load_dataset(path: Path) -> Dataset:
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise DatasetError(
-                f"Dataset {path}, line {number}, is not JSON ({exc.msg}); fix or remove it."
-            ) from exc
+            raise DatasetError(f"Dataset {path}, line {number}, is not JSON ({exc.msg}); fix or remove it.") from exc
         if not isinstance(row, dict):
-            raise DatasetError(
-                f"Dataset {path}, line {number}, is not a JSON object; expected one question a line."
-            )
+            raise DatasetError(f"Dataset {path}, line {number}, is not a JSON object; expected one question a line.")
         rows.append(row)
     return _seed_dataset(path, rows)
 

@@ -129,17 +129,13 @@ def contains_quote(text: str, quote: str, partial_overlap: bool = False) -> bool
         return True
     if not partial_overlap or len(needle) < MIN_OVERLAP_CHARS:
         return False
-    match = SequenceMatcher(None, haystack, needle, autojunk=False).find_longest_match(
-        0, len(haystack), 0, len(needle)
-    )
+    match = SequenceMatcher(None, haystack, needle, autojunk=False).find_longest_match(0, len(haystack), 0, len(needle))
     return match.size >= MIN_OVERLAP_CHARS and match.size >= MIN_OVERLAP_SHARE * len(needle)
 
 
 def hits(source: str, text: str, evidence: Sequence[Evidence], partial_overlap: bool = False) -> bool:
     """A passage or citation from ``source`` with ``text`` hits any of the evidence spans."""
-    return any(
-        same_source(source, e.source) and contains_quote(text, e.quote, partial_overlap) for e in evidence
-    )
+    return any(same_source(source, e.source) and contains_quote(text, e.quote, partial_overlap) for e in evidence)
 
 
 def first_hit_rank(

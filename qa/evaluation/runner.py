@@ -122,9 +122,7 @@ def _run_project(
     progress: ProgressCallback | None,
 ) -> SystemRun:
     # Embedded Chroma in the temporary folder whatever QA_CHROMA_URL says: a server holds the user's index.
-    eval_settings = settings.model_copy(
-        update={"corpus_dir": corpus, "data_dir": data_dir, "chroma_url": None}
-    )
+    eval_settings = settings.model_copy(update={"corpus_dir": corpus, "data_dir": data_dir, "chroma_url": None})
     index = CorpusIndex(eval_settings, embedder=embedder)
     sync = index.sync()
     for skipped in sync.skipped:
@@ -141,9 +139,7 @@ def _run_project(
         doc_id: DocumentTexts(index.document_text(doc_id) or "", _file_text(corpus, doc_id))
         for doc_id in index.documents()
     }
-    metrics = score(
-        dataset.examples, results, documents, k, dataset.partial_overlap, indexing_seconds=sync.seconds
-    )
+    metrics = score(dataset.examples, results, documents, k, dataset.partial_overlap, indexing_seconds=sync.seconds)
     return SystemRun("ours", results, metrics, sync.documents, sync.chunks)
 
 
@@ -171,9 +167,7 @@ def _file_text(corpus: Path, doc_id: str) -> str:
         return ""
 
 
-def _run_plain(
-    dataset: Dataset, corpus: Path, k: int, work_dir: Path, progress: ProgressCallback | None
-) -> SystemRun:
+def _run_plain(dataset: Dataset, corpus: Path, k: int, work_dir: Path, progress: ProgressCallback | None) -> SystemRun:
     from index.baseline import PlainPipeline
 
     pipeline = PlainPipeline(corpus, work_dir)
@@ -205,17 +199,11 @@ def _run_plain(
                 retrieved=tuple(RetrievedPassage(n.source, n.text) for n in nodes),
                 latency_ms=latency,
                 citations_json=citations_json,
-                retrieved_json=tuple(
-                    {"source": n.source, "text": n.text, "score": round(n.score, 6)} for n in nodes
-                ),
+                retrieved_json=tuple({"source": n.source, "text": n.text, "score": round(n.score, 6)} for n in nodes),
             )
         )
         if progress:
             progress("plain", done, len(dataset.examples))
-    documents = {
-        source: DocumentTexts(text, _file_text(corpus, source)) for source, text in pipeline.documents.items()
-    }
-    metrics = score(
-        dataset.examples, results, documents, k, dataset.partial_overlap, indexing_seconds=pipeline.seconds
-    )
+    documents = {source: DocumentTexts(text, _file_text(corpus, source)) for source, text in pipeline.documents.items()}
+    metrics = score(dataset.examples, results, documents, k, dataset.partial_overlap, indexing_seconds=pipeline.seconds)
     return SystemRun("plain", results, metrics, len(pipeline.documents), pipeline.chunks)
