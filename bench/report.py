@@ -57,9 +57,7 @@ def render(stored: dict[str, Any]) -> str:
     results: dict[str, dict[str, Any]] = stored.get("results", {})
     rows = sorted(results.values(), key=lambda r: (r["size"], r["mode"]))
     bare_by_size = {
-        r["size"]: r["index"]["bare_chunks"] / r["index"]["bare_s"]
-        for r in rows
-        if _get(r, "index", "bare_s")
+        r["size"]: r["index"]["bare_chunks"] / r["index"]["bare_s"] for r in rows if _get(r, "index", "bare_s")
     }
     m = stored.get("machine", {})
     out = [HEADER, "## Machine", ""]
@@ -145,7 +143,9 @@ def targets(rows: list[dict[str, Any]], bare_by_size: dict[int, float], help_s: 
     def verdict(ok: bool | None) -> str:
         return "—" if ok is None else ("met" if ok else "**not met**")
 
-    ratios = [d["ratio"] for r in emb if (d := derived(r, bare_by_size))["ratio"] is not None]
+    # CPU-time ratios where recorded (wall-clock ratios swing with the load of a shared machine).
+    cpu = [d["cpu_ratio"] for r in emb if (d := derived(r, bare_by_size))["cpu_ratio"] is not None]
+    ratios = cpu or [d["ratio"] for r in emb if (d := derived(r, bare_by_size))["ratio"] is not None]
     worst = min(ratios) if ratios else None
     add = _get(big, "add_one", "wall_s")
     nochange = _get(big, "nochange", "wall_s")
@@ -155,10 +155,9 @@ def targets(rows: list[dict[str, Any]], bare_by_size: dict[int, float], help_s: 
     lines = [
         "| target | figure | verdict |",
         "|---|---|---|",
-        f"| indexing ≥ 90% of the bare model | worst ratio {_f(worst, '{:.0%}')} | "
+        f"| indexing ≥ 90% of the bare model | worst {'CPU-time' if cpu else 'wall'} ratio {_f(worst, '{:.0%}')} | "
         f"{verdict(None if worst is None else worst >= 0.9)} |",
-        f"| add one document < 3 s at 10,000{note} | {_f(add)} s wall | "
-        f"{verdict(None if add is None else add < 3)} |",
+        f"| add one document < 3 s at 10,000{note} | {_f(add)} s wall | {verdict(None if add is None else add < 3)} |",
         f"| no-change `qa index` < 2 s at 10,000{note} | {_f(nochange)} s wall | "
         f"{verdict(None if nochange is None else nochange < 2)} |",
         f"| answer() p95 < 100 ms at 10,000{note} | {_f(p95, '{:.1f}')} ms | "

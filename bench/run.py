@@ -79,9 +79,7 @@ def qa_index(env: dict[str, str]) -> tuple[float, dict[str, Any]]:
     return wall, dict(json.loads(out.strip().splitlines()[-1]))
 
 
-def measure(
-    mode: str, n: int, opts: argparse.Namespace, questions: Path, server_rss: list[float]
-) -> dict[str, Any]:
+def measure(mode: str, n: int, opts: argparse.Namespace, questions: Path, server_rss: list[float]) -> dict[str, Any]:
     """All figures for one corpus size in one mode."""
     corpus = build_corpus(n, WORK / f"corpus-{n}")
     base = WORK / f"{mode}-{n}"
