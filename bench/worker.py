@@ -140,44 +140,28 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_llamaindex(args: argparse.Namespace) -> dict[str, Any]:
-    """The plain llama-index pipeline: VectorStoreIndex + default SentenceSplitter + same model + Chroma."""
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-    from llama_index.core import Document, StorageContext, VectorStoreIndex
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-    from llama_index.vector_stores.chroma import ChromaVectorStore
+    """The plain llama-index pipeline (index/baseline.py): VectorStoreIndex + default SentenceSplitter + same
+    model + Chroma."""
+    from index.baseline import PlainPipeline, default_embed_model
 
-    from index.embedding import bundled_model_path
-
-    corpus = Path(args.corpus)
-    docs = [
-        Document(text=p.read_text(encoding="utf-8"), metadata={"file_name": p.name})
-        for p in sorted(corpus.glob("*.txt"))
-    ]
-    model = HuggingFaceEmbedding(model_name=bundled_model_path(), device="cpu", normalize=True)
+    model = default_embed_model()
     model.get_text_embedding_batch(["warm up the model"] * 8)
-    client = chromadb.PersistentClient(path=args.chroma, settings=ChromaSettings(anonymized_telemetry=False))
-    store = ChromaVectorStore(chroma_collection=client.create_collection("baseline"))
-    started = time.perf_counter()
-    index = VectorStoreIndex.from_documents(
-        docs, storage_context=StorageContext.from_defaults(vector_store=store), embed_model=model
-    )
-    index_s = time.perf_counter() - started
+    pipeline = PlainPipeline(Path(args.corpus), Path(args.chroma), embed_model=model)
+    pipeline.build()
     peak_index = _peak_rss_mib()
-    retriever = index.as_retriever(similarity_top_k=5)
     questions = _questions(Path(args.questions))
     for q in questions[:3]:
-        retriever.retrieve(q)
+        pipeline.retrieve(q, 5)
     times: list[float] = []
     for _ in range(args.rounds):
         for q in questions:
             t = time.perf_counter()
-            retriever.retrieve(q)
+            pipeline.retrieve(q, 5)
             times.append(time.perf_counter() - t)
     return {
-        "documents": len(docs),
-        "chunks": store._collection.count(),
-        "index_s": index_s,
+        "documents": len(pipeline.documents),
+        "chunks": pipeline.chunks,
+        "index_s": pipeline.seconds,
         "peak_rss_mib": peak_index,
         "p50_ms": 1000 * statistics.median(times),
         "p95_ms": 1000 * statistics.quantiles(times, n=20)[18],

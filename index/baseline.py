@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.embedding import bundled_model_path
+from index.embedding import llama_index_embedding
 from index.errors import CorpusNotFoundError
 
 
@@ -102,6 +102,4 @@ class PlainPipeline:
 
 def default_embed_model() -> Any:
     """llama-index's HuggingFaceEmbedding on the bundled all-MiniLM-L6-v2 files (no download)."""
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
-    return HuggingFaceEmbedding(model_name=bundled_model_path(), device="cpu", normalize=True)
+    return llama_index_embedding()

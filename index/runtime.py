@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
 
 def tiktoken_cache_dir() -> Path:
-    """The cl100k_base files that llama-index ships, so tiktoken never downloads."""
-    import llama_index.core
-
-    return Path(llama_index.core.__file__).parent / "_static" / "tiktoken_cache"
+    """The cl100k_base files that llama-index ships, so tiktoken never downloads (found without importing
+    llama-index, which takes seconds)."""
+    spec = importlib.util.find_spec("llama_index.core")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("llama-index-core is not installed; run `make install`")
+    return Path(next(iter(spec.submodule_search_locations))) / "_static" / "tiktoken_cache"
 
 
 def prepare_offline_runtime() -> None:

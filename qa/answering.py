@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+import numpy as np
 
 from index.builder import CorpusIndex
 from index.errors import InvalidQuestionError
@@ -23,6 +27,7 @@ from qa.extractive import (
 from qa.retrieval import HybridRetriever, Retrieval
 from qa.types import Answer, AnswerSentence, Citation
 
+SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
 NO_TERMS_TEXT = "Please ask a question with at least one word to search for."
 
@@ -74,6 +79,8 @@ class Answerer:
         self.retriever = retriever or HybridRetriever(index)
         self.refusal = refusal or RefusalPolicy()
         self.generator = generator
+        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def validate(self, question: str) -> str:
         """The cleaned question.
@@ -135,7 +142,7 @@ class Answerer:
         candidates = candidate_sentences(passages)[:MAX_CANDIDATES]
         if not candidates:
             return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text)
-        vectors = self.index.embedder.embed_documents([c.text for c in candidates])
+        vectors = self._embed_sentences([c.text for c in candidates])
         query_terms = retrieval.query_terms or terms(standalone.context)
         scored = score_sentences(
             candidates, vectors, retrieval.query_vector, query_terms, retrieval.idf, standalone.question
@@ -144,7 +151,7 @@ class Answerer:
         if self.refusal.refuse(signals):
             return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals)
         chosen = select_sentences(scored)
-        citations, sentences = self._cite(chosen, passages)
+        citations, sentences = self._cite(chosen, query_terms)
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
         return Answer(
             text=text,
@@ -155,6 +162,23 @@ class Answerer:
             standalone_question=standalone.text,
             signals=signals,
         )
+
+    def _embed_sentences(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors, from a bounded cache where the same sentence was scored before (vectors of a text
+        never change, and nearby questions retrieve the same passages)."""
+        with self._cache_lock:
+            cached = {t: self._sentence_vectors[t] for t in texts if t in self._sentence_vectors}
+            for t in cached:
+                self._sentence_vectors.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in cached))
+        if missing:
+            fresh = self.index.embedder.embed_documents(missing)
+            with self._cache_lock:
+                for t, v in zip(missing, fresh, strict=True):
+                    cached[t] = self._sentence_vectors[t] = v
+                while len(self._sentence_vectors) > SENTENCE_CACHE_SIZE:
+                    self._sentence_vectors.popitem(last=False)
+        return np.stack([cached[t] for t in texts])
 
     def _signals(self, scored: Sequence[ScoredSentence], retrieval: Retrieval) -> dict[str, float]:
         from qa.extractive import lexical_coverage
@@ -175,17 +199,24 @@ class Answerer:
         }
 
     def _cite(
-        self, chosen: Sequence[ScoredSentence], passages: Sequence[object]
+        self, chosen: Sequence[ScoredSentence], question_terms: Sequence[str]
     ) -> tuple[list[Citation], list[AnswerSentence]]:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         docs = self.retriever.documents()
-        for n, item in enumerate(chosen, start=1):
+        quoted: list[tuple[str, int, int]] = []
+        for item in chosen:
             s = item.sentence
+            if any(src == s.source and lo <= s.start < hi for src, lo, hi in quoted):
+                continue  # already inside an earlier, extended quote
             text = self.index.document_text(s.source) or ""
             end = extend_over_list(text, s.start, s.end)
+            if end == s.end:
+                end = extend_restatement(text, s.start, s.end, question_terms)
+            quoted.append((s.source, s.start, end))
             passage_start, passage_end = context_window(text, s.start, end)
             doc = docs.get(s.source)
+            n = len(citations) + 1
             citations.append(
                 Citation(
                     n=n,
@@ -217,6 +248,30 @@ def strip_markup(text: str) -> str:
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,2}[.)]|[a-z][.)])\s+\S|.*\|")
 
 
+RESTATEMENT_SHARE = 0.4  # a sentence this much made of the question's own terms restates it
+MAX_QUOTE_CHARS = 400
+
+
+def extend_restatement(text: str, start: int, end: int, question_terms: Sequence[str]) -> int:
+    """End offset of a quote whose sentence mostly restates the question ("X involves coordinating purchases."),
+    extended over the next sentence of the same paragraph, where the answer usually follows."""
+    own = terms(text[start:end])
+    if not own or sum(t in set(question_terms) for t in own) / len(own) < RESTATEMENT_SHARE:
+        return end
+    para_end = text.find("\n", end)
+    para_end = len(text) if para_end < 0 else para_end
+    following = split_sentences(text[end:para_end])
+    if not following or end + following[0][1] - start > MAX_QUOTE_CHARS:
+        return end
+    return end + following[0][1]
+
+
+def _is_short_item(line: str) -> bool:
+    """An unmarked list item: a short line that is not a sentence of prose."""
+    stripped = line.strip()
+    return len(stripped) < 60 and not stripped.endswith((".", "!", "?"))
+
+
 def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:
     """End offset of a quote that introduces a list ("…include:"), extended over the list's items."""
     if not text[start:end].rstrip().endswith(":"):
@@ -226,7 +281,7 @@ def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:
         line_end = text.find("\n", position + 1)
         line_end = len(text) if line_end < 0 else line_end
         line = text[position + 1 : line_end]
-        if not line.strip() or line_end - start > limit or not (_LIST_ITEM.match(line) or len(line.strip()) < 60):
+        if not line.strip() or line_end - start > limit or not (_LIST_ITEM.match(line) or _is_short_item(line)):
             break
         end = position + 1 + len(line.rstrip())
         position = line_end

@@ -23,7 +23,7 @@ W_STANCE = 0.15
 HEADING_DAMP = 0.85
 MAX_SENTENCES = 3
 RELATIVE_CUTOFF = 0.85  # further sentences must score at least this share of the best one
-MAX_CANDIDATES = 40
+MAX_CANDIDATES = 30  # sentences embedded per question: the main cost of answering
 
 
 @dataclass(frozen=True, slots=True)

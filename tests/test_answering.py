@@ -1,0 +1,168 @@
+"""Cited answers over the real seed index: offsets, refusal, follow-ups, fusion and the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.builder import CorpusIndex
+from index.errors import IndexNotBuiltError, InvalidQuestionError
+from index.settings import Settings
+from qa.answering import REFUSAL_TEXT, Answerer, context_window, extend_over_list, strip_markup
+from qa.cli import main
+from qa.condense import condense, looks_like_follow_up
+from qa.extractive import answer_type_match, lexical_coverage, stance_match
+from qa.fusion import reciprocal_rank_fusion
+from qa.service import build_answerer
+from qa.types import Answer
+
+from conftest import EVAL_DATA
+
+CROATIA = "003_0a3dde30e4285642.txt"
+QUESTIONS = [json.loads(line) for line in (EVAL_DATA / "seed_dev.jsonl").read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def answerer(seed_index: CorpusIndex) -> Answerer:
+    return build_answerer(seed_index.settings, index=seed_index)
+
+
+def test_croatia_military_blocs_is_cited_to_the_ministry_statement(answerer: Answerer) -> None:
+    answer = answerer.answer("what did Croatia say about military blocs?")
+    assert not answer.refused
+    first = answer.citations[0]
+    assert first.source == CROATIA
+    assert "does not constitute a military alliance" in first.quote
+    assert "Croatian Ministry of Defense" in first.quote
+    assert answer.text.startswith(first.quote) and "[1]" in answer.text
+
+
+@pytest.mark.parametrize("item", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
+def test_every_citation_is_an_exact_span_of_its_document(answerer: Answerer, item: dict) -> None:
+    answer = answerer.answer(item["question"], item.get("history", ()))
+    texts = {doc_id: answerer.index.document_text(doc_id) for doc_id in answerer.index.documents()}
+    for citation in answer.citations:
+        text = texts[citation.source]
+        assert text is not None
+        assert text[citation.start : citation.end] == citation.quote
+        assert text[citation.passage_start : citation.passage_start + len(citation.passage)] == citation.passage
+        assert citation.quote in citation.passage
+        assert f"[{citation.n}]" in answer.text
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for passage in answer.retrieved:
+        assert texts[passage.source][passage.start : passage.end] == passage.text
+
+
+def test_unanswerable_questions_are_refused_without_citations(answerer: Answerer) -> None:
+    for question in ("What is the population of Croatia?", "How many tanks will KAYO build each year?"):
+        answer = answerer.answer(question)
+        assert answer.refused, (question, answer.text, answer.signals)
+        assert answer.text == REFUSAL_TEXT and answer.citations == ()
+        assert answer.to_json()["citations"] == []
+
+
+def test_follow_up_uses_the_conversation(answerer: Answerer) -> None:
+    alone = answerer.answer("And how did Serbia react?")
+    followed = answerer.answer("And how did Serbia react?", ["What did Croatia say about the initiative?"])
+    assert "following: What did Croatia say about the initiative?" in followed.standalone_question
+    assert not followed.refused
+    assert any("Serbian government has expressed opposition" in c.quote for c in followed.citations)
+    assert followed.standalone_question != alone.standalone_question
+
+
+def test_table_rows_answer_questions(answerer: Answerer) -> None:
+    answer = answerer.answer("What initiative did Albania hold in August 2023?")
+    assert "Crisis Management Workshop" in answer.citations[0].quote
+
+
+def test_stream_yields_text_then_the_answer(answerer: Answerer) -> None:
+    events = list(answerer.stream("Which firm did Albania authorize to produce weapons and ammunition?"))
+    assert isinstance(events[-1], Answer)
+    streamed = "".join(e for e in events[:-1] if isinstance(e, str))
+    assert "KAYO" in streamed and "[1]" in streamed
+    assert streamed.strip() == events[-1].text
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\x00\x00"])
+def test_empty_questions_are_invalid(answerer: Answerer, question: str) -> None:
+    with pytest.raises(InvalidQuestionError, match="empty"):
+        answerer.answer(question)
+
+
+def test_too_long_question_names_the_limit(answerer: Answerer) -> None:
+    with pytest.raises(InvalidQuestionError, match="2,000"):
+        answerer.answer("why " * 1000)
+
+
+def test_missing_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotBuiltError, match="qa index"):
+        build_answerer(Settings(data_dir=tmp_path / "none", corpus_dir=tmp_path))
+
+
+# -- the CLI -------------------------------------------------------------------------------------------------
+def test_qa_ask_json_has_the_documented_shape(
+    seed_index: CorpusIndex, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("QA_DATA_DIR", str(seed_index.settings.data_dir))
+    monkeypatch.setenv("QA_CORPUS_DIR", str(seed_index.settings.corpus_dir))
+    assert main(["ask", "what did Croatia say about military blocs?", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"answer", "refused", "citations", "retrieved"}
+    assert set(out["citations"][0]) == {"n", "source", "title", "quote", "passage", "start", "end"}
+    assert set(out["retrieved"][0]) == {"source", "text", "score"}
+    assert out["citations"][0]["source"] == CROATIA
+
+
+def test_qa_ask_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "nothing"))
+    assert main(["ask", "anything?"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "qa index" in err and "Traceback" not in err
+
+
+# -- pure parts ----------------------------------------------------------------------------------------------
+def test_reciprocal_rank_fusion_rewards_agreement_and_weights() -> None:
+    fused = dict(reciprocal_rank_fusion([["a", "b", "c"], ["c", "b", "d"]], k=60))
+    assert fused["b"] == pytest.approx(2 / 62)
+    assert fused["a"] == pytest.approx(1 / 61) and fused["d"] == pytest.approx(1 / 63)
+    assert max(fused, key=fused.__getitem__) in ("b", "c")
+    weighted = reciprocal_rank_fusion([["a"], ["d"]], k=1, weights=[1.0, 2.0])
+    assert [item for item, _ in weighted] == ["d", "a"]
+    with pytest.raises(ValueError, match="weights"):
+        reciprocal_rank_fusion([["a"]], weights=[1.0, 2.0])
+
+
+def test_condense_only_rewrites_follow_ups() -> None:
+    assert looks_like_follow_up("And how did Serbia react?")
+    assert not looks_like_follow_up("Which firm did Albania authorize to produce weapons?")
+    standalone = condense("And how did Serbia react?", ["What did Croatia say?"])
+    assert standalone.context == "What did Croatia say?" and standalone.text.startswith("how did Serbia react?")
+    unchanged = condense("Which firm did Albania authorize to produce weapons?", ["What did Croatia say?"])
+    assert unchanged.text == unchanged.question and not unchanged.is_follow_up
+
+
+def test_sentence_features() -> None:
+    idf = {"croatia": 1.0, "bloc": 3.0}
+    assert lexical_coverage(["croatia", "bloc"], "The Croatian ministry spoke.", idf) == pytest.approx(0.25)
+    assert lexical_coverage(["croatia", "bloc"], "A new bloc.", idf) == pytest.approx(0.75)
+    assert answer_type_match("How many tanks?", "It will build 40 tanks.") == 1.0
+    assert answer_type_match("How many tanks?", "It will build tanks.") == 0.0
+    assert answer_type_match("When was it signed?", "It was signed in March 2024.") == 1.0
+    question = "what did Croatia say about military blocs?"
+    assert stance_match(question, "The Croatian Ministry of Defense has stated that it is open.") == 1.0
+    assert stance_match(question, "The Serbian government has expressed opposition.") == -1.0
+    assert stance_match("Which firm makes arms?", "The firm said so.") == 0.0
+
+
+def test_quotes_and_windows_keep_offsets() -> None:
+    text = "Intro line.\nKey reasons include:\n- One.\n- Two.\nLater prose that is long enough to stop the list here."
+    start = text.index("Key")
+    end = extend_over_list(text, start, start + len("Key reasons include:"))
+    assert text[start:end] == "Key reasons include:\n- One.\n- Two."
+    para = "First one. Second one. Third one. Fourth one."
+    s = para.index("Second")
+    lo, hi = context_window(para, s, s + len("Second one."))
+    assert para[lo:hi] == "First one. Second one. Third one."
+    assert strip_markup("<b>Which</b> firm<script>x()</script>?") == "Which firm ?"
