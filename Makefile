@@ -23,8 +23,9 @@ $(STAMP): pyproject.toml
 index: install
 	$(BIN)/qa index
 
+# Brings the index up to date first; an index built with other chunk settings is rebuilt.
 run: install
-	$(BIN)/qa index
+	$(BIN)/qa index || $(BIN)/qa index --rebuild
 	$(BIN)/qa serve
 
 browser-deps:

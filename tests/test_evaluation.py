@@ -31,9 +31,9 @@ COVID = ROOT / "eval_data" / "external" / "covidqa_deepset_subset" / "rag_datase
 # question is 0.077). The lead raises them as answering improves. false_refusal_rate is a ceiling.
 FLOORS = {
     "hit_at_k": 0.99,  # measured 1.000
-    "mrr": 0.91,  # measured 0.923
-    "first_citation": 0.60,  # measured 0.615
-    "answer_contains": 0.75,  # measured 0.769
+    "mrr": 0.90,  # measured 0.910
+    "first_citation": 0.84,  # measured 0.846 (11/13)
+    "answer_contains": 0.92,  # measured 0.923 (12/13)
     "refusal_accuracy": 0.99,  # measured 1.000 (2 unanswerable questions)
     "citation_verbatim": 0.999,  # measured 1.000; anything less is a bug, not a tuning matter
     "false_refusal_rate": 0.01,  # ceiling; measured 0.000
@@ -253,6 +253,7 @@ def test_seed_regression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
         else:
             assert metrics[name] >= floor, f"{name} {metrics[name]} below floor {floor}"
     assert metrics["indexing_seconds"] > 0 and metrics["latency_p95_ms"] >= metrics["latency_p50_ms"] > 0
+    assert 0 < metrics["mean_quote_chars"] < 400  # quotes are sentences, not chunks
 
     plain = report["baseline"]["metrics"]
     for name, reference in PLAIN_REFERENCE.items():  # the starter pipeline reproduces the published figures
