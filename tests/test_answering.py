@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import EVAL_DATA
 
 from index.builder import CorpusIndex
 from index.errors import IndexNotBuiltError, InvalidQuestionError
@@ -17,8 +18,6 @@ from qa.extractive import answer_type_match, lexical_coverage, stance_match
 from qa.fusion import reciprocal_rank_fusion
 from qa.service import build_answerer
 from qa.types import Answer
-
-from conftest import EVAL_DATA
 
 CROATIA = "003_0a3dde30e4285642.txt"
 QUESTIONS = [json.loads(line) for line in (EVAL_DATA / "seed_dev.jsonl").read_text().splitlines() if line.strip()]
