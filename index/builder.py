@@ -133,6 +133,11 @@ class CorpusIndex:
         self._check_meta()
         self.store.open(self.embedder.name, self.embedder.dim, create=False)
 
+    @property
+    def interrupted(self) -> bool:
+        """Whether a sync was cut short (killed, power lost); the next ``sync()`` reconciles the index."""
+        return self.catalog.exists() and self.catalog.get_meta("dirty") is not None
+
     def status(self) -> IndexStatus:
         documents, chunks = self.catalog.counts() if self.catalog.exists() else (0, 0)
         return IndexStatus(

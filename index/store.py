@@ -34,6 +34,7 @@ class ChunkStore:
         self._client: Any = None
         self._collection: Any = None
         self._vector_store: Any = None
+        self._opened: tuple[str, int] | None = None  # (model, dim) of the last open(), to reconnect with
 
     @property
     def location(self) -> str:
@@ -127,6 +128,12 @@ class ChunkStore:
 
         self._collection = collection
         self._vector_store = ChromaVectorStore(chroma_collection=collection)
+        self._opened = (model, dim)
+
+    def _reopen(self) -> None:
+        """After a lost server (``_guard`` forgot the handles): connect again, or raise StoreUnavailableError."""
+        if self._collection is None and self._opened is not None:
+            self.open(*self._opened, create=False)
 
     def drop(self) -> None:
         """Delete the collection (``qa index --rebuild``)."""
@@ -156,11 +163,13 @@ class ChunkStore:
             )
             for i, r in enumerate(records)
         ]
+        self._reopen()
         for i in range(0, len(nodes), _PAGE):
             self._guard(self._vector_store.add, nodes[i : i + _PAGE])
 
     def delete(self, chunk_ids: Iterable[str]) -> None:
         ids = list(chunk_ids)
+        self._reopen()
         for i in range(0, len(ids), _PAGE):
             self._guard(self._collection.delete, ids=ids[i : i + _PAGE])
 
@@ -168,6 +177,7 @@ class ChunkStore:
         """Every chunk id in the collection (paged)."""
         found: set[str] = set()
         offset = 0
+        self._reopen()
         while True:
             page = self._guard(self._collection.get, include=[], limit=_PAGE, offset=offset)
             found.update(page["ids"])
@@ -176,6 +186,7 @@ class ChunkStore:
             offset += _PAGE
 
     def count(self) -> int:
+        self._reopen()
         return int(self._guard(self._collection.count))
 
     def query(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
@@ -184,6 +195,7 @@ class ChunkStore:
 
         if n <= 0:
             return []
+        self._reopen()
         result = self._guard(
             self._vector_store.query, VectorStoreQuery(query_embedding=embedding.tolist(), similarity_top_k=n)
         )

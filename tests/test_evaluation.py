@@ -38,8 +38,11 @@ FLOORS = {
     "citation_verbatim": 0.999,  # measured 1.000; anything less is a bug, not a tuning matter
     "false_refusal_rate": 0.01,  # ceiling; measured 0.000
 }
-# The plain llama-index pipeline on the seed set (eval_data/PROVENANCE.md): 9/13, 0.62, 7/13.
+# The plain llama-index pipeline on the seed set (eval_data/PROVENANCE.md): 9/13, 0.62, 7/13. Its reader embeds
+# each file's absolute path with the text (llama-index's default), so its figures move a little with where the
+# checkout lives (0.69-0.77 hit@5 seen): the test holds it to a band and ours above it, not to the digits.
 PLAIN_REFERENCE = {"hit_at_k": 0.69, "mrr": 0.62, "first_citation": 0.54}
+PLAIN_TOLERANCE = 0.12
 
 
 # -- the scorer on hand-made results ------------------------------------------------------------------------
@@ -256,8 +259,9 @@ def test_seed_regression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
     assert 0 < metrics["mean_quote_chars"] < 400  # quotes are sentences, not chunks
 
     plain = report["baseline"]["metrics"]
-    for name, reference in PLAIN_REFERENCE.items():  # the starter pipeline reproduces the published figures
-        assert plain[name] == pytest.approx(reference, abs=0.04), name
+    for name, reference in PLAIN_REFERENCE.items():  # the starter pipeline is close to the published figures
+        assert plain[name] == pytest.approx(reference, abs=PLAIN_TOLERANCE), name
+        assert metrics[name] > plain[name], name
     assert plain["refusal_accuracy"] == 0.0  # the starter pipeline never refuses
     assert plain["mean_quote_chars"] > 5 * metrics["mean_quote_chars"]  # it cites whole chunks
     assert report["ratios"]["hit_at_k"] == pytest.approx(metrics["hit_at_k"] / plain["hit_at_k"], abs=1e-3)

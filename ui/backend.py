@@ -106,6 +106,9 @@ class ChatBackend:
             log.warning("no index in %s yet: building it from %s", settings.data_dir, settings.corpus_dir)
             report = index.sync()
             log.warning("indexed %d documents, %d chunks", report.documents, report.chunks)
+        if index.interrupted:  # an index change was killed part-way (e.g. a rebuild): finish it first
+            log.warning("the last index change in %s was interrupted: bringing the index up to date", settings.data_dir)
+            index.sync()
         backend = cls(settings, index, build_answerer(settings, index=index))
         backend.warm_up()
         return backend
