@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,3 +61,13 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedde
     index = CorpusIndex(Settings(data_dir=root / "data", corpus_dir=corpus), embedder=embedder)
     index.sync()
     yield index
+
+
+@pytest.fixture
+def cli(
+    settings: Settings, embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Any:
+    """``qa`` through ``qa.cli.main`` on ``settings`` with the session's model (see tests/test_index.py)."""
+    from test_index import make_cli
+
+    return make_cli(settings, embedder, monkeypatch, capsys)

@@ -92,7 +92,10 @@ def upload(page: Any, path: Path, stored_as: str) -> None:
 
 def test_example_question_gets_a_cited_answer_and_opens_the_source_at_the_quote(page: Any) -> None:
     page.locator("#qa-examples").get_by_text("What did Croatia say about military blocs?").click()
-    assert "Croatia" in page.locator("#qa-question textarea").input_value()
+    # The example fills the box through a round trip to the server: wait for it rather than race it.
+    page.wait_for_function(
+        "() => document.querySelector('#qa-question textarea')?.value.includes('Croatia')", timeout=ANSWER_TIMEOUT_MS
+    )
     page.locator("#qa-ask").click()
     answer = page.locator("#qa-chat .qa-answer:not(.qa-streaming)").first
     answer.wait_for(timeout=ANSWER_TIMEOUT_MS)
@@ -132,7 +135,10 @@ def test_follow_up_and_new_conversation(page: Any) -> None:
     assert page.locator("#qa-chat .qa-answer").count() == answers
     page.locator("#qa-new").click()
     page.wait_for_function("() => document.querySelectorAll('#qa-chat .qa-answer').length === 0")
-    assert "Sources of the answer appear here" in page.locator("#qa-sources").inner_text()
+    page.wait_for_function(
+        "() => document.querySelector('#qa-sources').innerText.includes('Sources of the answer appear here')",
+        timeout=ANSWER_TIMEOUT_MS,
+    )
 
 
 def test_uploaded_article_is_indexed_and_cited(page: Any, tmp_path: Path) -> None:

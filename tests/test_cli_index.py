@@ -6,9 +6,8 @@ import io
 
 import pytest
 
-from index.embedding import MiniLMEmbedder
 from index.settings import Settings
-from tests.test_index import Cli, make_cli
+from tests.test_index import Cli
 
 JSON_KEYS = {"documents", "chunks", "added", "updated", "removed", "unchanged", "seconds"}
 
@@ -18,16 +17,6 @@ class Terminal(io.StringIO):
 
     def isatty(self) -> bool:
         return True
-
-
-@pytest.fixture
-def cli(
-    settings: Settings,
-    embedder: MiniLMEmbedder,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return make_cli(settings, embedder, monkeypatch, capsys)
 
 
 def test_json_summary_has_the_documented_keys(cli: Cli) -> None:

@@ -40,16 +40,6 @@ class CliResult:
 Cli = Callable[..., CliResult]
 
 
-@pytest.fixture
-def cli(
-    settings: Settings,
-    embedder: MiniLMEmbedder,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> Cli:
-    return make_cli(settings, embedder, monkeypatch, capsys)
-
-
 def make_cli(
     settings: Settings,
     embedder: MiniLMEmbedder,

@@ -8,13 +8,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_ui_server import EXAMPLE, EXAMPLE_SOURCE, QA, ROOT, START_TIMEOUT, Server, free_port, stop_server
+from test_ui_server import EXAMPLE, EXAMPLE_SOURCE, QA, ROOT, Server, launch_server, stop_server
 
 from index.builder import CorpusIndex
 from index.embedding import MiniLMEmbedder
@@ -47,30 +45,7 @@ def _env(data: Path, corpus: Path, tmp: Path, **extra: str) -> dict[str, str]:
 
 def launch(tmp: Path, data: Path, corpus: Path, name: str, **extra_env: str) -> Server:
     """``qa serve`` on a free port over existing ``data`` and ``corpus`` folders; waits until it answers."""
-    port = free_port()
-    log = tmp / f"{name}.log"
-    started = time.perf_counter()
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(QA), "serve", "--port", str(port)],
-            cwd=tmp,
-            env=_env(data, corpus, tmp, **extra_env),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"qa serve exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url + "config", timeout=5) as response:
-                if response.status == 200:
-                    return Server(url, corpus, process, log, time.perf_counter() - started)
-        except OSError:
-            time.sleep(0.5)
-    process.kill()
-    raise AssertionError(f"qa serve did not answer within {START_TIMEOUT} s:\n{log.read_text()}")
+    return launch_server(tmp, data, corpus, name, **extra_env)
 
 
 def _client(server: Server) -> Any:

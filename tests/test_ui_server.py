@@ -123,11 +123,17 @@ def start_server(tmp: Path, extra_env: dict[str, str] | None = None) -> Server:
     """``qa serve`` on a free port over a copy of corpus/ in ``tmp``; with no index yet, it builds one."""
     corpus = tmp / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
+    return launch_server(tmp, tmp / "data", corpus, "serve", **(extra_env or {}))
+
+
+def launch_server(tmp: Path, data: Path, corpus: Path, name: str, **extra_env: str) -> Server:
+    """``qa serve`` on a free port over ``data`` and ``corpus``, logging to ``tmp/NAME.log``; waits until it
+    answers (or fails with its log)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env.update(QA_DATA_DIR=str(tmp / "data"), QA_CORPUS_DIR=str(corpus), GRADIO_TEMP_DIR=str(tmp / "gradio"))
-    env.update(extra_env or {})
-    log = tmp / "serve.log"
+    env.update(QA_DATA_DIR=str(data), QA_CORPUS_DIR=str(corpus), GRADIO_TEMP_DIR=str(tmp / "gradio"))
+    env.update(extra_env)
+    log = tmp / f"{name}.log"
     started = time.perf_counter()
     with open(log, "wb") as out:
         process = subprocess.Popen(
