@@ -23,7 +23,9 @@ class Settings(BaseSettings):
     chunk_size: int = Field(128, ge=32, le=2048, description="Chunk size in cl100k tokens.")
     chunk_overlap: int = Field(24, ge=0, le=512, description="Overlap between chunks in tokens.")
     embed_batch_size: int = Field(64, ge=1, le=1024)
-    max_file_mb: float = Field(64.0, gt=0, description="Larger files are skipped when indexing.")
+    max_file_mb: float = Field(
+        10.0, gt=0, description="Larger files are skipped when indexing (a 10 MB text is ~20,000 chunks)."
+    )
 
     chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server; unset: embedded.")
     chroma_token: SecretStr | None = None
@@ -70,7 +72,7 @@ class Settings(BaseSettings):
     @property
     def chunker_signature(self) -> str:
         """Identifies the chunker and its settings: part of every chunk id and checked when an index opens."""
-        return f"sentence-v1:cl100k_base:{self.chunk_size}:{self.chunk_overlap}"
+        return f"sentence-v2:cl100k_base:{self.chunk_size}:{self.chunk_overlap}"
 
     @property
     def llm_enabled(self) -> bool:

@@ -256,3 +256,54 @@ def test_documents_overview_and_rebuild_does_not_break_concurrent_questions(clie
     for answer in answers:
         assert "error" not in answer, answer
         assert "[1]" in answer["answer"] and answer["citations"][0]["source"] == EXAMPLE_SOURCE
+
+
+BAD_QUESTIONS = {
+    "NUL bytes": "Which firm\x00 did Albania authorize?",
+    "100,000 characters": "why " * 25_000,
+    "only punctuation": "?!... ,;: ---",
+    "another language": "Što je Hrvatska rekla o vojnim blokovima?",
+    "markup": "<script>alert('x')</script><b>Which firm</b> did Albania authorize?",
+}
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("name", list(BAD_QUESTIONS))
+def test_bad_questions_get_an_answer_or_a_clear_message(client: object, server: Server, name: str) -> None:
+    result = client.predict(BAD_QUESTIONS[name], api_name="/ask")  # type: ignore[attr-defined]
+    if "error" in result:
+        assert result["error"].count("\n") == 0 and "Traceback" not in result["error"]
+        assert "limit is 2,000" in result["error"] or "empty" in result["error"], result
+    else:
+        assert isinstance(result["refused"], bool) and result["answer"].strip()
+        assert "<script>" not in result["answer"]
+    assert "Traceback" not in server.log.read_text()
+
+
+@pytest.mark.server
+def test_many_abusive_uploads_at_once_are_refused_and_nothing_lands_outside(
+    client: object, server: Server, tmp_path: Path
+) -> None:
+    from gradio_client import handle_file
+
+    outside_before = sorted(p.name for p in server.corpus.parent.iterdir())
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    files = []
+    for i in range(12):
+        bad = batch / f"payload{i}.exe"
+        bad.write_bytes(b"MZ\x00\x01")
+        files.append(bad)
+    traversal = batch / "..%2f..%2fescape.txt"
+    traversal.write_text("Escapees wrote this line about the harbour.\n", encoding="utf-8")
+    # Gradio itself refuses a name that starts with a dot before our handler runs (no file is kept).
+    with pytest.raises(Exception, match="upstream Gradio app has raised an exception"):
+        client.predict([handle_file(str(traversal))], api_name="/upload")  # type: ignore[attr-defined]
+    # Gradio checks types (set to ours) before the handler runs and says which are allowed; oversize files are
+    # stopped the same way by its QA_MAX_UPLOAD_MB limit (the domain rules are in tests/test_uploads.py).
+    with pytest.raises(Exception, match=r"Invalid file type.*\.txt"):
+        client.predict([handle_file(str(f)) for f in files], api_name="/upload")  # type: ignore[attr-defined]
+    assert sorted(p.name for p in server.corpus.parent.iterdir()) == outside_before  # nothing beside the corpus
+    stored = [p for p in server.corpus.rglob("*") if "escape" in p.name]
+    assert all(p.resolve().is_relative_to(server.corpus.resolve()) for p in stored)
+    assert not any(p.suffix == ".exe" for p in server.corpus.rglob("*"))
