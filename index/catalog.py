@@ -243,13 +243,18 @@ class Catalog:
         return n, dict(rows)
 
     def bm25(
-        self, query_terms: Sequence[str], n: int, weights: dict[str, float] | None = None
+        self,
+        query_terms: Sequence[str],
+        n: int,
+        weights: dict[str, float] | None = None,
+        frequencies: tuple[int, dict[str, int]] | None = None,
     ) -> list[tuple[str, float]]:
         """Okapi BM25 over chunks: the ``n`` best (chunk id, score), best first.
 
-        ``weights`` scales a term's contribution (e.g. terms carried over from earlier turns count less).
+        ``weights`` scales a term's contribution (e.g. terms carried over from earlier turns count less);
+        ``frequencies`` is ``document_frequencies(query_terms)`` when the caller already has it.
         """
-        total, df = self.document_frequencies(query_terms)
+        total, df = frequencies if frequencies is not None else self.document_frequencies(query_terms)
         if not df or n <= 0:
             return []
         _, avgdl = self._collection_stats()
@@ -257,8 +262,7 @@ class Catalog:
         chunk_parts: list[np.ndarray] = []
         score_parts: list[np.ndarray] = []
         for term, freq in df.items():
-            idf = math.log(1.0 + (total - freq + 0.5) / (freq + 0.5))
-            weight = idf * counts[term] * (weights or {}).get(term, 1.0)
+            weight = bm25_idf(total, freq) * counts[term] * (weights or {}).get(term, 1.0)
             rows = self.db.execute(
                 "SELECT p.chunk, p.tf, c.n_terms FROM postings p JOIN chunks c ON c.id = p.chunk WHERE p.term = ?",
                 (term,),
@@ -282,6 +286,11 @@ class Catalog:
             ).fetchall()
         )
         return [(ids[rowid], score) for rowid, score in best if rowid in ids]
+
+
+def bm25_idf(total: int, freq: int) -> float:
+    """BM25's idf of a term found in ``freq`` of ``total`` chunks (never negative)."""
+    return math.log(1.0 + (total - freq + 0.5) / (freq + 0.5))
 
 
 class _transaction:

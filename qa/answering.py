@@ -21,6 +21,7 @@ from qa.extractive import (
     MAX_CANDIDATES,
     ScoredSentence,
     candidate_sentences,
+    lexical_coverage,
     score_sentences,
     select_sentences,
 )
@@ -181,8 +182,6 @@ class Answerer:
         return np.stack([cached[t] for t in texts])
 
     def _signals(self, scored: Sequence[ScoredSentence], retrieval: Retrieval) -> dict[str, float]:
-        from qa.extractive import lexical_coverage
-
         best = scored[0]
         top = [
             p for p in retrieval.passages if p.source == best.sentence.source and p.start <= best.sentence.start < p.end
@@ -205,11 +204,14 @@ class Answerer:
         sentences: list[AnswerSentence] = []
         docs = self.retriever.documents()
         quoted: list[tuple[str, int, int]] = []
+        texts: dict[str, str] = {}  # each cited document is read once
         for item in chosen:
             s = item.sentence
             if any(src == s.source and lo <= s.start < hi for src, lo, hi in quoted):
                 continue  # already inside an earlier, extended quote
-            text = self.index.document_text(s.source) or ""
+            if s.source not in texts:
+                texts[s.source] = self.index.document_text(s.source) or ""
+            text = texts[s.source]
             end = extend_over_list(text, s.start, s.end)
             if end == s.end:
                 end = extend_restatement(text, s.start, s.end, question_terms)

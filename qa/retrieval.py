@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.builder import CorpusIndex
-from index.catalog import DocumentRecord
+from index.catalog import DocumentRecord, bm25_idf
 from index.keywords import terms
 from qa.condense import StandaloneQuestion
 from qa.fusion import reciprocal_rank_fusion
@@ -60,7 +60,8 @@ class HybridRetriever:
         weights = {t: CONTEXT_TERM_WEIGHT for t in carried}
         vector = self.index.embedder.embed_query(question.text)
         dense = self.index.store.query(vector, self.candidates)
-        keyword = self.index.catalog.bm25(own + carried, self.candidates, weights)
+        frequencies = self.index.catalog.document_frequencies(own + carried)
+        keyword = self.index.catalog.bm25(own + carried, self.candidates, weights, frequencies)
         fused = reciprocal_rank_fusion(
             [[cid for cid, _ in dense], [cid for cid, _ in keyword]],
             k=self.rrf_k,
@@ -89,10 +90,10 @@ class HybridRetriever:
                     keyword=keyword_scores.get(cid),
                 )
             )
-        n, df = self.index.catalog.document_frequencies(own + carried)
-        idf = {t: float(np.log(1.0 + (n - f + 0.5) / (f + 0.5))) for t, f in df.items()}
+        n, df = frequencies
+        idf = {t: bm25_idf(n, f) for t, f in df.items()}
         # A term no chunk contains is the strongest sign the corpus does not answer: give it the top idf.
-        top = float(np.log(1.0 + (n + 0.5) / 0.5)) if n else 1.0
+        top = bm25_idf(n, 0) if n else 1.0
         for t in set(own + carried) - set(idf):
             idf[t] = top
         return Retrieval(passages, vector, own, idf)
