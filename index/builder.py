@@ -155,6 +155,9 @@ class CorpusIndex:
     def document_text(self, doc_id: str) -> str | None:
         return self.catalog.document_text(doc_id)
 
+    def document_span(self, doc_id: str, start: int, end: int) -> tuple[str, int] | None:
+        return self.catalog.document_span(doc_id, start, end)
+
     def chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
         return self.catalog.chunks(chunk_ids)
 

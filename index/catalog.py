@@ -136,6 +136,15 @@ class Catalog:
         row = self.db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
 
+    def document_span(self, doc_id: str, start: int, end: int) -> tuple[str, int] | None:
+        """``(document_text[start:end], len(document_text))`` without reading the whole text, or None."""
+        start = max(0, start)
+        row = self.db.execute(
+            "SELECT substr(text, ?, ?), length(text) FROM documents WHERE doc_id = ?",
+            (start + 1, max(0, end - start), doc_id),
+        ).fetchone()
+        return (row[0], int(row[1])) if row else None
+
     def counts(self) -> tuple[int, int]:
         """(documents, chunks)."""
         docs = self.db.execute("SELECT COUNT(*) FROM documents").fetchone()[0]

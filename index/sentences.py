@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 Span = tuple[int, int]
 
@@ -49,6 +50,16 @@ def _strip(text: str, start: int, end: int) -> Span:
 
 def split_sentences(text: str) -> list[Span]:
     """Split ``text`` into sentence spans; ``text[start:end]`` is each sentence, stripped of whitespace."""
+    return list(_split_cached(text))
+
+
+@lru_cache(maxsize=8192)
+def _split_cached(text: str) -> tuple[Span, ...]:
+    # Answering splits the same retrieved passages again and again; the spans of a text never change.
+    return tuple(_split(text))
+
+
+def _split(text: str) -> list[Span]:
     spans: list[Span] = []
     for line_start, line_end in _line_spans(text):
         start, end = _strip(text, line_start, line_end)

@@ -6,8 +6,8 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -19,14 +19,15 @@ from index.settings import Settings
 from qa.condense import StandaloneQuestion, condense
 from qa.extractive import (
     MAX_CANDIDATES,
+    W_DENSE,
     ScoredSentence,
     candidate_sentences,
     lexical_coverage,
     score_sentences,
     select_sentences,
 )
-from qa.retrieval import HybridRetriever, Retrieval
-from qa.types import Answer, AnswerSentence, Citation
+from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
+from qa.types import Answer, AnswerSentence, Citation, Passage
 
 SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
@@ -123,10 +124,14 @@ class Answerer:
         if not terms(standalone.question) and not terms(standalone.context):
             yield Answer(NO_TERMS_TEXT, refused=True, standalone_question=standalone.text)
             return
-        retrieval = self.retriever.retrieve(standalone, k or self.settings.top_k)
-        extractive = self.extractive(standalone, retrieval)
+        k = k or self.settings.top_k
+        retrieval = self.retriever.retrieve(standalone, k)
+        extractive = self.extractive(standalone, retrieval, k)
         if self.generator is not None and not extractive.refused:
-            yield from self.generator.stream(standalone, retrieval, extractive)
+            # The model reads the passages the extractive step reranked, not all the candidates.
+            yield from self.generator.stream(
+                standalone, replace(retrieval, passages=list(extractive.retrieved)), extractive
+            )
             return
         for sentence in extractive.sentences or (AnswerSentence(extractive.text, ()),):
             marks = "".join(f"[{n}]" for n in sentence.citations)
@@ -137,18 +142,40 @@ class Answerer:
         return turn.replace("\x00", "")[: self.settings.max_question_chars]
 
     # -- extractive --------------------------------------------------------------------------------------
-    def extractive(self, standalone: StandaloneQuestion, retrieval: Retrieval) -> Answer:
-        """Compose an answer of verbatim sentences from the retrieved passages, or refuse."""
-        passages = tuple(retrieval.passages)
-        candidates = candidate_sentences(passages)[:MAX_CANDIDATES]
-        if not candidates:
-            return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text)
-        vectors = self._embed_sentences([c.text for c in candidates])
+    def extractive(self, standalone: StandaloneQuestion, retrieval: Retrieval, k: int | None = None) -> Answer:
+        """Compose an answer of verbatim sentences from the retrieved passages, or refuse.
+
+        Every sentence of the candidate passages is scored on its words first (cheap); the best
+        ``MAX_CANDIDATES`` are embedded and scored in full. Overlapping passages are merged and the ``k``
+        holding the best sentences are the answer's ``retrieved``.
+        """
+        k = k or self.settings.top_k
+        merged = merge_passages(retrieval.passages)
         query_terms = retrieval.query_terms or terms(standalone.context)
+        pool = candidate_sentences(retrieval.passages)
+        if not pool:
+            return Answer(REFUSAL_TEXT, True, retrieved=tuple(merged[:k]), standalone_question=standalone.text)
+        lexical = score_sentences(pool, None, retrieval.query_vector, query_terms, retrieval.idf, standalone.question)
+        # Only a sentence within reach of the best one once meaning is added (cosine <= 1) is worth embedding.
+        reach = lexical[0].score - W_DENSE
+        candidates = [s.sentence for s in lexical[:MAX_CANDIDATES] if s.score >= reach]
+        vectors = self._embed_sentences([c.text for c in candidates])
         scored = score_sentences(
             candidates, vectors, retrieval.query_vector, query_terms, retrieval.idf, standalone.question
         )
-        signals = self._signals(scored, retrieval)
+        embedded = {(c.source, c.start) for c in candidates}
+        ranked = sorted(
+            [*scored, *(s for s in lexical if (s.sentence.source, s.sentence.start) not in embedded)],
+            key=lambda s: -s.score,
+        )
+        best: dict[int, float] = {}
+        for item in ranked:  # best first: the first sentence seen in a merged passage is its best
+            s = item.sentence
+            at = next((i for i, p in enumerate(merged) if p.source == s.source and p.start <= s.start < p.end), None)
+            if at is not None:
+                best.setdefault(at, item.score)
+        passages = tuple(rerank_passages(merged, best, k))
+        signals = self._signals(scored, merged, retrieval)
         if self.refusal.refuse(signals):
             return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals)
         chosen = select_sentences(scored)
@@ -181,11 +208,11 @@ class Answerer:
                     self._sentence_vectors.popitem(last=False)
         return np.stack([cached[t] for t in texts])
 
-    def _signals(self, scored: Sequence[ScoredSentence], retrieval: Retrieval) -> dict[str, float]:
+    def _signals(
+        self, scored: Sequence[ScoredSentence], passages: Sequence[Passage], retrieval: Retrieval
+    ) -> dict[str, float]:
         best = scored[0]
-        top = [
-            p for p in retrieval.passages if p.source == best.sentence.source and p.start <= best.sentence.start < p.end
-        ]
+        top = [p for p in passages if p.source == best.sentence.source and p.start <= best.sentence.start < p.end]
         passage_text = top[0].text if top else best.sentence.text
         return {
             "best_score": best.score,
@@ -194,7 +221,7 @@ class Answerer:
             "coverage": lexical_coverage(retrieval.query_terms, passage_text, retrieval.idf)
             if retrieval.query_terms
             else 1.0,
-            "top_passage_dense": max((p.dense or 0.0) for p in retrieval.passages) if retrieval.passages else 0.0,
+            "top_passage_dense": max((p.dense or 0.0) for p in passages) if passages else 0.0,
         }
 
     def _cite(
@@ -203,7 +230,7 @@ class Answerer:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         docs = self.retriever.documents()
-        quoted: list[tuple[str, int, int]] = []
+        quoted: list[list[Any]] = []  # [source, start, end] of each quote, in answer order
         texts: dict[str, str] = {}  # each cited document is read once
         for item in chosen:
             s = item.sentence
@@ -215,24 +242,31 @@ class Answerer:
             end = extend_over_list(text, s.start, s.end)
             if end == s.end:
                 end = extend_restatement(text, s.start, s.end, question_terms)
-            quoted.append((s.source, s.start, end))
-            passage_start, passage_end = context_window(text, s.start, end)
-            doc = docs.get(s.source)
+            for span in quoted:  # sentences next to each other in a paragraph are one quote, one citation
+                if span[0] == s.source and adjacent(text, span[1], span[2], s.start, end):
+                    span[1], span[2] = min(span[1], s.start), max(span[2], end)
+                    break
+            else:
+                quoted.append([s.source, s.start, end])
+        for source, start, end in quoted:
+            text = texts[source]
+            passage_start, passage_end = context_window(text, start, end)
+            doc = docs.get(source)
             n = len(citations) + 1
             citations.append(
                 Citation(
                     n=n,
-                    source=s.source,
-                    title=doc.title if doc else s.source,
-                    quote=text[s.start : end],
+                    source=source,
+                    title=doc.title if doc else source,
+                    quote=text[start:end],
                     passage=text[passage_start:passage_end],
-                    start=s.start,
+                    start=start,
                     end=end,
                     date=doc.date if doc else None,
                     passage_start=passage_start,
                 )
             )
-            sentences.append(AnswerSentence(text[s.start : end], (n,)))
+            sentences.append(AnswerSentence(text[start:end], (n,)))
         return citations, sentences
 
 
@@ -248,6 +282,22 @@ def strip_markup(text: str) -> str:
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,2}[.)]|[a-z][.)])\s+\S|.*\|")
+
+
+MAX_JOINED_CHARS = 500  # adjacent sentences are quoted as one only up to this length
+
+
+def adjacent(text: str, start: int, end: int, other_start: int, other_end: int) -> bool:
+    """Two spans of ``text`` overlap or follow each other in one paragraph (only spaces between), and
+    together are short enough to quote as one."""
+    if other_start >= end:
+        gap = text[end:other_start]
+    elif other_end <= start:
+        gap = text[other_end:start]
+    else:
+        gap = ""  # they overlap
+    joined = max(end, other_end) - min(start, other_start)
+    return not gap.strip() and gap.count("\n") < 2 and joined <= MAX_JOINED_CHARS
 
 
 RESTATEMENT_SHARE = 0.4  # a sentence this much made of the question's own terms restates it

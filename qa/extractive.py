@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -23,7 +24,7 @@ W_STANCE = 0.15
 HEADING_DAMP = 0.85
 MAX_SENTENCES = 3
 RELATIVE_CUTOFF = 0.85  # further sentences must score at least this share of the best one
-MAX_CANDIDATES = 30  # sentences embedded per question: the main cost of answering
+MAX_CANDIDATES = 15  # sentences embedded per question (the best on their words): the main cost of answering
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +63,44 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[Sentence]:
     return out
 
 
-def _matches(term: str, present: set[str]) -> bool:
-    """Exact stem match, or a shared stem of 5+ letters ("croatia"/"croatian", "serbia"/"serbian")."""
-    if term in present:
+@lru_cache(maxsize=32768)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct terms of ``text`` (cached: the same sentences are scored for many questions)."""
+    return frozenset(terms(text))
+
+
+@dataclass(frozen=True, slots=True)
+class _TermIndex:
+    present: frozenset[str]
+    shortest_with_prefix: dict[str, int]  # prefix (5+ letters) -> length of the shortest term that has it
+
+
+@lru_cache(maxsize=32768)
+def _term_index(text: str) -> _TermIndex:
+    return _index_terms(term_set(text))
+
+
+def _index_terms(present: frozenset[str]) -> _TermIndex:
+    prefixes: dict[str, int] = {}
+    for p in present:
+        if len(p) >= 5 and not p.isdigit():
+            for cut in range(5, len(p) + 1):
+                key = p[:cut]
+                if len(p) < prefixes.get(key, 1 << 30):
+                    prefixes[key] = len(p)
+    return _TermIndex(present, prefixes)
+
+
+def _matches(term: str, index: _TermIndex) -> bool:
+    """Exact stem match, or a shared stem of 5+ letters ("croatia"/"croatian", "serbia"/"serbian"): one term
+    starts with the other and they differ by at most two letters."""
+    if term in index.present:
         return True
     if len(term) < 5 or term.isdigit():
         return False
-    return any(
-        len(p) >= 5 and (p.startswith(term) or term.startswith(p)) and abs(len(p) - len(term)) <= 2 for p in present
-    )
+    if index.shortest_with_prefix.get(term, 1 << 30) - len(term) <= 2:  # a present term extends it
+        return True
+    return any(term[:cut] in index.present for cut in range(max(5, len(term) - 2), len(term)))
 
 
 def term_weight(term: str, idf: dict[str, float]) -> float:
@@ -79,14 +109,23 @@ def term_weight(term: str, idf: dict[str, float]) -> float:
     return weight * 2.0 if any(ch.isdigit() for ch in term) else weight
 
 
+class Coverage:
+    """Share of a question's (idf-weighted) terms that occur in a text (0..1); weights computed once."""
+
+    def __init__(self, question_terms: Sequence[str], idf: dict[str, float]) -> None:
+        self.weights = {t: term_weight(t, idf) for t in set(question_terms)}
+        self.total = sum(self.weights.values())
+
+    def __call__(self, text: str) -> float:
+        if not self.total:
+            return 0.0
+        index = _term_index(text)
+        return sum(w for t, w in self.weights.items() if _matches(t, index)) / self.total
+
+
 def lexical_coverage(question_terms: Sequence[str], text: str, idf: dict[str, float]) -> float:
     """Share of the question's (idf-weighted) terms that occur in ``text`` (0..1)."""
-    wanted = set(question_terms)
-    if not wanted:
-        return 0.0
-    present = set(terms(text))
-    total = sum(term_weight(t, idf) for t in wanted)
-    return sum(term_weight(t, idf) for t in wanted if _matches(t, present)) / total if total else 0.0
+    return Coverage(question_terms, idf)(text)
 
 
 _WH_ENTITY = re.compile(
@@ -159,7 +198,7 @@ def stance_match(question: str, sentence: str) -> float:
     words = set(re.findall(r"\w+", sentence.lower()))
     if not parties:
         return 0.0
-    return 1.0 if any(_matches(stem(p), {stem(w) for w in words}) for p in parties) else -1.0
+    return 1.0 if any(_matches(stem(p), _index_terms(frozenset(stem(w) for w in words))) for p in parties) else -1.0
 
 
 def is_heading(text: str) -> bool:
@@ -169,30 +208,32 @@ def is_heading(text: str) -> bool:
 
 def score_sentences(
     sentences: Sequence[Sentence],
-    sentence_vectors: np.ndarray,
+    sentence_vectors: np.ndarray | None,
     query_vector: np.ndarray,
     question_terms: Sequence[str],
     idf: dict[str, float],
     question: str = "",
 ) -> list[ScoredSentence]:
-    """Score candidates by meaning (cosine), idf-weighted keyword coverage, answer type and passage rank."""
-    dense = sentence_vectors @ query_vector if len(sentences) else np.zeros(0)
+    """Score candidates by meaning (cosine), idf-weighted keyword coverage, answer type and passage rank.
+
+    Without ``sentence_vectors`` the cosine counts as 0: a cheap first pass that picks what to embed.
+    """
+    dense = (
+        sentence_vectors @ query_vector if sentence_vectors is not None and len(sentences) else np.zeros(len(sentences))
+    )
     asked = set(question_terms)
+    coverage = Coverage(question_terms, idf)
     scored = []
     for i, sentence in enumerate(sentences):
-        lexical = lexical_coverage(question_terms, sentence.text, idf)
+        lexical = coverage(sentence.text)
         prior = 1.0 / (1.0 + sentence.passage_rank)
-        own = set(terms(sentence.text))
+        own = term_set(sentence.text)
         # A sentence that only restates the question does not answer it: reward what it adds.
         novelty = len(own - asked) / len(own) if own else 0.0
         typed = answer_type_match(question, sentence.text) if question else 0.0
         stance = stance_match(question, sentence.text) if question else 0.0
         # An answer often follows the sentence that restates the question ("X involves Y. It is expected to…").
-        lead_in = (
-            max(0.0, lexical_coverage(question_terms, sentence.previous + " " + sentence.text, idf) - lexical)
-            if sentence.previous
-            else 0.0
-        )
+        lead_in = max(0.0, coverage(sentence.previous + " " + sentence.text) - lexical) if sentence.previous else 0.0
         score = (
             W_DENSE * float(dense[i])
             + W_LEXICAL * lexical

@@ -1,19 +1,36 @@
-"""Hybrid retrieval: dense search in Chroma and BM25 over the catalog, fused by reciprocal rank fusion."""
+"""Hybrid retrieval: dense search in Chroma and BM25 over the catalog, fused by reciprocal rank fusion.
+
+Retrieval is small-to-big: chunks of 128 tokens are what is searched (they fit the embedding model and keep
+the scores sharp), and each hit is widened by a sentence on either side, so that an answer cut by a chunk
+boundary, or stated in the sentence after the one that matches the question, is still in the passage.
+The answerer then scores the sentences of all candidates, merges overlapping passages and reranks them
+(``merge_passages``, ``rerank_passages``) before keeping the best ``k``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from index.builder import CorpusIndex
 from index.catalog import DocumentRecord, bm25_idf
 from index.keywords import terms
+from index.sentences import split_sentences
 from qa.condense import StandaloneQuestion
 from qa.fusion import reciprocal_rank_fusion
 from qa.types import Passage
 
 CONTEXT_TERM_WEIGHT = 0.4  # terms carried over from an earlier turn count less than the question's own
+WIDEN_SENTENCES = 1  # sentences added on each side of a retrieved chunk
+WIDEN_MARGIN = 600  # characters read on each side to find them (a longer sentence is not added)
+QUERY_CACHE_SIZE = 512
+MIN_REMAINDER_CHARS = 40  # a trimmed passage shorter than this is dropped
+MAX_MERGED_CHARS = 2000  # about four chunks, 450 tokens
+RERANK_PRIOR = 0.2  # weight of the fused rank when passages are reranked by their best sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +57,8 @@ class HybridRetriever:
         # Fusion settings measured on the evaluation sets (docs/TUNING.md): exact terms matter more than
         # meaning for this small embedding model, so the keyword ranking counts twice.
         self.keyword_weight = keyword_weight
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # repeated questions skip the model
+        self._query_lock = threading.Lock()
         self._documents: dict[str, DocumentRecord] | None = None
         self._documents_version: str | None = None
 
@@ -51,22 +70,24 @@ class HybridRetriever:
             self._documents_version = version
         return self._documents
 
-    def retrieve(self, question: StandaloneQuestion, k: int) -> Retrieval:
-        """The ``k`` best passages for ``question``, best first."""
-        if k <= 0:
+    def retrieve(self, question: StandaloneQuestion, k: int | None = None) -> Retrieval:
+        """Candidate passages for ``question`` in fused order, best first: ``max(candidates, k)`` of them,
+        each widened by a sentence on either side (overlapping ones are merged later, after scoring)."""
+        if k is not None and k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
+        depth = max(self.candidates, k or 0)
         own = terms(question.question)
         carried = [t for t in terms(question.context) if t not in own]
         weights = {t: CONTEXT_TERM_WEIGHT for t in carried}
-        vector = self.index.embedder.embed_query(question.text)
-        dense = self.index.store.query(vector, self.candidates)
+        vector = self.query_vector(question.text)
+        dense = self.index.store.query(vector, depth)
         frequencies = self.index.catalog.document_frequencies(own + carried)
-        keyword = self.index.catalog.bm25(own + carried, self.candidates, weights, frequencies)
+        keyword = self.index.catalog.bm25(own + carried, depth, weights, frequencies)
         fused = reciprocal_rank_fusion(
             [[cid for cid, _ in dense], [cid for cid, _ in keyword]],
             k=self.rrf_k,
             weights=[1.0, self.keyword_weight],
-        )[:k]
+        )[:depth]
         chunks = self.index.chunks([cid for cid, _ in fused])
         dense_scores, keyword_scores = dict(dense), dict(keyword)
         docs = self.documents()
@@ -77,17 +98,19 @@ class HybridRetriever:
                 continue
             doc = docs.get(chunk.doc_id)
             passages.append(
-                Passage(
-                    chunk_id=cid,
-                    source=chunk.doc_id,
-                    title=doc.title if doc else chunk.doc_id,
-                    date=doc.date if doc else None,
-                    start=chunk.start,
-                    end=chunk.end,
-                    text=chunk.text,
-                    score=score,
-                    dense=dense_scores.get(cid),
-                    keyword=keyword_scores.get(cid),
+                self.widen(
+                    Passage(
+                        chunk_id=cid,
+                        source=chunk.doc_id,
+                        title=doc.title if doc else chunk.doc_id,
+                        date=doc.date if doc else None,
+                        start=chunk.start,
+                        end=chunk.end,
+                        text=chunk.text,
+                        score=score,
+                        dense=dense_scores.get(cid),
+                        keyword=keyword_scores.get(cid),
+                    )
                 )
             )
         n, df = frequencies
@@ -97,3 +120,99 @@ class HybridRetriever:
         for t in set(own + carried) - set(idf):
             idf[t] = top
         return Retrieval(passages, vector, own, idf)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The question's vector, from a small cache for questions asked again (example questions, retries)."""
+        with self._query_lock:
+            cached = self._query_vectors.get(text)
+            if cached is not None:
+                self._query_vectors.move_to_end(text)
+                return cached
+        vector = self.index.embedder.embed_query(text)
+        with self._query_lock:
+            self._query_vectors[text] = vector
+            while len(self._query_vectors) > QUERY_CACHE_SIZE:
+                self._query_vectors.popitem(last=False)
+        return vector
+
+    def widen(self, passage: Passage, sentences: int = WIDEN_SENTENCES) -> Passage:
+        """``passage`` with ``sentences`` whole sentences added on each side (fewer at a document's edge, or
+        where a neighbouring sentence is longer than the margin read)."""
+        if sentences <= 0:
+            return passage
+        lo = max(0, passage.start - WIDEN_MARGIN)
+        span = self.index.document_span(passage.source, lo, passage.end + WIDEN_MARGIN)
+        if span is None:
+            return passage
+        window, length = span
+        hi = lo + len(window)
+        spans = [(lo + s, lo + e) for s, e in split_sentences(window)]
+        # A sentence touching a cut edge of the window may be a fragment: it is not added.
+        before = [s for s in spans if s[1] <= passage.start and (s[0] > lo or lo == 0)][-sentences:]
+        after = [s for s in spans if s[0] >= passage.end and (s[1] < hi or hi == length)][:sentences]
+        start = before[0][0] if before else passage.start
+        end = after[-1][1] if after else passage.end
+        if (start, end) == (passage.start, passage.end):
+            return passage
+        return replace(passage, start=start, end=end, text=window[start - lo : end - lo])
+
+
+def merge_passages(passages: Sequence[Passage], max_chars: int = MAX_MERGED_CHARS) -> list[Passage]:
+    """Passages of the same document that overlap or touch become one, at the rank of the better one. Up to
+    ``max_chars``: beyond, the worse one keeps only what the better one lacks, so that no passage grows
+    into a whole article and no text is shown twice."""
+    merged: list[Passage] = []
+    for passage in passages:
+        current: Passage | None = passage
+        position: int | None = None  # rank of the best passage absorbed so far
+        while current is not None:
+            j = next((j for j, kept in enumerate(merged) if _touch(kept, current)), None)
+            if j is None:
+                break
+            kept = merged[j]
+            if max(kept.end, current.end) - min(kept.start, current.start) <= max_chars:
+                del merged[j]
+                if position is None or j < position:
+                    current, position = _union(kept, current), j
+                else:
+                    current = _union(current, kept)
+            else:
+                current = _remainder(current, kept)
+        if current is not None:
+            merged.insert(len(merged) if position is None else position, current)
+    return merged
+
+
+def _touch(a: Passage, b: Passage) -> bool:
+    return a.source == b.source and b.start <= a.end and b.end >= a.start
+
+
+def _remainder(passage: Passage, kept: Passage) -> Passage | None:
+    """The part of ``passage`` that ``kept`` does not show (the longer side), or None when that is little."""
+    after = (max(passage.start, kept.end), passage.end)
+    before = (passage.start, min(passage.end, kept.start))
+    lo, hi = max(after, before, key=lambda span: span[1] - span[0])
+    piece = passage.text[lo - passage.start : hi - passage.start]
+    stripped = piece.strip()
+    if len(stripped) < MIN_REMAINDER_CHARS:
+        return None
+    lo += len(piece) - len(piece.lstrip())
+    return replace(passage, start=lo, end=lo + len(stripped), text=stripped)
+
+
+def _union(kept: Passage, other: Passage) -> Passage:
+    """One passage over both spans (they overlap or touch, so their texts cover the union)."""
+    start, end = min(kept.start, other.start), max(kept.end, other.end)
+    text = kept.text
+    if other.start < kept.start:
+        text = other.text[: kept.start - other.start] + text
+    if other.end > kept.end:
+        text = text + other.text[len(other.text) - (other.end - kept.end) :]
+    return replace(kept, start=start, end=end, text=text)
+
+
+def rerank_passages(passages: Sequence[Passage], best_sentence: dict[int, float], k: int) -> list[Passage]:
+    """The ``k`` best passages, ordered by the score of the best sentence each holds (``best_sentence`` by
+    position in ``passages``), with the fused rank as a small prior that also orders the unscored."""
+    order = sorted(range(len(passages)), key=lambda i: -(best_sentence.get(i, 0.0) + RERANK_PRIOR / (1.0 + i)))
+    return [passages[i] for i in order[:k]]

@@ -11,13 +11,14 @@ from conftest import EVAL_DATA
 from index.builder import CorpusIndex
 from index.errors import IndexNotBuiltError, InvalidQuestionError
 from index.settings import Settings
-from qa.answering import REFUSAL_TEXT, Answerer, context_window, extend_over_list, strip_markup
+from qa.answering import REFUSAL_TEXT, Answerer, adjacent, context_window, extend_over_list, strip_markup
 from qa.cli import main
 from qa.condense import condense, looks_like_follow_up
 from qa.extractive import answer_type_match, lexical_coverage, stance_match
 from qa.fusion import reciprocal_rank_fusion
+from qa.retrieval import merge_passages, rerank_passages
 from qa.service import build_answerer
-from qa.types import Answer
+from qa.types import Answer, Passage
 
 CROATIA = "003_0a3dde30e4285642.txt"
 QUESTIONS = [json.loads(line) for line in (EVAL_DATA / "seed_dev.jsonl").read_text().splitlines() if line.strip()]
@@ -165,3 +166,67 @@ def test_quotes_and_windows_keep_offsets() -> None:
     lo, hi = context_window(para, s, s + len("Second one."))
     assert para[lo:hi] == "First one. Second one. Third one."
     assert strip_markup("<b>Which</b> firm<script>x()</script>?") == "Which firm ?"
+
+
+def passage(source: str, start: int, end: int, text: str, rank: int) -> Passage:
+    return Passage(f"{source}:{start}", source, source, None, start, end, text, 1.0 / (1 + rank))
+
+
+def test_merge_joins_overlapping_and_touching_passages_of_one_document() -> None:
+    doc = "One. Two. Three. Four. Five. Six."
+    a = passage("d", 0, 9, doc[0:9], 0)  # "One. Two."
+    b = passage("d", 5, 16, doc[5:16], 1)  # "Two. Three." overlaps a
+    c = passage("d", 17, 22, doc[17:22], 2)  # "Four." is a space away from "Three.": kept apart
+    d = passage("e", 0, 9, "Elsewhere", 3)  # another document never merges
+    merged = merge_passages([a, b, c, d])
+    assert [(p.source, p.start, p.end) for p in merged] == [("d", 0, 16), ("d", 17, 22), ("e", 0, 9)]
+    assert all(p.text == doc[p.start : p.end] for p in merged if p.source == "d")
+    assert merged[0].chunk_id == a.chunk_id and merged[0].score == a.score  # the better rank's identity
+    # Past the cap the worse passage keeps only what the better one lacks (or nothing, when that is little).
+    assert [(p.start, p.end) for p in merge_passages([a, b], max_chars=10)] == [(0, 9)]
+    long_doc = "Alpha sentence. " + "Beta sentence that is long enough to be kept on its own."
+    first = passage("d", 0, 15, long_doc[:15], 0)
+    second = passage("d", 0, len(long_doc), long_doc, 1)
+    trimmed = merge_passages([first, second], max_chars=20)
+    assert [(p.start, p.end) for p in trimmed] == [(0, 15), (16, len(long_doc))]
+    assert trimmed[1].text == long_doc[16:] and trimmed[1].chunk_id == second.chunk_id
+
+
+def test_rerank_orders_by_best_sentence_with_the_fused_rank_as_prior() -> None:
+    ps = [passage("d", i * 10, i * 10 + 5, "x" * 5, i) for i in range(4)]
+    assert [p.start for p in rerank_passages(ps, {2: 1.0, 0: 0.5}, 3)] == [20, 0, 10]
+    assert [p.start for p in rerank_passages(ps, {}, 4)] == [0, 10, 20, 30]  # unscored: fused order
+
+
+def test_adjacent_sentences_of_a_paragraph_are_one_quote() -> None:
+    text = "First claim here. Second claim here.\n\nNew paragraph."
+    second = text.index("Second")
+    assert adjacent(text, 0, 17, second, second + 18)
+    assert adjacent(text, second, second + 18, 0, 17)  # either order
+    para = text.index("New")
+    assert not adjacent(text, second, second + 18, para, len(text))  # a blank line between
+    long_text = "A" * 300 + ". " + "B" * 300 + "."
+    assert not adjacent(long_text, 0, 301, 302, 603)  # too long to quote as one
+
+
+def test_retrieved_passages_are_widened_merged_and_hold_the_first_citation(answerer: Answerer) -> None:
+    question = condense("What do the three countries expect from coordinating their weapons purchases?", ())
+    retrieval = answerer.retriever.retrieve(question, 5)
+    assert len(retrieval.passages) > 5  # candidates beyond k, for the sentence scorer to rerank
+    chunks = answerer.index.chunks([p.chunk_id for p in retrieval.passages])
+    widened = 0
+    for p in retrieval.passages:
+        chunk = chunks[p.chunk_id]
+        assert p.start <= chunk.start and chunk.end <= p.end  # the chunk is inside its widened passage
+        assert answerer.index.document_text(p.source)[p.start : p.end] == p.text  # type: ignore[index]
+        widened += (p.start, p.end) != (chunk.start, chunk.end)
+    assert widened > 0
+    answer = answerer.answer(question.question)
+    assert len(answer.retrieved) <= 5
+    spans = [(p.source, p.start, p.end) for p in answer.retrieved]
+    for i, (src, lo, hi) in enumerate(spans):
+        assert not any(s == src and lo < e and b < hi for s, b, e in spans[i + 1 :])  # no overlaps left
+    first = answer.citations[0]
+    assert any(p.source == first.source and p.start <= first.start < p.end for p in answer.retrieved)
+    # The restating sentence, the one after it and the answer are adjacent: one quote holds all three.
+    assert "lower costs and faster delivery times" in first.quote

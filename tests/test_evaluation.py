@@ -31,9 +31,9 @@ COVID = ROOT / "eval_data" / "external" / "covidqa_deepset_subset" / "rag_datase
 # question is 0.077). The lead raises them as answering improves. false_refusal_rate is a ceiling.
 FLOORS = {
     "hit_at_k": 0.99,  # measured 1.000
-    "mrr": 0.90,  # measured 0.910
-    "first_citation": 0.84,  # measured 0.846 (11/13)
-    "answer_contains": 0.92,  # measured 0.923 (12/13)
+    "mrr": 0.95,  # measured 0.962
+    "first_citation": 0.92,  # measured 0.923 (12/13)
+    "answer_contains": 0.99,  # measured 1.000 (13/13)
     "refusal_accuracy": 0.99,  # measured 1.000 (2 unanswerable questions)
     "citation_verbatim": 0.999,  # measured 1.000; anything less is a bug, not a tuning matter
     "false_refusal_rate": 0.01,  # ceiling; measured 0.000

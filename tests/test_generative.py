@@ -124,12 +124,12 @@ def test_well_cited_answer_is_verified_quoted_and_renumbered(corpus_index: Corpu
 
     def script(body: dict[str, Any]) -> Reply:
         a = number_of(body, "authorized the state-owned firm KAYO")
-        b = number_of(body, "bolster Albania")
+        b = number_of(body, "adhere to global standards")
         # Cite a later passage first: the answer's citations must be renumbered in order of first use.
         first, second = (a, b) if a > b else (b, a)
         assert first != second, "the two claims should come from different passages"
-        claim_first = AUTHORISED if first == a else "The move aims to bolster Albania's military capabilities"
-        claim_second = "The move aims to bolster Albania's military capabilities" if first == a else AUTHORISED
+        other = "The production facility is expected to adhere to global standards"
+        claim_first, claim_second = (AUTHORISED, other) if first == a else (other, AUTHORISED)
         text = f"{claim_first} [{first}]. {claim_second}.[{second}]"
         replies.append(text)
         cited.extend(html.unescape(passages_in(body)[n]) for n in (first, second))
