@@ -90,6 +90,23 @@ def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
         sample = texts[: args.bare_sample] if args.bare_sample else texts
         out["bare_chunks"] = len(sample)
         out["bare_s"], out["bare_cpu_s"] = bare_encode(sample, settings.embed_batch_size)
+    # Adding and removing one document in a resident process (the model loaded, as in `qa serve`, whose
+    # uploads take this path): the pipeline's own cost, without Python start-up, imports and model load.
+    from bench.corpus import extra_document
+
+    extra = settings.corpus_dir / "zz_resident_extra.txt"
+    extra.write_text(extra_document(report.documents + 1), encoding="utf-8")
+    try:
+        started = time.perf_counter()
+        added = index.sync()
+        out["resident_add_one_s"] = time.perf_counter() - started
+        if len(added.added) != 1:
+            raise RuntimeError(f"adding one document reported {added}")
+    finally:
+        extra.unlink()
+    started = time.perf_counter()
+    index.sync()
+    out["resident_remove_one_s"] = time.perf_counter() - started
     return out
 
 
