@@ -40,6 +40,48 @@ def _line_spans(text: str) -> Iterator[Span]:
     yield start, len(text)
 
 
+_ITEM = re.compile(r"\s*(?:[-*•·▪–]|\d{1,2}[.)]|[a-z][.)])\s+\S|.*\|")
+_ENDS_SENTENCE = re.compile(r"[.!?:;][\"')\]”’]*$")
+_CAPTION = re.compile(r"(?:Fig(?:ure)?|Table|Top)\b")
+_WORD = re.compile(r"[^\W\d_][\w’'-]*")
+WRAP_MIN_CHARS = 60  # hard-wrapped lines (text extracted from PDFs) are this long or longer
+WRAP_MIN_CHARS_LOWER = 15  # ... or this long when the next line goes on in lower case
+
+
+def soft_wrapped(line: str, following: str) -> bool:
+    """``following`` continues the sentence of ``line``: the line was wrapped, not ended (text from PDFs).
+
+    Lists, table rows, headings (mostly capitalised) and lines that end a sentence are never joined; a line
+    goes on into the next when that starts in lower case, or when it is as long as wrapped lines are and
+    ends in a word or a comma.
+    """
+    line, following = line.strip(), following.strip()
+    if not line or not following or _ENDS_SENTENCE.search(line) or _ITEM.match(line) or _ITEM.match(following):
+        return False
+    if "http" in line or "http" in following or _CAPTION.match(following):
+        return False
+    words = _WORD.findall(line)
+    if sum(w[0].isupper() for w in words) >= 0.5 * len(words):
+        return False  # a heading or a title
+    if following[0].islower():
+        return len(line) >= WRAP_MIN_CHARS_LOWER
+    return len(line) >= WRAP_MIN_CHARS and bool(re.search(r"[a-z,-]$", line))
+
+
+def _logical_lines(text: str) -> Iterator[Span]:
+    """Lines, with hard-wrapped ones joined back into the line they were cut from."""
+    pending: Span | None = None
+    for start, end in _line_spans(text):
+        if pending is not None and soft_wrapped(text[pending[0] : pending[1]], text[start:end]):
+            pending = (pending[0], end)
+            continue
+        if pending is not None:
+            yield pending
+        pending = (start, end)
+    if pending is not None:
+        yield pending
+
+
 def _strip(text: str, start: int, end: int) -> Span:
     while start < end and text[start].isspace():
         start += 1
@@ -61,7 +103,7 @@ def _split_cached(text: str) -> tuple[Span, ...]:
 
 def _split(text: str) -> list[Span]:
     spans: list[Span] = []
-    for line_start, line_end in _line_spans(text):
+    for line_start, line_end in _logical_lines(text):
         start, end = _strip(text, line_start, line_end)
         if end - start < _MIN_CHARS:
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.sentences import split_sentences
+from index.sentences import soft_wrapped, split_sentences
 from tests.conftest import CORPUS
 
 
@@ -93,6 +93,41 @@ def test_lines_bullets_headings_and_table_rows_are_units() -> None:
         "Last line without a full stop",
     ]
     assert_exact_spans(text)
+
+
+def test_hard_wrapped_lines_are_joined_back_into_their_sentence() -> None:
+    # Text extracted from a PDF: prose cut into lines of ~70 characters, a heading and a list left alone.
+    text = (
+        "Computed tomography (CT) can play a role in both diagnosing and categorizing\n"
+        "COVID-19 on the basis of case definitions issued by the WHO. The equipment is\n"
+        "wiped with 2000mg/L chlorine-containing disinfectant.\n"
+        "Noncontaminated CT Disinfection Procedures After Suspected Case Examination\n"
+        "Factors to consider may include:\n"
+        "- recent travel from an affected area\n"
+        "Figure 1. Regression plot of locations with the interval bounds smoothed for\n"
+        "Table 2 lists them."
+    )
+    assert sentences(text) == [
+        "Computed tomography (CT) can play a role in both diagnosing and categorizing\n"
+        "COVID-19 on the basis of case definitions issued by the WHO.",
+        "The equipment is\nwiped with 2000mg/L chlorine-containing disinfectant.",
+        "Noncontaminated CT Disinfection Procedures After Suspected Case Examination",
+        "Factors to consider may include:",
+        "- recent travel from an affected area",
+        "Figure 1.",
+        "Regression plot of locations with the interval bounds smoothed for",
+        "Table 2 lists them.",
+    ]
+    assert_exact_spans(text)
+
+
+def test_soft_wrap_rules() -> None:
+    assert soft_wrapped("the virus spreads", "mainly between people")  # a lower-case continuation
+    assert not soft_wrapped("Insights and Conclusions", "the signing of the declaration")  # a heading
+    assert not soft_wrapped("Short line without a stop", "Another line")  # short: a heading or an item
+    assert not soft_wrapped("A line that ends its sentence well before the end of the line.", "next one")
+    assert not soft_wrapped("See the full report of the centre for disease control at", "https://example.org")
+    assert not soft_wrapped("Cases among close contacts of a known case and others too,", "- a bullet")
 
 
 def test_unicode_text_keeps_exact_offsets() -> None:
