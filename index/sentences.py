@@ -40,7 +40,8 @@ def _line_spans(text: str) -> Iterator[Span]:
     yield start, len(text)
 
 
-_ITEM = re.compile(r"\s*(?:[-*•·▪–]|\d{1,2}[.)]|[a-z][.)])\s+\S|.*\|")
+# A list item or a table row (match at the start of a line).
+LIST_ITEM = re.compile(r"\s*(?:[-*•·▪–]|\d{1,2}[.)]|[a-z][.)])\s+\S|.*\|")
 _ENDS_SENTENCE = re.compile(r"[.!?:;][\"')\]”’]*$")
 _CAPTION = re.compile(r"(?:Fig(?:ure)?|Table|Top)\b")
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
@@ -56,7 +57,7 @@ def soft_wrapped(line: str, following: str) -> bool:
     ends in a word or a comma.
     """
     line, following = line.strip(), following.strip()
-    if not line or not following or _ENDS_SENTENCE.search(line) or _ITEM.match(line) or _ITEM.match(following):
+    if not line or not following or _ENDS_SENTENCE.search(line) or LIST_ITEM.match(line) or LIST_ITEM.match(following):
         return False
     if "http" in line or "http" in following or _CAPTION.match(following):
         return False

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from index.builder import CorpusIndex
 from index.errors import InvalidQuestionError
 from index.keywords import terms
-from index.sentences import split_sentences
+from index.sentences import LIST_ITEM, split_sentences
 from index.settings import Settings
+from qa.cache import LruCache
 from qa.condense import StandaloneQuestion, condense
 from qa.extractive import (
     MAX_CANDIDATES,
@@ -81,8 +80,7 @@ class Answerer:
         self.retriever = retriever or HybridRetriever(index)
         self.refusal = refusal or RefusalPolicy()
         self.generator = generator
-        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_lock = threading.Lock()
+        self._sentence_vectors: LruCache[str, np.ndarray] = LruCache(SENTENCE_CACHE_SIZE)
 
     def validate(self, question: str) -> str:
         """The cleaned question.
@@ -142,14 +140,13 @@ class Answerer:
         return turn.replace("\x00", "")[: self.settings.max_question_chars]
 
     # -- extractive --------------------------------------------------------------------------------------
-    def extractive(self, standalone: StandaloneQuestion, retrieval: Retrieval, k: int | None = None) -> Answer:
+    def extractive(self, standalone: StandaloneQuestion, retrieval: Retrieval, k: int) -> Answer:
         """Compose an answer of verbatim sentences from the retrieved passages, or refuse.
 
         Every sentence of the candidate passages is scored on its words first (cheap); the best
         ``MAX_CANDIDATES`` are embedded and scored in full. Overlapping passages are merged and the ``k``
         holding the best sentences are the answer's ``retrieved``.
         """
-        k = k or self.settings.top_k
         merged = merge_passages(retrieval.passages)
         query_terms = retrieval.query_terms or terms(standalone.context)
         pool = candidate_sentences(retrieval.passages)
@@ -170,8 +167,7 @@ class Answerer:
         )
         best: dict[int, float] = {}
         for item in ranked:  # best first: the first sentence seen in a merged passage is its best
-            s = item.sentence
-            at = next((i for i, p in enumerate(merged) if p.source == s.source and p.start <= s.start < p.end), None)
+            at = holding(merged, item.sentence.source, item.sentence.start)
             if at is not None:
                 best.setdefault(at, item.score)
         passages = tuple(rerank_passages(merged, best, k))
@@ -194,26 +190,20 @@ class Answerer:
     def _embed_sentences(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors, from a bounded cache where the same sentence was scored before (vectors of a text
         never change, and nearby questions retrieve the same passages)."""
-        with self._cache_lock:
-            cached = {t: self._sentence_vectors[t] for t in texts if t in self._sentence_vectors}
-            for t in cached:
-                self._sentence_vectors.move_to_end(t)
+        cached = {t: v for t in texts if (v := self._sentence_vectors.get(t)) is not None}
         missing = list(dict.fromkeys(t for t in texts if t not in cached))
         if missing:
-            fresh = self.index.embedder.embed_documents(missing)
-            with self._cache_lock:
-                for t, v in zip(missing, fresh, strict=True):
-                    cached[t] = self._sentence_vectors[t] = v
-                while len(self._sentence_vectors) > SENTENCE_CACHE_SIZE:
-                    self._sentence_vectors.popitem(last=False)
+            for t, v in zip(missing, self.index.embedder.embed_documents(missing), strict=True):
+                cached[t] = v
+                self._sentence_vectors.put(t, v)
         return np.stack([cached[t] for t in texts])
 
     def _signals(
         self, scored: Sequence[ScoredSentence], passages: Sequence[Passage], retrieval: Retrieval
     ) -> dict[str, float]:
         best = scored[0]
-        top = [p for p in passages if p.source == best.sentence.source and p.start <= best.sentence.start < p.end]
-        passage_text = top[0].text if top else best.sentence.text
+        at = holding(passages, best.sentence.source, best.sentence.start)
+        passage_text = passages[at].text if at is not None else best.sentence.text
         return {
             "best_score": best.score,
             "best_dense": max(s.dense for s in scored),
@@ -230,7 +220,7 @@ class Answerer:
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         docs = self.retriever.documents()
-        quoted: list[list[Any]] = []  # [source, start, end] of each quote, in answer order
+        quoted: list[tuple[str, int, int]] = []  # (source, start, end) of each quote, in answer order
         texts: dict[str, str] = {}  # each cited document is read once
         for item in chosen:
             s = item.sentence
@@ -242,12 +232,12 @@ class Answerer:
             end = extend_over_list(text, s.start, s.end)
             if end == s.end:
                 end = extend_restatement(text, s.start, s.end, question_terms)
-            for span in quoted:  # sentences next to each other in a paragraph are one quote, one citation
-                if span[0] == s.source and adjacent(text, span[1], span[2], s.start, end):
-                    span[1], span[2] = min(span[1], s.start), max(span[2], end)
+            for i, (source, lo, hi) in enumerate(quoted):  # sentences next to each other: one quote, one [n]
+                if source == s.source and adjacent(text, lo, hi, s.start, end):
+                    quoted[i] = (source, min(lo, s.start), max(hi, end))
                     break
             else:
-                quoted.append([s.source, s.start, end])
+                quoted.append((s.source, s.start, end))
         for source, start, end in quoted:
             text = texts[source]
             passage_start, passage_end = context_window(text, start, end)
@@ -281,7 +271,9 @@ def strip_markup(text: str) -> str:
     return re.sub(r"\s+", " ", _TAG.sub(" ", _SCRIPT_OR_STYLE.sub(" ", text))).strip()
 
 
-_LIST_ITEM = re.compile(r"^\s*(?:[-*•·▪–]|\d{1,2}[.)]|[a-z][.)])\s+\S|.*\|")
+def holding(passages: Sequence[Passage], source: str, offset: int) -> int | None:
+    """Position of the passage of ``source`` whose span holds character ``offset``, or None."""
+    return next((i for i, p in enumerate(passages) if p.source == source and p.start <= offset < p.end), None)
 
 
 MAX_JOINED_CHARS = 500  # adjacent sentences are quoted as one only up to this length
@@ -333,7 +325,7 @@ def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:
         line_end = text.find("\n", position + 1)
         line_end = len(text) if line_end < 0 else line_end
         line = text[position + 1 : line_end]
-        if not line.strip() or line_end - start > limit or not (_LIST_ITEM.match(line) or _is_short_item(line)):
+        if not line.strip() or line_end - start > limit or not (LIST_ITEM.match(line) or _is_short_item(line)):
             break
         end = position + 1 + len(line.rstrip())
         position = line_end

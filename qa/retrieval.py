@@ -9,8 +9,6 @@ The answerer then scores the sentences of all candidates, merges overlapping pas
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -20,6 +18,7 @@ from index.builder import CorpusIndex
 from index.catalog import DocumentRecord, bm25_idf
 from index.keywords import terms
 from index.sentences import split_sentences
+from qa.cache import LruCache
 from qa.condense import StandaloneQuestion
 from qa.fusion import reciprocal_rank_fusion
 from qa.types import Passage
@@ -57,8 +56,7 @@ class HybridRetriever:
         # Fusion settings measured on the evaluation sets (docs/TUNING.md): exact terms matter more than
         # meaning for this small embedding model, so the keyword ranking counts twice.
         self.keyword_weight = keyword_weight
-        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # repeated questions skip the model
-        self._query_lock = threading.Lock()
+        self._query_vectors: LruCache[str, np.ndarray] = LruCache(QUERY_CACHE_SIZE)  # asked again: no model
         self._documents: dict[str, DocumentRecord] | None = None
         self._documents_version: str | None = None
 
@@ -123,16 +121,10 @@ class HybridRetriever:
 
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector, from a small cache for questions asked again (example questions, retries)."""
-        with self._query_lock:
-            cached = self._query_vectors.get(text)
-            if cached is not None:
-                self._query_vectors.move_to_end(text)
-                return cached
-        vector = self.index.embedder.embed_query(text)
-        with self._query_lock:
-            self._query_vectors[text] = vector
-            while len(self._query_vectors) > QUERY_CACHE_SIZE:
-                self._query_vectors.popitem(last=False)
+        vector = self._query_vectors.get(text)
+        if vector is None:
+            vector = self.index.embedder.embed_query(text)
+            self._query_vectors.put(text, vector)
         return vector
 
     def widen(self, passage: Passage, sentences: int = WIDEN_SENTENCES) -> Passage:

@@ -12,6 +12,7 @@ from index.builder import CorpusIndex
 from index.errors import IndexNotBuiltError, InvalidQuestionError
 from index.settings import Settings
 from qa.answering import REFUSAL_TEXT, Answerer, adjacent, context_window, extend_over_list, strip_markup
+from qa.cache import LruCache
 from qa.cli import main
 from qa.condense import condense, looks_like_follow_up
 from qa.extractive import answer_type_match, lexical_coverage, stance_match
@@ -230,3 +231,15 @@ def test_retrieved_passages_are_widened_merged_and_hold_the_first_citation(answe
     assert any(p.source == first.source and p.start <= first.start < p.end for p in answer.retrieved)
     # The restating sentence, the one after it and the answer are adjacent: one quote holds all three.
     assert "lower costs and faster delivery times" in first.quote
+
+
+def test_lru_cache_forgets_the_least_recently_used() -> None:
+    cache: LruCache[str, int] = LruCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1  # "a" is now the most recent
+    cache.put("c", 3)
+    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
+    assert len(cache) == 2
+    with pytest.raises(ValueError):
+        LruCache(0)
