@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[["Progress"], None]
 KillHook = Callable[[str], None]
-_FLUSH_CHUNKS = 256
+_FLUSH_CHUNKS = 256  # a bulk job's first batch is this big, which makes the embedder load torch (TORCH_LOAD_MIN)
 
 
 def _test_hooks() -> tuple[KillHook, int]:
@@ -118,7 +118,9 @@ class CorpusIndex:
         self.settings = settings
         self.catalog = Catalog(settings.data_dir / "catalog.sqlite3")
         self.store = ChunkStore(settings)
-        self.embedder: Embedder = embedder or MiniLMEmbedder(settings.embed_batch_size)
+        self.embedder: Embedder = embedder or MiniLMEmbedder(
+            settings.embed_batch_size, numpy_max=settings.numpy_embed_max
+        )
 
     # -- reading ----------------------------------------------------------------------------------------
     def open(self) -> None:

@@ -128,7 +128,7 @@ def ask(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> Ask:
-    monkeypatch.setattr(index.builder, "MiniLMEmbedder", lambda batch_size=64: embedder)
+    monkeypatch.setattr(index.builder, "MiniLMEmbedder", lambda *args, **kwargs: embedder)
     monkeypatch.setenv("QA_DATA_DIR", str(seed_index.settings.data_dir))
     monkeypatch.setenv("QA_CORPUS_DIR", str(seed_index.settings.corpus_dir))
 

@@ -47,7 +47,7 @@ def make_cli(
     capsys: pytest.CaptureFixture[str],
 ) -> Cli:
     """Run ``qa ARGS`` in-process with QA_DATA_DIR / QA_CORPUS_DIR from ``settings`` (extra env as kwargs)."""
-    monkeypatch.setattr(index.builder, "MiniLMEmbedder", lambda batch_size=64: embedder)
+    monkeypatch.setattr(index.builder, "MiniLMEmbedder", lambda *args, **kwargs: embedder)
 
     def run(*argv: str, **env: str) -> CliResult:
         monkeypatch.setenv("QA_DATA_DIR", str(settings.data_dir))
