@@ -82,9 +82,9 @@ def render(stored: dict[str, Any]) -> str:
         )
     out += ["", "## Incremental `qa index`, answering, memory", ""]
     out += [
-        "| mode | docs | no-change wall s (sync s) | add one wall s (sync s) | remove one wall s (sync s) "
+        "| mode | docs | no-change wall s (sync s) | add one wall s (sync s), median of 3 | remove one wall s (sync s) "
         "| add / remove one, resident s | answer() p50 / p95 ms | retrieval only p50 / p95 ms "
-        "| serving RSS / peak MiB | Chroma server RSS MiB | cold `qa ask` s |",
+        "| serving RSS / peak MiB | Chroma server RSS MiB | cold `qa ask` s, median of 3 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:

@@ -79,6 +79,12 @@ def qa_index(env: dict[str, str]) -> tuple[float, dict[str, Any]]:
     return wall, dict(json.loads(out.strip().splitlines()[-1]))
 
 
+def _median_run(runs: list[dict[str, float]]) -> dict[str, Any]:
+    """The run with the median wall time, and every run's wall time."""
+    chosen = sorted(runs, key=lambda r: r["wall_s"])[len(runs) // 2]
+    return {**chosen, "runs_wall_s": [r["wall_s"] for r in runs]}
+
+
 def measure(mode: str, n: int, opts: argparse.Namespace, questions: Path, server_rss: list[float]) -> dict[str, Any]:
     """All figures for one corpus size in one mode."""
     corpus = build_corpus(n, WORK / f"corpus-{n}")
@@ -98,7 +104,7 @@ def measure(mode: str, n: int, opts: argparse.Namespace, questions: Path, server
         env = environment(base / "data", corpus, server.url if server else None)
 
         log(f"{mode} {n}: indexing")
-        index_args = ["index"]
+        index_args = ["index", "--repeat", "3" if n <= 100 else "1"]
         if mode == "server" or n > opts.bare_max:
             index_args.append("--no-bare")
         elif opts.bare_sample and n > opts.bare_sample:
@@ -116,25 +122,31 @@ def measure(mode: str, n: int, opts: argparse.Namespace, questions: Path, server
             internal.append(summary["seconds"])
         result["nochange"] = {"wall_s": statistics.median(walls), "sync_s": statistics.median(internal)}
 
-        log(f"{mode} {n}: add one document")
+        log(f"{mode} {n}: add one document, then remove it (3 times)")
         extra = corpus / "zz_extra.txt"
-        extra.write_text(extra_document(n), encoding="utf-8")
-        try:
+        adds: list[dict[str, float]] = []
+        removes: list[dict[str, float]] = []
+        for _ in range(3):
+            extra.write_text(extra_document(n), encoding="utf-8")
+            try:
+                wall, summary = qa_index(env)
+                if summary["added"] != 1:
+                    raise RuntimeError(f"adding one document reported {summary}")
+                adds.append({"wall_s": wall, "sync_s": summary["seconds"], "embedded": summary["embedded"]})
+            finally:
+                extra.unlink()
             wall, summary = qa_index(env)
-            if summary["added"] != 1:
-                raise RuntimeError(f"adding one document reported {summary}")
-            added = {"wall_s": wall, "sync_s": summary["seconds"], "embedded": summary["embedded"]}
-            result["add_one"] = added
-        finally:
-            extra.unlink()
-        wall, summary = qa_index(env)
-        result["remove_one"] = {"wall_s": wall, "sync_s": summary["seconds"]}
+            removes.append({"wall_s": wall, "sync_s": summary["seconds"]})
+        result["add_one"] = _median_run(adds)
+        result["remove_one"] = _median_run(removes)
 
         log(f"{mode} {n}: answer() latency")
         result["serve"] = worker(["serve", "--questions", str(questions), "--rounds", str(opts.rounds)], env)
 
         log(f"{mode} {n}: cold qa ask")
-        result["cold_ask_s"] = run([QA, "ask", ASK], env)[0]
+        colds = [run([QA, "ask", ASK], env)[0] for _ in range(3)]
+        result["cold_ask_s"] = statistics.median(colds)
+        result["cold_ask_runs_s"] = colds
         if server is not None:
             import psutil
 
