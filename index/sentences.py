@@ -83,6 +83,19 @@ def _logical_lines(text: str) -> Iterator[Span]:
         yield pending
 
 
+def paragraph_span(text: str, start: int, end: int, reach: int = 4000) -> Span:
+    """The paragraph holding ``text[start:end]``: its line, with hard-wrapped lines joined back (PDF text), as
+    far as ``reach`` characters either side (a document is never read whole for one quote)."""
+    lo = text.rfind("\n", 0, max(0, start - reach)) + 1
+    hi = text.find("\n", min(len(text), end + reach))
+    hi = len(text) if hi < 0 else hi
+    para_start, para_end = start, end
+    for line_start, line_end in _logical_lines(text[lo:hi]):
+        if lo + line_end >= start and lo + line_start <= end:  # overlaps (or touches) the span
+            para_start, para_end = min(para_start, lo + line_start), max(para_end, lo + line_end)
+    return para_start, para_end
+
+
 def _strip(text: str, start: int, end: int) -> Span:
     while start < end and text[start].isspace():
         start += 1

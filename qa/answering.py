@@ -12,7 +12,7 @@ import numpy as np
 from index.builder import CorpusIndex
 from index.errors import InvalidQuestionError
 from index.keywords import terms
-from index.sentences import LIST_ITEM, split_sentences
+from index.sentences import LIST_ITEM, paragraph_span, split_sentences
 from index.settings import Settings
 from qa.cache import LruCache
 from qa.condense import StandaloneQuestion, condense
@@ -333,10 +333,9 @@ def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:
 
 
 def context_window(text: str, start: int, end: int, before: int = 1, after: int = 1) -> tuple[int, int]:
-    """Offsets of the sentence ``text[start:end]`` widened by neighbouring sentences of the same paragraph."""
-    para_start = text.rfind("\n", 0, start) + 1
-    para_end = text.find("\n", end)
-    para_end = len(text) if para_end < 0 else para_end
+    """Offsets of the sentence ``text[start:end]`` widened by neighbouring sentences of the same paragraph
+    (hard-wrapped lines count as one paragraph)."""
+    para_start, para_end = paragraph_span(text, start, end)
     spans = [(para_start + s, para_start + e) for s, e in split_sentences(text[para_start:para_end])]
     idx = next((i for i, (s, e) in enumerate(spans) if s <= start < e or (s >= start and e <= end)), None)
     if idx is None:

@@ -169,6 +169,24 @@ def test_quotes_and_windows_keep_offsets() -> None:
     assert strip_markup("<b>Which</b> firm<script>x()</script>?") == "Which firm ?"
 
 
+def test_window_spans_hard_wrapped_lines_but_not_paragraphs() -> None:
+    # PDF text: one paragraph cut into lines of ~60 characters, then a heading and another paragraph.
+    text = (
+        "Coronaviruses are enveloped viruses with a positive-sense single-\n"
+        "stranded RNA genome. The spike protein binds the receptor on the\n"
+        "host cell surface. Neutralising antibodies target this protein and\n"
+        "block entry into the cell.\n"
+        "Methods\n"
+        "Samples were collected in March."
+    )
+    start = text.index("The spike")
+    end = text.index("surface.") + len("surface.")
+    lo, hi = context_window(text, start, end)
+    assert text[lo:hi].startswith("Coronaviruses are enveloped")
+    assert text[lo:hi].endswith("block entry into the cell.")
+    assert "Methods" not in text[lo:hi]
+
+
 def passage(source: str, start: int, end: int, text: str, rank: int) -> Passage:
     return Passage(f"{source}:{start}", source, source, None, start, end, text, 1.0 / (1 + rank))
 
