@@ -19,6 +19,7 @@ from qa.condense import StandaloneQuestion, condense
 from qa.extractive import (
     MAX_CANDIDATES,
     W_DENSE,
+    Coverage,
     ScoredSentence,
     candidate_sentences,
     lexical_coverage,
@@ -152,13 +153,16 @@ class Answerer:
         pool = candidate_sentences(retrieval.passages)
         if not pool:
             return Answer(REFUSAL_TEXT, True, retrieved=tuple(merged[:k]), standalone_question=standalone.text)
-        lexical = score_sentences(pool, None, retrieval.query_vector, query_terms, retrieval.idf, standalone.question)
+        topic = self._topic(standalone, retrieval)
+        lexical = score_sentences(
+            pool, None, retrieval.query_vector, query_terms, retrieval.idf, standalone.question, topic
+        )
         # Only a sentence within reach of the best one once meaning is added (cosine <= 1) is worth embedding.
         reach = lexical[0].score - W_DENSE
         candidates = [s.sentence for s in lexical[:MAX_CANDIDATES] if s.score >= reach]
         vectors = self._embed_sentences([c.text for c in candidates])
         scored = score_sentences(
-            candidates, vectors, retrieval.query_vector, query_terms, retrieval.idf, standalone.question
+            candidates, vectors, retrieval.query_vector, query_terms, retrieval.idf, standalone.question, topic
         )
         embedded = {(c.source, c.start) for c in candidates}
         ranked = sorted(
@@ -186,6 +190,19 @@ class Answerer:
             standalone_question=standalone.text,
             signals=signals,
         )
+
+    @staticmethod
+    def _topic(standalone: StandaloneQuestion, retrieval: Retrieval) -> list[float]:
+        """For a follow-up, how well each candidate passage covers the earlier turn's own terms ("And how did
+        Serbia react?" after a question about Croatia and the initiative: the passage about the initiative)."""
+        if not standalone.is_follow_up:
+            return []
+        asked = set(retrieval.query_terms)
+        earlier = [t for t in dict.fromkeys(terms(standalone.context)) if t not in asked]
+        if not earlier:
+            return []
+        coverage = Coverage(earlier, retrieval.idf)
+        return [coverage(p.text) for p in retrieval.passages]
 
     def _embed_sentences(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors, from a bounded cache where the same sentence was scored before (vectors of a text

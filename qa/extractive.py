@@ -21,6 +21,7 @@ W_NOVELTY = 0.20
 W_TYPE = 0.10
 W_LEAD_IN = 0.10
 W_STANCE = 0.15
+W_TOPIC = 0.20  # a follow-up's sentence from a passage on the conversation's topic (as much as the rank prior)
 HEADING_DAMP = 0.85
 MAX_SENTENCES = 3
 RELATIVE_CUTOFF = 0.85  # further sentences must score at least this share of the best one
@@ -213,10 +214,12 @@ def score_sentences(
     question_terms: Sequence[str],
     idf: dict[str, float],
     question: str = "",
+    topic: Sequence[float] = (),
 ) -> list[ScoredSentence]:
     """Score candidates by meaning (cosine), idf-weighted keyword coverage, answer type and passage rank.
 
     Without ``sentence_vectors`` the cosine counts as 0: a cheap first pass that picks what to embed.
+    ``topic[r]``, for a follow-up question, is how well passage ``r`` covers the earlier turn's terms.
     """
     dense = (
         sentence_vectors @ query_vector if sentence_vectors is not None and len(sentences) else np.zeros(len(sentences))
@@ -242,6 +245,7 @@ def score_sentences(
             + W_TYPE * typed
             + W_LEAD_IN * lead_in
             + W_STANCE * stance
+            + (W_TOPIC * topic[sentence.passage_rank] if sentence.passage_rank < len(topic) else 0.0)
         )
         # Headings and fragments say little on their own.
         score *= min(1.0, 0.6 + len(sentence.text) / 150) * (HEADING_DAMP if is_heading(sentence.text) else 1.0)
