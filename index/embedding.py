@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -68,7 +68,7 @@ class MiniLMEmbedder:
         self._numpy: Any = None
         self._lock = threading.Lock()
 
-    def engine(self, texts: int) -> str:
+    def engine(self, texts: int) -> Literal["numpy", "torch"]:
         """The engine a job of this many texts runs on: ``"numpy"`` or ``"torch"``."""
         if not self.numpy_max:
             return "torch"

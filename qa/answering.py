@@ -333,16 +333,26 @@ def _is_short_item(line: str) -> bool:
     return len(stripped) < 60 and not stripped.endswith((".", "!", "?"))
 
 
+def _is_sentence_item(line: str) -> bool:
+    """An item of a list with no markers at all: a line of one short sentence ("Does the patient have recent
+    travel from an affected area?")."""
+    stripped = line.strip()
+    return len(stripped) < 160 and len(split_sentences(stripped)) == 1
+
+
 def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:
     """End offset of a quote that introduces a list ("…include:"), extended over the list's items."""
     if not text[start:end].rstrip().endswith(":"):
         return end
     position = end
+    marked: bool | None = None  # whether the list's items carry markers (bullets, numbers): its first one tells
     while position < len(text) and text[position] == "\n":
         line_end = text.find("\n", position + 1)
         line_end = len(text) if line_end < 0 else line_end
         line = text[position + 1 : line_end]
-        if not line.strip() or line_end - start > limit or not (LIST_ITEM.match(line) or _is_short_item(line)):
+        marked = bool(LIST_ITEM.match(line)) if marked is None else marked
+        item = LIST_ITEM.match(line) or _is_short_item(line) or (not marked and _is_sentence_item(line))
+        if not line.strip() or line_end - start > limit or not item:
             break
         end = position + 1 + len(line.rstrip())
         position = line_end

@@ -164,6 +164,14 @@ def test_quotes_and_windows_keep_offsets() -> None:
     start = text.index("Key")
     end = extend_over_list(text, start, start + len("Key reasons include:"))
     assert text[start:end] == "Key reasons include:\n- One.\n- Two."
+    # Unmarked items of one sentence each (bullets lost in conversion) are the list too; prose ends it.
+    text = (
+        "Factors to consider may include:\nDoes the patient have recent travel from an affected area?\n"
+        "Has the patient been in close contact with someone with COVID-19?\n"
+        "If you are a healthcare provider, take care of yourself. Follow the infection control procedures."
+    )
+    end = extend_over_list(text, 0, len("Factors to consider may include:"))
+    assert text[:end].endswith("someone with COVID-19?")
     para = "First one. Second one. Third one. Fourth one."
     s = para.index("Second")
     lo, hi = context_window(para, s, s + len("Second one."))
