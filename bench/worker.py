@@ -94,6 +94,7 @@ def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
         "embedded": report.embedded_chunks,
         "index_s": seconds,
         "index_cpu_s": cpu_seconds,
+        "index_runs_s": [round(wall, 3) for wall, _ in runs],
         "rss_before_mib": rss_before,
         "peak_rss_mib": peak_index,
     }
