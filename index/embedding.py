@@ -44,7 +44,8 @@ class MiniLMEmbedder:
 
     - ``index.minilm.NumpyMiniLM``: ready in ~0.2 s, and the faster one on small jobs (a question, the
       sentences an answer weighs, one new article), which it batches by length;
-    - llama-index's HuggingFaceEmbedding (torch): ~5 s to import and load, the faster one on bulk indexing.
+    - llama-index's HuggingFaceEmbedding (torch): ~5 s to import and load; on bulk batches as fast or up to
+      1.25× faster (``python -m bench.engines``), and the path the foundation issue asks indexing to take.
 
     Questions and jobs of at most ``numpy_max`` texts run on NumPy. A larger job runs on torch if it is loaded;
     if not, a job of ``TORCH_LOAD_MIN`` texts or more (the first batch of a bulk index) loads it, and a smaller

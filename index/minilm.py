@@ -5,8 +5,9 @@ HuggingFace embedding takes about 5 s on two cores, which is most of a cold ``qa
 adds one article. This module needs only NumPy, the ``tokenizers`` library and ``safetensors`` (both
 already installed with transformers) and is ready in about 0.2 s. Its vectors equal the llama-index
 ones to within 1e-6 (a test checks it on short, long, padded and truncated texts), so vectors from either can share
-one index. It is slower than torch on large batches, so bulk indexing keeps the llama-index embedding;
-``index.embedding.MiniLMEmbedder`` decides which one runs.
+one index. On bulk batches it is no better than torch (from 10% faster to 25% slower, depending on the texts:
+``python -m bench.engines``), so bulk indexing keeps the llama-index embedding; ``index.embedding.MiniLMEmbedder``
+decides which one runs.
 """
 
 from __future__ import annotations
