@@ -52,7 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="bench.engines")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    article = max((p for p in sorted((ROOT / "corpus").glob("*.txt"))), key=lambda p: p.stat().st_size)
+    article = max(sorted((ROOT / "corpus").glob("*.txt")), key=lambda p: p.stat().st_size)
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", article.read_text(encoding="utf-8")) if len(s) > 40][:15]
     paras = paragraphs()
     chunks = [paras[(i * 37) % len(paras)][:600] for i in range(256)]

@@ -15,8 +15,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -54,6 +54,21 @@ def erf(x: np.ndarray) -> np.ndarray:
     return p
 
 
+Weights = tuple[np.ndarray, np.ndarray]  # (matrix or scale, bias)
+
+
+@dataclass(frozen=True, slots=True)
+class _Layer:
+    """One encoder layer's weights, dense matrices transposed for ``x @ w``."""
+
+    qkv: Weights  # query, key and value projections side by side
+    attn_out: Weights
+    attn_norm: Weights
+    up: Weights
+    down: Weights
+    out_norm: Weights
+
+
 class NumpyMiniLM:
     """The BERT encoder of all-MiniLM-L6-v2, mean pooling and L2 normalisation, as sentence-transformers runs it."""
 
@@ -77,24 +92,27 @@ class NumpyMiniLM:
         self._position = w["embeddings.position_embeddings.weight"]
         self._token_type = w["embeddings.token_type_embeddings.weight"][0]
         self._embed_norm = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self._layers: list[dict[str, Any]] = []
+        self._layers: list[_Layer] = []
         for i in range(config["num_hidden_layers"]):
             p = f"encoder.layer.{i}."
 
-            def dense(name: str, p: str = p) -> tuple[np.ndarray, np.ndarray]:
+            def dense(name: str, p: str = p) -> Weights:
                 return np.ascontiguousarray(w[p + name + ".weight"].T), w[p + name + ".bias"]
+
+            def norm(name: str, p: str = p) -> Weights:
+                return w[p + name + ".LayerNorm.weight"], w[p + name + ".LayerNorm.bias"]
 
             q, k, v = (w[f"{p}attention.self.{n}.weight"] for n in ("query", "key", "value"))
             qb, kb, vb = (w[f"{p}attention.self.{n}.bias"] for n in ("query", "key", "value"))
             self._layers.append(
-                {
-                    "qkv": (np.ascontiguousarray(np.concatenate([q, k, v]).T), np.concatenate([qb, kb, vb])),
-                    "attn_out": dense("attention.output.dense"),
-                    "attn_norm": (w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"]),
-                    "up": dense("intermediate.dense"),
-                    "down": dense("output.dense"),
-                    "out_norm": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
-                }
+                _Layer(
+                    qkv=(np.ascontiguousarray(np.concatenate([q, k, v]).T), np.concatenate([qb, kb, vb])),
+                    attn_out=dense("attention.output.dense"),
+                    attn_norm=norm("attention.output"),
+                    up=dense("intermediate.dense"),
+                    down=dense("output.dense"),
+                    out_norm=norm("output"),
+                )
             )
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -127,7 +145,7 @@ class NumpyMiniLM:
         head_dim = d // heads
         scale = np.float32(1.0 / math.sqrt(head_dim))
         for layer in self._layers:
-            qkv = self._dense(x, layer["qkv"]).reshape(b, n, 3, heads, head_dim)
+            qkv = self._dense(x, layer.qkv).reshape(b, n, 3, heads, head_dim)
             q = qkv[:, :, 0].transpose(0, 2, 1, 3)
             k = qkv[:, :, 1].transpose(0, 2, 3, 1)
             v = qkv[:, :, 2].transpose(0, 2, 1, 3)
@@ -136,21 +154,21 @@ class NumpyMiniLM:
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
             context = (scores @ v).transpose(0, 2, 1, 3).reshape(b * n, d)
-            x = self._layer_norm(self._dense(context, layer["attn_out"]) + x, layer["attn_norm"])
-            h = self._dense(x, layer["up"])
+            x = self._layer_norm(self._dense(context, layer.attn_out) + x, layer.attn_norm)
+            h = self._dense(x, layer.up)
             h *= 0.5 * (1.0 + erf(h * np.float32(1.0 / math.sqrt(2.0))))  # GELU in its erf form, as BERT's
-            x = self._layer_norm(self._dense(h, layer["down"]) + x, layer["out_norm"])
+            x = self._layer_norm(self._dense(h, layer.down) + x, layer.out_norm)
         hidden = x.reshape(b, n, d) * mask[:, :, None]
         pooled = hidden.sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     @staticmethod
-    def _dense(x: np.ndarray, weights: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    def _dense(x: np.ndarray, weights: Weights) -> np.ndarray:
         out = x @ weights[0]
         out += weights[1]
         return out
 
-    def _layer_norm(self, x: np.ndarray, weights: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    def _layer_norm(self, x: np.ndarray, weights: Weights) -> np.ndarray:
         mean = x.mean(axis=-1, keepdims=True)
         centred = x - mean
         variance = (centred * centred).mean(axis=-1, keepdims=True)
