@@ -23,6 +23,7 @@ from qa.extractive import (
     ScoredSentence,
     candidate_sentences,
     lexical_coverage,
+    local_weights,
     score_sentences,
     select_sentences,
 )
@@ -178,6 +179,12 @@ class Answerer:
         signals = self._signals(scored, merged, retrieval)
         if self.refusal.refuse(signals):
             return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals)
+        # Passages are ranked, and refusal decided, on corpus-wide term weights; the sentence to quote is chosen
+        # on weights local to the candidates (a term every passage shares does not tell them apart).
+        weights = local_weights(query_terms, pool, retrieval.idf)
+        scored = score_sentences(
+            candidates, vectors, retrieval.query_vector, query_terms, weights, standalone.question, topic
+        )
         chosen = select_sentences(scored)
         citations, sentences = self._cite(chosen, query_terms)
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)

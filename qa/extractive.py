@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,14 +15,17 @@ from index.sentences import split_sentences
 from qa.types import Passage
 
 # Weights of the sentence score, fitted on the development questions (see docs/TUNING.md).
-W_DENSE = 0.30
+W_DENSE = 0.40
 W_LEXICAL = 0.70
 W_PASSAGE = 0.20
 W_NOVELTY = 0.20
 W_TYPE = 0.10
-W_LEAD_IN = 0.10
+W_LEAD_IN = 0.20
 W_STANCE = 0.15
 W_TOPIC = 0.20  # a follow-up's sentence from a passage on the conversation's topic (as much as the rank prior)
+W_DEFINITION = 0.20  # a "What is X?" question's sentence that defines X ("X is a …", "long form (X)")
+ANAPHORA_CONTEXT = 1.0  # a sentence opening with "It/This/They…" is credited with the terms of the one before
+LOCAL_IDF = 0.8  # choosing the sentence: geometric mix of corpus idf (0) and idf within the candidates (1)
 HEADING_DAMP = 0.85
 MAX_SENTENCES = 3
 RELATIVE_CUTOFF = 0.85  # further sentences must score at least this share of the best one
@@ -207,6 +211,68 @@ def is_heading(text: str) -> bool:
     return "|" not in text and not re.search(r"[.!?:;,”\"')]$", text.strip()) and len(text) < 120
 
 
+_DEFINITION_QUESTION = re.compile(
+    r"^\s*(?:what|who)\s+(?:is|are|was|were)\s+(?:the\s+(?:acronym|abbreviation|term)\s+|an?\s+|the\s+)?"
+    r"(?P<x>[^?]{1,60}?)\s*\??\s*$|^\s*what\s+(?:does|do)\s+(?:the\s+(?:acronym|abbreviation|term)\s+)?"
+    r"(?P<y>[^?]{1,60}?)\s+(?:stand\s+for|mean)\s*\??\s*$",
+    re.I,
+)
+_NOT_A_TERM = re.compile(r"\b(of|in|for|with|by|to|on|from|between|that|which|when|how|why|most|main|first)\b", re.I)
+
+
+@lru_cache(maxsize=4096)
+def defined_term(question: str) -> tuple[str, ...]:
+    """The term a "What is X?" question asks to define ("What are nuclear receptors (NRs)?": "nuclear receptors",
+    "NRs"), or () for other questions ("What is the size of X?" asks about X, not for a definition)."""
+    m = _DEFINITION_QUESTION.match(question)
+    if not m:
+        return ()
+    term = (m.group("x") or m.group("y") or "").strip()
+    if not term or _NOT_A_TERM.search(term) or len(term.split()) > 5:
+        return ()
+    names = [re.sub(r"\s*\([^)]*\)", "", term).strip(), *re.findall(r"\(([^)]{1,20})\)", term)]
+    return tuple(n for n in names if n)
+
+
+def definition_match(question: str, sentence: str) -> float:
+    """1.0 when the sentence defines the term a "What is X?" question asks about: "X is a …", "X, a …",
+    "X refers to …", or a long form with X in brackets ("severe acute respiratory syndrome coronavirus 2
+    (SARS-CoV-2)"); else 0."""
+    for name in defined_term(question):
+        x = re.escape(name)
+        if re.search(
+            rf"\b{x}\b\s*(?:\([^)]*\)\s*)?(?:,\s*(?:a|an|the|which is)\s|(?:is|are|was|were)\s+(?:a|an|the|one|any)\s"
+            rf"|(?:refers?\s+to|means|stands\s+for|is\s+defined\s+as)\s)",
+            sentence,
+            re.I,
+        ):
+            return 1.0
+        if re.search(rf"\w\s*\({x}[),;]", sentence) or re.search(rf"\b{x}\s*\((?!\d)[^)]{{8,}}\)", sentence):
+            return 1.0
+    return 0.0
+
+
+_ANAPHOR = re.compile(
+    r"^\W*(it|its|this|these|that|those|they|their|them|he|she|his|her|such|the latter|the former|both)\b", re.I
+)
+
+
+def local_weights(
+    question_terms: Sequence[str], sentences: Sequence[Sentence], idf: dict[str, float]
+) -> dict[str, float]:
+    """Term weights for one question's candidates: a term found in most of them (the topic of every passage
+    retrieved) tells them apart less than its corpus-wide idf says; mixed geometrically by ``LOCAL_IDF``."""
+    if not LOCAL_IDF or not sentences:
+        return idf
+    n = len(sentences)
+    out = dict(idf)
+    for t in set(question_terms):
+        df = sum(1 for s in sentences if _matches(t, _term_index(s.text)))
+        local = max(0.05, math.log((n + 1) / (df + 0.5)))
+        out[t] = idf.get(t, 1.0) ** (1 - LOCAL_IDF) * local**LOCAL_IDF
+    return out
+
+
 def score_sentences(
     sentences: Sequence[Sentence],
     sentence_vectors: np.ndarray | None,
@@ -229,6 +295,9 @@ def score_sentences(
     scored = []
     for i, sentence in enumerate(sentences):
         lexical = coverage(sentence.text)
+        if ANAPHORA_CONTEXT and sentence.previous and _ANAPHOR.match(sentence.text):
+            # "This address later inspired …": the sentence is about what the one before it named.
+            lexical += ANAPHORA_CONTEXT * max(0.0, coverage(sentence.previous + " " + sentence.text) - lexical)
         prior = 1.0 / (1.0 + sentence.passage_rank)
         own = term_set(sentence.text)
         # A sentence that only restates the question does not answer it: reward what it adds.
@@ -245,6 +314,7 @@ def score_sentences(
             + W_TYPE * typed
             + W_LEAD_IN * lead_in
             + W_STANCE * stance
+            + (W_DEFINITION * definition_match(question, sentence.text) if W_DEFINITION and question else 0.0)
             + (W_TOPIC * topic[sentence.passage_rank] if sentence.passage_rank < len(topic) else 0.0)
         )
         # Headings and fragments say little on their own.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import EVAL_DATA
 
@@ -15,7 +16,16 @@ from qa.answering import REFUSAL_TEXT, Answerer, adjacent, context_window, exten
 from qa.cache import LruCache
 from qa.cli import main
 from qa.condense import condense, looks_like_follow_up
-from qa.extractive import answer_type_match, lexical_coverage, stance_match
+from qa.extractive import (
+    Sentence,
+    answer_type_match,
+    defined_term,
+    definition_match,
+    lexical_coverage,
+    local_weights,
+    score_sentences,
+    stance_match,
+)
 from qa.fusion import reciprocal_rank_fusion
 from qa.retrieval import merge_passages, rerank_passages
 from qa.service import build_answerer
@@ -157,6 +167,52 @@ def test_sentence_features() -> None:
     assert stance_match(question, "The Croatian Ministry of Defense has stated that it is open.") == 1.0
     assert stance_match(question, "The Serbian government has expressed opposition.") == -1.0
     assert stance_match("Which firm makes arms?", "The firm said so.") == 0.0
+
+
+def test_definition_questions_prefer_the_sentence_that_defines_the_term() -> None:
+    assert defined_term("What are nuclear receptors (NRs)?") == ("nuclear receptors", "NRs")
+    assert defined_term("What is the acronym SARS-CoV-2?") == ("SARS-CoV-2",)
+    assert defined_term("What does KAYO stand for?") == ("KAYO",)
+    # Questions about an attribute of X, or about X's role, are not asking for a definition.
+    assert defined_term("What is the size of bovine coronavirus?") == ()
+    assert defined_term("What did Croatia say about military blocs?") == ()
+    assert definition_match("What is hepcidin?", "Hepcidin is a low molecular weight peptide hormone.") == 1.0
+    assert definition_match("What is hepcidin?", "Hepcidin plays a role in iron metabolism.") == 0.0
+    long_form = "Cases of severe acute respiratory syndrome coronavirus 2 (SARS-CoV-2) infection were exported."
+    assert definition_match("What is the acronym SARS-CoV-2?", long_form) == 1.0
+    assert definition_match("What is the acronym SARS-CoV-2?", "The SARS-CoV-2 virus is a betacoronavirus.") == 0.0
+    assert definition_match("What is KAYO?", "KAYO, the state defence company, signed it.") == 1.0
+
+
+def _sentence(text: str, previous: str = "", rank: int = 0, start: int = 0) -> Sentence:
+    return Sentence("doc.md", start, start + len(text), text, rank, previous)
+
+
+def test_a_sentence_opening_with_a_pronoun_is_credited_with_the_terms_before_it() -> None:
+    question = "What did Iqbal's Allahabad address inspire?"
+    terms_ = ["iqbal", "allahabad", "address", "inspir"]
+    idf = dict.fromkeys(terms_, 2.0)
+    before = "In his Allahabad address, Iqbal outlined a vision of an independent state."
+    answer = _sentence("This address later inspired the Pakistan movement.", previous=before, start=80)
+    plain = _sentence("The address later inspired the Pakistan movement.", previous="Something else entirely.")
+    vector = np.zeros(384, dtype=np.float32)
+    scored = {s.sentence.text: s for s in score_sentences([answer, plain], None, vector, terms_, idf, question)}
+    assert scored[answer.text].lexical == pytest.approx(1.0)  # "This address" is Iqbal's Allahabad address
+    assert scored[plain.text].lexical == pytest.approx(0.5)  # only its own words count
+    assert scored[answer.text].score > scored[plain.text].score
+
+
+def test_local_weights_discount_a_term_every_candidate_shares() -> None:
+    idf = {"pertussi": 4.0, "symptom": 2.0}
+    pool = [
+        _sentence("Pertussis cases rose in winter."),
+        _sentence("Pertussis is a cyclical disease."),
+        _sentence("Symptoms of pertussis include apnea and cyanosis."),
+    ]
+    weights = local_weights(["pertussi", "symptom"], pool, idf)
+    # Corpus-wide, "pertussis" is the rarer term; among these candidates it is in all three and tells none apart.
+    assert weights["symptom"] > weights["pertussi"]
+    assert local_weights(["pertussi"], [], idf) == idf
 
 
 def test_quotes_and_windows_keep_offsets() -> None:
