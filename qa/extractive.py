@@ -295,9 +295,11 @@ def score_sentences(
     scored = []
     for i, sentence in enumerate(sentences):
         lexical = coverage(sentence.text)
+        # Coverage by the sentence together with the one before it (0 for a paragraph's first sentence).
+        in_context = coverage(sentence.previous + " " + sentence.text) if sentence.previous else 0.0
         if ANAPHORA_CONTEXT and sentence.previous and _ANAPHOR.match(sentence.text):
             # "This address later inspired …": the sentence is about what the one before it named.
-            lexical += ANAPHORA_CONTEXT * max(0.0, coverage(sentence.previous + " " + sentence.text) - lexical)
+            lexical += ANAPHORA_CONTEXT * max(0.0, in_context - lexical)
         prior = 1.0 / (1.0 + sentence.passage_rank)
         own = term_set(sentence.text)
         # A sentence that only restates the question does not answer it: reward what it adds.
@@ -305,7 +307,7 @@ def score_sentences(
         typed = answer_type_match(question, sentence.text) if question else 0.0
         stance = stance_match(question, sentence.text) if question else 0.0
         # An answer often follows the sentence that restates the question ("X involves Y. It is expected to…").
-        lead_in = max(0.0, coverage(sentence.previous + " " + sentence.text) - lexical) if sentence.previous else 0.0
+        lead_in = max(0.0, in_context - lexical) if sentence.previous else 0.0
         score = (
             W_DENSE * float(dense[i])
             + W_LEXICAL * lexical
