@@ -21,11 +21,13 @@ from qa.extractive import (
     W_DENSE,
     Coverage,
     ScoredSentence,
+    abbreviations,
     candidate_sentences,
     lexical_coverage,
     local_weights,
     score_sentences,
     select_sentences,
+    with_aliases,
 )
 from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
 from qa.types import Answer, AnswerSentence, Citation, Passage
@@ -151,7 +153,11 @@ class Answerer:
         """
         merged = merge_passages(retrieval.passages)
         query_terms = retrieval.query_terms or terms(standalone.context)
-        pool = candidate_sentences(retrieval.passages)
+        defined: dict[str, str] = {}
+        for passage in retrieval.passages:  # "hepatitis B virus (HBV)": a question may use either form
+            for short, long in abbreviations(passage.text).items():
+                defined.setdefault(short, long)
+        pool = with_aliases(candidate_sentences(retrieval.passages), defined)
         if not pool:
             return Answer(REFUSAL_TEXT, True, retrieved=tuple(merged[:k]), standalone_question=standalone.text)
         topic = self._topic(standalone, retrieval)
@@ -248,8 +254,11 @@ class Answerer:
         texts: dict[str, str] = {}  # each cited document is read once
         for item in chosen:
             s = item.sentence
-            if any(src == s.source and lo <= s.start < hi for src, lo, hi in quoted):
-                continue  # already inside an earlier, extended quote
+            inside = next((i for i, (src, lo, hi) in enumerate(quoted) if src == s.source and lo <= s.start < hi), None)
+            if inside is not None:  # begins inside an earlier, extended quote: that quote runs to its end
+                source, lo, hi = quoted[inside]
+                quoted[inside] = (source, lo, max(hi, s.end))
+                continue
             if s.source not in texts:
                 texts[s.source] = self.index.document_text(s.source) or ""
             text = texts[s.source]
@@ -326,8 +335,7 @@ def extend_restatement(text: str, start: int, end: int, question_terms: Sequence
     own = terms(text[start:end])
     if not own or sum(t in set(question_terms) for t in own) / len(own) < RESTATEMENT_SHARE:
         return end
-    para_end = text.find("\n", end)
-    para_end = len(text) if para_end < 0 else para_end
+    para_end = paragraph_span(text, start, end)[1]  # hard-wrapped lines (PDF text) are one paragraph
     following = split_sentences(text[end:para_end])
     if not following or end + following[0][1] - start > MAX_QUOTE_CHARS:
         return end

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -42,6 +42,7 @@ class Sentence:
     text: str
     passage_rank: int
     previous: str = ""
+    aliases: str = ""  # the other form of each abbreviation the sentence uses ("HBV": "hepatitis B virus")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,58 @@ def candidate_sentences(passages: Sequence[Passage]) -> list[Sentence]:
                 seen.add(key)
                 out.append(Sentence(passage.source, passage.start + s, passage.start + e, text, rank, previous))
             previous = text
+    return out
+
+
+_ABBREVIATION = re.compile(r"\(([A-Za-z][A-Za-z0-9-]{0,10}[A-Z][A-Za-z0-9-]{0,10}s?)\)")
+
+
+def _long_form(abbreviation: str, before: str) -> str | None:
+    """The words of ``before`` that ``abbreviation`` shortens (Schwartz & Hearst 2003): its letters appear in
+    order, the first at the start of a word; the shortest such ending of ``before``."""
+    short = [c.lower() for c in abbreviation.rstrip("s") if c.isalnum()]
+    text = before.rstrip()
+    i = len(text) - 1
+    for n, c in enumerate(reversed(short)):
+        first = n == len(short) - 1
+        while i >= 0 and (text[i].lower() != c or (first and i > 0 and text[i - 1].isalnum())):
+            i -= 1
+        if i < 0:
+            return None
+        i -= 1
+    long = text[i + 1 :].strip()
+    return long if " " in long or "-" in long else None
+
+
+def abbreviations(text: str) -> dict[str, str]:
+    """Abbreviations defined in ``text`` ("hepatitis B virus (HBV)"): abbreviation to long form."""
+    found: dict[str, str] = {}
+    for m in _ABBREVIATION.finditer(text):
+        short = m.group(1)
+        letters = sum(c.isalnum() for c in short)
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        words = text[line_start : m.start()].split()[-min(letters + 5, 2 * letters) :]
+        long = _long_form(short, " ".join(words))
+        if long and len(long) > len(short) + 2:
+            found.setdefault(short, long)
+    return found
+
+
+def with_aliases(sentences: Sequence[Sentence], defined: dict[str, str]) -> list[Sentence]:
+    """``sentences`` with the other form of each abbreviation they use, for matching the question's words."""
+    if not defined:
+        return list(sentences)
+    lowered = {short: long.lower() for short, long in defined.items()}
+    out = []
+    for s in sentences:
+        words = set(re.findall(r"[\w-]+", s.text))
+        low = s.text.lower()
+        extra = [
+            defined[short] if short in words else short
+            for short, long in lowered.items()
+            if short in words or long in low
+        ]
+        out.append(replace(s, aliases=" ".join(extra)) if extra else s)
     return out
 
 
@@ -140,10 +193,20 @@ _WH_ENTITY = re.compile(
     re.I,
 )
 _WH_NUMBER = re.compile(
-    r"\b(how (many|much|long|old|far|often)|what (percentage|proportion|number|share|rate|amount))\b", re.I
+    r"\b(how (many|much|long|old|far|often|frequently|large|big|high|fast)"
+    r"|what(?:'s|\s+is|\s+was|\s+are|\s+were)?(?:\s+the)?\s+(?:[\w-]+\s+){0,2}?"
+    r"(percentage|proportion|number|share|rate|amount|range|concentration|dose|size|ratio|incidence|prevalence"
+    r"|frequency|duration|cost|temperature)s?)\b",
+    re.I,
 )
 _WH_TIME = re.compile(r"\b(when|what (year|date|month|day|time|period|decade|century)|in which year)\b", re.I)
 _NUMBER = re.compile(r"\d")
+# "What are the phases of …?", "What symptoms were reported?": the answer is likely a list.
+_WH_LIST = re.compile(
+    r"^\W*(?:what|which)\b(?:\s+[\w-]+){0,4}?\s+(?:are|were|include|included)\b"
+    r"|^\W*(?:what|which)\s+(?:\w+\s+)?\w+s\s+(?:are|were|have|do|did|can)\b",
+    re.I,
+)
 _YEAR_OR_DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|"
     r"century|decade)s?\b",
@@ -152,8 +215,27 @@ _YEAR_OR_DATE = re.compile(
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 
 
+_CONJUNCTION = re.compile(r"\s(?:and|or)\s", re.I)
+
+
+def has_enumeration(sentence: str, max_words: int = 7) -> bool:
+    """The sentence lists things: "A, B, and C" or "A, B or C", each item after the first of at most
+    ``max_words`` words."""
+    parts = sentence.split(",")
+    for i in range(1, len(parts)):
+        item = parts[i]
+        conjunction = _CONJUNCTION.search(item)
+        if conjunction and 0 < len(item[: conjunction.start()].split()) <= max_words:
+            return True  # "…, B and C"
+        following = parts[i + 1].lstrip().lower() if i + 1 < len(parts) else ""
+        if following.startswith(("and ", "or ")) and 0 < len(item.split()) <= max_words:
+            return True  # "…, B, and C"
+    return False
+
+
 def answer_type_match(question: str, sentence: str) -> float:
-    """1.0 when the sentence holds the kind of thing the question asks for (a name, a number, a time), else 0."""
+    """1.0 when the sentence holds the kind of thing the question asks for (a number, a time, names, a list of
+    things), else 0."""
     if _WH_NUMBER.search(question):
         return 1.0 if _NUMBER.search(sentence) else 0.0
     if _WH_TIME.search(question):
@@ -162,6 +244,8 @@ def answer_type_match(question: str, sentence: str) -> float:
         asked = {w.lower() for w in re.findall(r"\w+", question)}
         names = {m.group().lower() for m in _PROPER.finditer(sentence)} - asked
         return min(1.0, len(names) / 2)
+    if _WH_LIST.search(question):
+        return 1.0 if has_enumeration(sentence) else 0.0
     return 0.0
 
 
@@ -267,7 +351,7 @@ def local_weights(
     n = len(sentences)
     out = dict(idf)
     for t in set(question_terms):
-        df = sum(1 for s in sentences if _matches(t, _term_index(s.text)))
+        df = sum(1 for s in sentences if _matches(t, _term_index(f"{s.text} {s.aliases}" if s.aliases else s.text)))
         local = max(0.05, math.log((n + 1) / (df + 0.5)))
         out[t] = idf.get(t, 1.0) ** (1 - LOCAL_IDF) * local**LOCAL_IDF
     return out
@@ -294,9 +378,10 @@ def score_sentences(
     coverage = Coverage(question_terms, idf)
     scored = []
     for i, sentence in enumerate(sentences):
-        lexical = coverage(sentence.text)
+        matched = f"{sentence.text} {sentence.aliases}" if sentence.aliases else sentence.text
+        lexical = coverage(matched)
         # Coverage by the sentence together with the one before it (0 for a paragraph's first sentence).
-        in_context = coverage(sentence.previous + " " + sentence.text) if sentence.previous else 0.0
+        in_context = coverage(sentence.previous + " " + matched) if sentence.previous else 0.0
         if ANAPHORA_CONTEXT and sentence.previous and _ANAPHOR.match(sentence.text):
             # "This address later inspired …": the sentence is about what the one before it named.
             lexical += ANAPHORA_CONTEXT * max(0.0, in_context - lexical)

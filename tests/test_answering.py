@@ -11,20 +11,32 @@ from conftest import EVAL_DATA
 
 from index.builder import CorpusIndex
 from index.errors import IndexNotBuiltError, InvalidQuestionError
+from index.keywords import terms
 from index.settings import Settings
-from qa.answering import REFUSAL_TEXT, Answerer, adjacent, context_window, extend_over_list, strip_markup
+from qa.answering import (
+    REFUSAL_TEXT,
+    Answerer,
+    adjacent,
+    context_window,
+    extend_over_list,
+    extend_restatement,
+    strip_markup,
+)
 from qa.cache import LruCache
 from qa.cli import main
 from qa.condense import condense, looks_like_follow_up
 from qa.extractive import (
     Sentence,
+    abbreviations,
     answer_type_match,
     defined_term,
     definition_match,
+    has_enumeration,
     lexical_coverage,
     local_weights,
     score_sentences,
     stance_match,
+    with_aliases,
 )
 from qa.fusion import reciprocal_rank_fusion
 from qa.retrieval import merge_passages, rerank_passages
@@ -169,6 +181,50 @@ def test_sentence_features() -> None:
     assert stance_match("Which firm makes arms?", "The firm said so.") == 0.0
 
 
+def test_number_and_list_questions_want_a_number_and_a_list() -> None:
+    # "What was the response rate …?" asks for a figure as much as "How many …?" does.
+    for question in ("What was the response rate for the study?", "What is the case fatality rate of MERS?"):
+        assert answer_type_match(question, "The response rate ranged from 95% to 97%.") == 1.0
+        assert answer_type_match(question, "The response rate was high in every cluster.") == 0.0
+    assert answer_type_match("What is the name of the firm?", "The firm is 40 years old.") == 0.0
+    question = "What are the phases of a pandemic?"
+    listing = "Pandemics begin with an investigation phase, followed by recognition, initiation, and acceleration."
+    assert answer_type_match(question, listing) == 1.0
+    assert answer_type_match(question, "Countries can be in different phases of the pandemic at any time.") == 0.0
+    assert has_enumeration("Albania, Croatia and Kosovo signed the declaration.")
+    assert has_enumeration("Heart disease, diabetes, or lung disease")
+    assert not has_enumeration("He said, and then he left.")
+    assert not has_enumeration("After the war, the country rebuilt its army.")
+    # Questions naming an entity keep asking for names, even in the plural.
+    assert answer_type_match("Which countries signed it?", "It was signed by Albania and Kosovo.") == 1.0
+
+
+def test_abbreviations_match_their_long_form() -> None:
+    text = (
+        "Only hepatitis B virus (HBV) and its satellite, hepatitis D virus (HDV), lack a cell culture system. "
+        "Mother-to-child transmission (MTCT) is the main route (Table 2) since 2010 (WHO) and (p < 0.05)."
+    )
+    assert abbreviations(text) == {
+        "HBV": "hepatitis B virus",
+        "HDV": "hepatitis D virus",
+        "MTCT": "Mother-to-child transmission",
+    }
+    question_terms = ["hepat", "infect", "requir"]
+    idf = dict.fromkeys(question_terms, 2.0)
+    pool = with_aliases(
+        [_sentence("The HBV infection demands both intracellular and cell-surface factors."), _sentence("Nothing.")],
+        abbreviations(text),
+    )
+    assert pool[0].aliases == "hepatitis B virus" and pool[1].aliases == ""
+    vector = np.zeros(384, dtype=np.float32)
+    scored = score_sentences(pool, None, vector, question_terms, idf, "What is required for a Hepatitis B infection?")
+    # "HBV" is hepatitis B virus: the sentence covers "hepatitis" as well as "infection".
+    assert scored[0].sentence is pool[0] and scored[0].lexical == pytest.approx(2 / 3)
+    # The other way round: a sentence spelling the long form matches a question using the abbreviation.
+    long = with_aliases([_sentence("Mother-to-child transmission is rare with treatment.")], abbreviations(text))
+    assert long[0].aliases == "MTCT"
+
+
 def test_definition_questions_prefer_the_sentence_that_defines_the_term() -> None:
     assert defined_term("What are nuclear receptors (NRs)?") == ("nuclear receptors", "NRs")
     assert defined_term("What is the acronym SARS-CoV-2?") == ("SARS-CoV-2",)
@@ -251,6 +307,22 @@ def test_window_spans_hard_wrapped_lines_but_not_paragraphs() -> None:
     assert text[lo:hi].startswith("Coronaviruses are enveloped")
     assert text[lo:hi].endswith("block entry into the cell.")
     assert "Methods" not in text[lo:hi]
+
+
+def test_a_restating_sentence_is_quoted_with_the_next_whole_sentence_of_a_hard_wrapped_paragraph() -> None:
+    text = (
+        "Why we adopted the low-dose chest CT protocol: low-dose chest CT is\n"
+        "widely used in lung cancer screening. It is well known that many early lung cancers\n"
+        "are ground-glass opacities, so we believe that low-dose screening also applies to COVID-19.\n"
+        "Methods\n"
+    )
+    end = text.index("screening.") + len("screening.")
+    question_terms = terms("What is the reason to adopt low-dose chest CT?")
+    extended = extend_restatement(text, 0, end, question_terms)
+    # The quote runs to the end of the next sentence (PDF text: its line is cut), not to the end of its line.
+    assert text[:extended].endswith("low-dose screening also applies to COVID-19.")
+    # A sentence that does not restate the question is quoted alone.
+    assert extend_restatement(text, 0, end, terms("Which cancers are ground-glass opacities?")) == end
 
 
 def passage(source: str, start: int, end: int, text: str, rank: int) -> Passage:
