@@ -254,11 +254,8 @@ class Answerer:
         texts: dict[str, str] = {}  # each cited document is read once
         for item in chosen:
             s = item.sentence
-            inside = next((i for i, (src, lo, hi) in enumerate(quoted) if src == s.source and lo <= s.start < hi), None)
-            if inside is not None:  # begins inside an earlier, extended quote: that quote runs to its end
-                source, lo, hi = quoted[inside]
-                quoted[inside] = (source, lo, max(hi, s.end))
-                continue
+            if any(src == s.source and lo <= s.start < hi for src, lo, hi in quoted):
+                continue  # already inside an earlier quote (quotes are extended by whole sentences and lines)
             if s.source not in texts:
                 texts[s.source] = self.index.document_text(s.source) or ""
             text = texts[s.source]
