@@ -44,6 +44,11 @@ class Sentence:
     previous: str = ""
     aliases: str = ""  # the other form of each abbreviation the sentence uses ("HBV": "hepatitis B virus")
 
+    @property
+    def matched(self) -> str:
+        """The text the question's terms are matched against: the sentence and its abbreviations' other forms."""
+        return f"{self.text} {self.aliases}" if self.aliases else self.text
+
 
 @dataclass(frozen=True, slots=True)
 class ScoredSentence:
@@ -351,7 +356,7 @@ def local_weights(
     n = len(sentences)
     out = dict(idf)
     for t in set(question_terms):
-        df = sum(1 for s in sentences if _matches(t, _term_index(f"{s.text} {s.aliases}" if s.aliases else s.text)))
+        df = sum(1 for s in sentences if _matches(t, _term_index(s.matched)))
         local = max(0.05, math.log((n + 1) / (df + 0.5)))
         out[t] = idf.get(t, 1.0) ** (1 - LOCAL_IDF) * local**LOCAL_IDF
     return out
@@ -378,10 +383,9 @@ def score_sentences(
     coverage = Coverage(question_terms, idf)
     scored = []
     for i, sentence in enumerate(sentences):
-        matched = f"{sentence.text} {sentence.aliases}" if sentence.aliases else sentence.text
-        lexical = coverage(matched)
+        lexical = coverage(sentence.matched)
         # Coverage by the sentence together with the one before it (0 for a paragraph's first sentence).
-        in_context = coverage(sentence.previous + " " + matched) if sentence.previous else 0.0
+        in_context = coverage(sentence.previous + " " + sentence.matched) if sentence.previous else 0.0
         if ANAPHORA_CONTEXT and sentence.previous and _ANAPHOR.match(sentence.text):
             # "This address later inspired …": the sentence is about what the one before it named.
             lexical += ANAPHORA_CONTEXT * max(0.0, in_context - lexical)
