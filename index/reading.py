@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 SUPPORTED_SUFFIXES = frozenset({".txt", ".md", ".html", ".htm", ".pdf", ".docx"})
+_ASCII = bytes(range(0x80))
+_SPACE_AND_CONTROLS = bytes(range(0x21))
+MAX_HIGH_BYTE_SHARE = 0.5  # of a non-UTF-8 text's visible bytes: Western prose has a few percent, dense French ~35 %
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +158,16 @@ def decode_text(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
         controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f")
-        if controls <= len(text) // 1000:
-            return text
+        if controls > len(text) // 1000:
+            continue
+        # Western text in an 8-bit encoding is mostly ASCII with a few accented letters; bytes that are mostly
+        # above 0x7F decode to *something* in Latin-1 too, but that is noise, not text.
+        visible = len(data.translate(None, _SPACE_AND_CONTROLS))
+        if visible and len(data.translate(None, _ASCII)) > MAX_HIGH_BYTE_SHARE * visible:
+            raise UnreadableDocument(
+                "it is not valid UTF-8, and mostly bytes above 0x7F: not text in a Western 8-bit encoding either"
+            )
+        return text
     raise UnreadableDocument("it is not valid UTF-8 and does not look like Latin-1 text")
 
 

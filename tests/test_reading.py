@@ -162,6 +162,11 @@ def test_decode_text_encodings(data: bytes, expected: str) -> None:
     assert decode_text(data) == expected
 
 
+def test_dense_western_text_in_an_8_bit_encoding_is_still_text() -> None:
+    dense = "Ça été très éprouvé à côté; Þórður Guðjónsson í Reykjavík"
+    assert decode_text(dense.encode("cp1252")) == dense
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
@@ -169,6 +174,7 @@ def test_decode_text_encodings(data: bytes, expected: str) -> None:
         (b" \n\t \n", "empty"),
         (b"abc\x00\x01\x02" * 100, "binary"),
         (bytes(range(256)) * 40, "binary"),
+        (bytes(range(0x80, 0x100)) * 48, "mostly bytes above 0x7F"),  # 6 KB that Latin-1 would "decode"
     ],
 )
 def test_decode_text_refuses_empty_and_binary(data: bytes, reason: str) -> None:
