@@ -95,6 +95,12 @@ class Answerer:
         cleaned = question.replace("\x00", "").strip() if isinstance(question, str) else ""
         if not cleaned:
             raise InvalidQuestionError("The question is empty; type a question about the documents.")
+        if (at := _first_surrogate(cleaned)) is not None:
+            raise InvalidQuestionError(
+                f"The question is not valid text: character {at + 1} is U+{ord(cleaned[at]):04X}, half of a "
+                "UTF-16 pair or a byte that is not UTF-8 (check the terminal's or the client's encoding); "
+                "retype the question."
+            )
         if len(cleaned) > self.settings.max_question_chars:
             raise InvalidQuestionError(
                 f"The question is {len(cleaned):,} characters long; the limit is "
@@ -141,7 +147,7 @@ class Answerer:
         yield extractive
 
     def _clip(self, turn: str) -> str:
-        return turn.replace("\x00", "")[: self.settings.max_question_chars]
+        return _SURROGATES.sub("", turn.replace("\x00", ""))[: self.settings.max_question_chars]
 
     # -- extractive --------------------------------------------------------------------------------------
     def extractive(self, standalone: StandaloneQuestion, retrieval: Retrieval, k: int) -> Answer:
@@ -288,6 +294,14 @@ class Answerer:
             )
             sentences.append(AnswerSentence(text[start:end], (n,)))
         return citations, sentences
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")  # never text: a lone half of a UTF-16 pair, or an undecodable byte
+
+
+def _first_surrogate(text: str) -> int | None:
+    match = _SURROGATES.search(text)
+    return match.start() if match else None
 
 
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)

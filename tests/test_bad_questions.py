@@ -4,6 +4,7 @@ message every time, never a traceback."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -26,6 +27,8 @@ INVALID = {
     "whitespace": ("   \n\t  \r\n ", "empty"),
     "only NUL bytes": ("\x00\x00\x00", "empty"),
     "100,000 characters": (LONG[:100_000], "100,000 characters"),
+    "a lone UTF-16 surrogate": ("\ud800 What did Croatia say about military blocs?", r"U\+D800"),
+    "a byte that is not UTF-8 (as argv decodes it)": ("Caf\udce9 near the ministry?", r"character 4 is U\+DCE9"),
 }
 
 ANSWERABLE = {
@@ -146,7 +149,7 @@ def test_cli_invalid_questions_exit_non_zero_with_one_line(ask: Ask, name: str) 
     code, out, err = ask(INVALID[name][0])
     assert code == 1
     assert out == ""
-    assert err.count("\n") == 1 and err.startswith("qa: ") and INVALID[name][1] in err
+    assert err.count("\n") == 1 and err.startswith("qa: ") and re.search(INVALID[name][1], err)
     assert "Traceback" not in err
 
 
