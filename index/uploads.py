@@ -10,8 +10,8 @@ import contextlib
 import hashlib
 import os
 import re
+import secrets
 import shutil
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -65,7 +65,15 @@ def sanitise_file_name(name: str) -> str:
     return stem + suffix
 
 
-def check_size(name: str, size: int, max_mb: float) -> None:
+def size_limit(settings: Settings) -> tuple[float, str]:
+    """The largest upload that will be indexed, in MB, and the setting that sets it: an upload larger than
+    ``QA_MAX_FILE_MB`` would be skipped by the index, so it is refused up front."""
+    if settings.max_file_mb < settings.max_upload_mb:
+        return settings.max_file_mb, "QA_MAX_FILE_MB"
+    return settings.max_upload_mb, "QA_MAX_UPLOAD_MB"
+
+
+def check_size(name: str, size: int, max_mb: float, setting: str = "QA_MAX_UPLOAD_MB") -> None:
     """Refuse an empty file or one over the limit.
 
     Raises:
@@ -76,8 +84,7 @@ def check_size(name: str, size: int, max_mb: float) -> None:
     limit = int(max_mb * 2**20)
     if size > limit:
         raise DocumentRejectedError(
-            f"{_quote(name)} was refused: it is {size / 2**20:.1f} MB and the limit is {max_mb:g} MB "
-            "(QA_MAX_UPLOAD_MB)."
+            f"{_quote(name)} was refused: it is {size / 2**20:.1f} MB and the limit is {max_mb:g} MB ({setting})."
         )
 
 
@@ -95,7 +102,7 @@ def add_document(settings: Settings, source: Path, name: str | None = None) -> S
         size = source.stat().st_size
     except OSError as exc:
         raise DocumentRejectedError(f"{_quote(original)} could not be read ({exc.strerror or exc}).") from exc
-    check_size(original, size, settings.max_upload_mb)
+    check_size(original, size, *size_limit(settings))
     root = _corpus_root(settings)
     target = root / safe
     if target.parent != root:  # sanitise_file_name makes this impossible; kept as the last line of defence
@@ -105,8 +112,10 @@ def add_document(settings: Settings, source: Path, name: str | None = None) -> S
             f"{_quote(original)} was refused: a document named {safe!r} already exists; delete it first "
             "or rename the file."
         )
-    handle, temp_name = tempfile.mkstemp(prefix=".upload-", suffix=target.suffix, dir=root)
-    temp = Path(temp_name)
+    temp = root / f".upload-{secrets.token_hex(8)}{target.suffix}"
+    # Created like any file the user writes (0666 less the umask), not 0600 as mkstemp would: the corpus's
+    # other files are readable by the group, so an uploaded one is too.
+    handle = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
     try:
         with os.fdopen(handle, "wb") as out, open(source, "rb") as src:
             shutil.copyfileobj(src, out)
@@ -130,6 +139,8 @@ def delete_document(settings: Settings, doc_id: str) -> Path:
         DocumentRejectedError: the id points outside the corpus, at a hidden or unsupported file, or nowhere.
     """
     root = _corpus_root(settings)
+    if any(unicodedata.category(ch) == "Cs" for ch in doc_id):  # not a name any file can have
+        raise DocumentRejectedError(f"{_quote(doc_id)} is not a document of the corpus folder; nothing was deleted.")
     relative = PurePosixPath(doc_id.replace("\\", "/"))
     parts = relative.parts
     if (

@@ -95,6 +95,24 @@ def test_oversize_files_are_refused_with_the_limit(tmp_path: Path, corpus_copy: 
     assert _tree(corpus_copy) == before
 
 
+def test_an_upload_the_index_would_skip_is_refused_with_the_index_limit(tmp_path: Path, corpus_copy: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus_copy, max_upload_mb=20, max_file_mb=0.01)
+    before = _tree(corpus_copy)
+    with pytest.raises(DocumentRejectedError) as info:
+        add_document(settings, _source(tmp_path, "big", ARTICLE * 200), "big.txt")  # ~17 KB > 0.01 MB
+    assert "0.01 MB" in str(info.value) and "QA_MAX_FILE_MB" in str(info.value)
+    assert _tree(corpus_copy) == before
+
+
+def test_an_uploaded_file_gets_the_modes_of_any_file_the_user_writes(settings: Settings, tmp_path: Path) -> None:
+    umask = os.umask(0o027)
+    try:
+        stored = add_document(settings, _source(tmp_path, "x"), "modes.txt")
+    finally:
+        os.umask(umask)
+    assert stored.path.stat().st_mode & 0o777 == 0o640  # 0666 less the umask, not mkstemp's 0600
+
+
 @pytest.mark.parametrize(
     ("name", "data", "reason"),
     [
@@ -137,7 +155,9 @@ def test_delete_removes_the_corpus_file(settings: Settings) -> None:
     assert removed == settings.corpus_dir.resolve() / doc_id and not removed.exists()
 
 
-@pytest.mark.parametrize("doc_id", ["../outside.txt", "/etc/hostname.txt", "sub/../../outside.txt", ".hidden.txt", ""])
+@pytest.mark.parametrize(
+    "doc_id", ["../outside.txt", "/etc/hostname.txt", "sub/../../outside.txt", ".hidden.txt", "", "\ud800.txt"]
+)
 def test_delete_refuses_anything_outside_the_corpus(settings: Settings, tmp_path: Path, doc_id: str) -> None:
     outside = tmp_path / "outside.txt"
     outside.write_text("keep me")
