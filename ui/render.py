@@ -48,12 +48,13 @@ def answer_html(answer: Answer) -> str:
             '<div class="qa-answer qa-refusal" role="note"><span class="qa-refusal-label">No answer in the '
             f"documents</span> {text(answer.text)}</div>"
         )
-    if answer.mode == "generative" and answer.sentences:
+    if answer.sentences:
+        # A sentence's text is quoted from a document (or written by a model, its markers taken out), so a "[1]"
+        # in it is text: the only markers are the ones built here from the sentence's citations.
         parts = []
         for sentence in answer.sentences:
-            body = link_markers(text(sentence.text), numbers)
-            missing = [n for n in sentence.citations if f"[{n}]" not in sentence.text]
-            body += "".join(f' <sup class="cite" data-n="{n}">[{n}]</sup>' for n in missing if n in numbers)
+            body = text(sentence.text)
+            body += "".join(f' <sup class="cite" data-n="{n}">[{n}]</sup>' for n in sentence.citations if n in numbers)
             if not sentence.supported:
                 body = (
                     '<span class="qa-unsupported" title="The cited passages do not support this sentence">'
@@ -165,12 +166,20 @@ def notice_html(message: str | None, kind: str = "info") -> str:
     return f'<div class="qa-notice qa-notice-{text(kind)}" role="status">{text(message)}</div>'
 
 
-def status_html(status: IndexStatus) -> str:
+def status_html(status: IndexStatus, activity: str | None = None, error: str | None = None) -> str:
+    """The index's figures; while it changes, what is happening (and, for a rebuild, the figures it had)."""
     built = status.last_built or "never"
-    return (
-        f'<div class="qa-status"><b>{status.documents}</b> documents · <b>{status.chunks}</b> chunks · '
-        f"model {text(status.model)} · last built {text(built)}</div>"
+    figures = (
+        f"<b>{status.documents}</b> documents · <b>{status.chunks}</b> chunks · "
+        f"model {text(status.model)} · last built {text(built)}"
     )
+    busy = f'<div class="qa-status-busy" role="status">{text(activity)}</div>' if activity else ""
+    failed = (
+        f'<div class="qa-status-error" role="alert">The index could not be brought up to date: {text(error)}</div>'
+        if error
+        else ""
+    )
+    return f'<div class="qa-status">{busy}{failed}{figures}</div>'
 
 
 def documents_html(documents: Mapping[str, DocumentRecord]) -> str:
