@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from index.catalog import Catalog, ChunkRecord, DocumentRecord, NewChunk
 from index.chunking import ChunkSpan, chunk_id, chunk_text
@@ -43,10 +44,13 @@ def _test_hooks() -> tuple[KillHook, int]:
     batch upserted into Chroma, before its catalog commits; ``catalog`` = a document committed, before its
     stale chunks leave Chroma; ``remove`` = a removed document dropped from the catalog, before its vectors
     are deleted; ``drop`` = ``--rebuild`` dropped the collection, before it clears the catalog.
+    ``QA_TEST_PAUSE_AFTER="stage:seconds"`` sleeps that long each time ``stage`` is reached, so that a test can
+    act while an index change is half done (tests/test_hardening.py).
     ``QA_TEST_FLUSH_CHUNKS=n`` makes batches smaller so a small corpus has several.
     """
     flush_chunks = int(os.environ.get("QA_TEST_FLUSH_CHUNKS") or _FLUSH_CHUNKS)
     stage, _, n = os.environ.get("QA_TEST_KILL_AFTER", "").partition(":")
+    pause_stage, _, pause = os.environ.get("QA_TEST_PAUSE_AFTER", "").partition(":")
     seen = {stage: 0}
 
     def reached(name: str) -> None:
@@ -54,6 +58,8 @@ def _test_hooks() -> tuple[KillHook, int]:
             seen[stage] += 1
             if seen[stage] == int(n or 1):
                 os.kill(os.getpid(), signal.SIGKILL)
+        if name == pause_stage:
+            time.sleep(float(pause or 1))
 
     return reached, flush_chunks
 
@@ -181,6 +187,17 @@ class CorpusIndex:
         }
 
     # -- writing ----------------------------------------------------------------------------------------
+    def require_corpus(self) -> Path:
+        """The corpus folder.
+
+        Raises:
+            CorpusNotFoundError: it does not exist.
+        """
+        corpus = self.settings.corpus_dir
+        if not corpus.is_dir():
+            raise CorpusNotFoundError(f"Corpus folder {corpus} does not exist; create it or set QA_CORPUS_DIR.")
+        return corpus
+
     @contextmanager
     def _lock(self) -> Iterator[None]:
         """One writer per data folder, across processes."""
@@ -202,9 +219,7 @@ class CorpusIndex:
             IndexMismatchError: the index was built with other settings (and ``rebuild`` is false).
         """
         started = time.perf_counter()
-        corpus = self.settings.corpus_dir
-        if not corpus.is_dir():
-            raise CorpusNotFoundError(f"Corpus folder {corpus} does not exist; create it or set QA_CORPUS_DIR.")
+        corpus = self.require_corpus()
         report = SyncReport(dry_run=dry_run)
         kill, flush_chunks = _test_hooks()
         with self._lock():

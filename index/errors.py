@@ -29,3 +29,7 @@ class InvalidQuestionError(QAError):
 
 class DocumentRejectedError(QAError):
     """An uploaded document was refused (type, size or name)."""
+
+
+class IndexBusyError(QAError):
+    """Another process (a running ``qa serve``) owns the index's data folder."""

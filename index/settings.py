@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     port: int = Field(7860, ge=1, le=65535)
     auth: SecretStr | None = Field(None, description="user:password turns on a login for the chat UI.")
     max_upload_mb: float = Field(20.0, gt=0)
+    answer_workers: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="Processes that answer questions for `qa serve` (extractive mode); unset: one per core, at "
+        "most 4; 0: answer in the server process.",
+    )
 
     @field_validator("chroma_url", "llm_base_url", "llm_model", mode="before")
     @classmethod

@@ -106,7 +106,7 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         bar.set_postfix(chunks=p.chunks_embedded)
         bar.refresh()
 
-    report = index.sync(rebuild=args.rebuild, dry_run=args.dry_run, progress=progress)
+    report = _sync(index, settings, args, progress)
     if bar is not None:
         bar.close()
     for skipped in report.skipped:
@@ -132,10 +132,44 @@ def _cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _sync(index: Any, settings: Settings, args: argparse.Namespace, progress: Any) -> Any:
+    """Run the sync here, or hand it to the ``qa serve`` that owns the data folder (a dry run reads only)."""
+    from index.lease import OwnerInfo, request_sync, take_lease
+
+    if args.dry_run:
+        return index.sync(dry_run=True, rebuild=args.rebuild, progress=progress)
+    index.require_corpus()  # before anything is created in the data folder
+
+    def waiting(owner: OwnerInfo) -> None:
+        print(f"qa: waiting for {owner.describe()} to finish with {settings.data_dir}", file=sys.stderr)
+
+    found = take_lease(settings.data_dir, "index", waiting)
+    if isinstance(found, OwnerInfo):
+        what = "rebuild (questions wait until it is done)" if args.rebuild else "sync"
+        print(f"note: {found.describe()} serves this index, so it runs the {what}", file=sys.stderr)
+        return request_sync(found, _sync_request(settings, rebuild=args.rebuild), progress)
+    with found:
+        return index.sync(rebuild=args.rebuild, progress=progress)
+
+
+def _sync_request(settings: Settings, *, rebuild: bool) -> dict[str, object]:
+    """What a server checks before it runs a sync for the CLI: the same corpus, store and chunker."""
+    return {
+        "command": "sync",
+        "rebuild": rebuild,
+        "corpus_dir": str(settings.corpus_dir.resolve()),
+        "collection": settings.collection,
+        "chroma_url": settings.chroma_url,
+        "chunker": settings.chunker_signature,
+    }
+
+
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from qa.service import build_answerer
 
-    answerer = build_answerer(settings)
+    answerer = build_answerer(settings, open_index=False)
+    answerer.validate(args.question)  # a question that cannot be asked is told before the index is opened
+    answerer.index.open()
     answer = answerer.answer(args.question, args.history, args.k)
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))

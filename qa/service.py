@@ -13,14 +13,18 @@ def build_index(settings: Settings, embedder: Embedder | None = None) -> CorpusI
     return CorpusIndex(settings, embedder=embedder)
 
 
-def build_answerer(settings: Settings, index: CorpusIndex | None = None, embedder: Embedder | None = None) -> Answerer:
-    """An answerer over an existing index; opens it, so a missing or mismatched index fails here.
+def build_answerer(
+    settings: Settings, index: CorpusIndex | None = None, embedder: Embedder | None = None, *, open_index: bool = True
+) -> Answerer:
+    """An answerer over an existing index; opens it, so a missing or mismatched index fails here (with
+    ``open_index=False``, the caller opens it later: a server that builds the index after it starts serving).
 
     Raises:
         IndexNotBuiltError, IndexMismatchError, StoreUnavailableError.
     """
     index = index or build_index(settings, embedder)
-    index.open()
+    if open_index:
+        index.open()
     generator = None
     if settings.llm_enabled:
         from qa.generative import LLMGenerator

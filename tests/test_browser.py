@@ -153,6 +153,10 @@ def test_uploaded_article_is_indexed_and_cited(page: Any, tmp_path: Path) -> Non
     upload(page, article, "zrnovo_goat_mayor.txt")
     page.get_by_role("tab", name="Documents").click()
     assert "zrnovo_goat_mayor.txt" in page.locator("#qa-documents").inner_text()
+    # The server checks each file's type (so one wrong file in a batch stops no other); the picker still offers
+    # only the accepted ones.
+    picker = page.locator("#qa-upload input[type=file]").first
+    assert picker.get_attribute("accept") == ".txt,.md,.html,.htm,.pdf,.docx"
     page.get_by_role("tab", name="Chat").click()
     answer = ask(page, "Which goat was elected honorary mayor of Zrnovo?")
     assert "Bruno" in answer.inner_text() and "[1]" in answer.inner_text()

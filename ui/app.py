@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import shutil
+import signal
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +17,7 @@ import gradio as gr
 from index.builder import Progress, SyncReport
 from index.errors import InvalidQuestionError, QAError
 from index.settings import Settings
+from index.uploads import size_limit
 from qa.types import Answer
 from ui import render
 from ui.backend import ChatBackend
@@ -39,8 +45,9 @@ def theme() -> gr.themes.Base:
 class ChatUI:
     """Event handlers: each turns backend results into what the components show."""
 
-    def __init__(self, backend: ChatBackend) -> None:
+    def __init__(self, backend: ChatBackend, upload_dir: Path | None = None) -> None:
         self.backend = backend
+        self.upload_dir = upload_dir.resolve() if upload_dir is not None else None
 
     # -- chat -------------------------------------------------------------------------------------------
     def chat(self, question: str, messages: Messages | None, turns: list[str] | None) -> Iterator[tuple[Any, ...]]:
@@ -54,7 +61,9 @@ class ChatUI:
             return
         messages.append({"role": "user", "content": render.question_html(cleaned)})
         messages.append({"role": "assistant", "content": render.streaming_html("")})
-        waiting = "Waiting for the index rebuild to finish…" if self.backend.gate.rebuilding else None
+        waiting = (
+            "The index is being rebuilt; the answer comes when it is done." if self.backend.gate.rebuilding else None
+        )
         yield messages, turns, gr.skip(), render.notice_html(waiting), ""
         partial = ""
         final: Answer | None = None
@@ -102,7 +111,7 @@ class ChatUI:
         documents = self.backend.documents()
         choices = [(f"{d.doc_id} — {d.title}", d.doc_id) for d in sorted(documents.values(), key=lambda d: d.doc_id)]
         return (
-            render.status_html(self.backend.status()),
+            render.status_html(self.backend.status(), self.backend.activity, self.backend.start_up_error),
             render.documents_html(documents),
             gr.Dropdown(choices=choices, value=None),
         )
@@ -117,12 +126,31 @@ class ChatUI:
             outcome = self.backend.upload([(p, p.name) for p in paths], progress=_progress_to(progress))
         except QAError as exc:
             return render.notice_html(str(exc), "error"), *self.overview(), None
+        finally:
+            self._discard(paths)
         lines = [
             render.notice_html(f"Added {d.doc_id} ({d.size / 1024:.1f} KB). {_summary(outcome.report)}", "ok")
             for d in outcome.added
         ]
         lines += [render.notice_html(reason, "error") for reason in outcome.refused]
         return "".join(lines), *self.overview(), None
+
+    def _discard(self, paths: list[Path]) -> None:
+        """Delete the web server's copies of uploaded files: what was added lives in the corpus now, and what
+        was refused must not stay where it could be fetched (only files inside the upload folder are touched)."""
+        if self.upload_dir is None:
+            return
+        for path in paths:
+            try:
+                resolved = path.resolve()
+                if not resolved.is_relative_to(self.upload_dir) or resolved == self.upload_dir:
+                    continue
+                resolved.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # Gradio keeps each upload in a folder of its own
+                    if resolved.parent != self.upload_dir:
+                        resolved.parent.rmdir()
+            except OSError:
+                log.warning("could not delete the uploaded copy %s", path, exc_info=True)
 
     def delete(self, doc_id: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """Remove a document and sync; outputs: message, status, table, choices."""
@@ -167,10 +195,14 @@ def _summary(report: SyncReport | None) -> str:
     )
 
 
-def build_app(backend: ChatBackend) -> gr.Blocks:
-    """The Blocks app over a started backend (theme, CSS and JS are passed to ``launch``)."""
-    ui = ChatUI(backend)
-    max_mb = backend.settings.max_upload_mb
+def build_app(backend: ChatBackend, upload_dir: Path | None = None) -> gr.Blocks:
+    """The Blocks app over a started backend (theme, CSS and JS are passed to ``launch``); ``upload_dir`` is
+    where Gradio keeps uploads, which are deleted once handled."""
+    ui = ChatUI(backend, upload_dir)
+    max_mb, _ = size_limit(backend.settings)
+    # Questions wait in Gradio's queue only as long as every answerer is busy: the worker processes, or (with
+    # none, or a language model that streams over the network) a few threads of this process.
+    answering = max(4, 2 * (backend.pool.size if backend.pool is not None else 0))
     with gr.Blocks(title="Ask the articles", analytics_enabled=False) as demo:
         gr.HTML(
             '<div class="qa-header"><h1>Ask the articles</h1>'
@@ -218,11 +250,17 @@ def build_app(backend: ChatBackend) -> gr.Blocks:
                         files = gr.File(
                             label=f"Add documents ({', '.join(UPLOAD_TYPES)}; up to {max_mb:g} MB each)",
                             file_count="multiple",
-                            file_types=UPLOAD_TYPES,
+                            # No file_types: Gradio's own filter refuses a whole batch for one wrong file. Each
+                            # file's type is checked by index.uploads instead, so the others still go in; the
+                            # browser's file picker is told the accepted types by app.js.
+                            file_types=None,
                             type="filepath",
                             elem_id="qa-upload",
                         )
-                        choice = gr.Dropdown(label="Document to delete", choices=[], elem_id="qa-delete-choice")
+                        # Any name is accepted here (an API call needs no list first); index.uploads checks it.
+                        choice = gr.Dropdown(
+                            label="Document to delete", choices=[], allow_custom_value=True, elem_id="qa-delete-choice"
+                        )
                         delete = gr.Button("Delete document", variant="stop", elem_id="qa-delete")
                         rebuild = gr.Button("Rebuild the whole index", elem_id="qa-rebuild")
 
@@ -232,8 +270,8 @@ def build_app(backend: ChatBackend) -> gr.Blocks:
             inputs=[question, chatbot, turns],
             outputs=[chatbot, turns, sources, notice, question],
             api_name="chat",
-            concurrency_limit=4,
-            concurrency_id="chat",
+            concurrency_limit=answering,
+            concurrency_id="answer",
             show_progress="hidden",
         )
         new.click(
@@ -252,18 +290,29 @@ def build_app(backend: ChatBackend) -> gr.Blocks:
         delete.click(ui.delete, inputs=[choice], outputs=index_outputs, api_name="delete", concurrency_id="index")
         rebuild.click(ui.rebuild, outputs=index_outputs, api_name="rebuild", concurrency_id="index")
         demo.load(ui.overview, outputs=[status, table, choice], api_name="overview")
-        gr.api(ui.ask, api_name="ask")
+        gr.api(ui.ask, api_name="ask", concurrency_limit=answering, concurrency_id="answer")
     return demo
 
 
-def launch_options(settings: Settings, host: str | None, port: int | None) -> dict[str, Any]:
-    """Arguments for ``Blocks.launch``: local by default, a login when QA_AUTH is set, nothing remote."""
+def launch_options(
+    settings: Settings, host: str | None, port: int | None, upload_root: Path | None = None
+) -> dict[str, Any]:
+    """Arguments for ``Blocks.launch``: local by default, a login when QA_AUTH is set, nothing remote; the
+    ``Guard`` middleware enforces the login's rules and keeps ``upload_root`` unreachable."""
+    from starlette.middleware import Middleware
+
+    from ui.guard import Guard
+
+    credentials: tuple[str, str] | None = None
+    if settings.auth is not None:
+        user, _, password = settings.auth.get_secret_value().partition(":")
+        credentials = (user, password)
     options: dict[str, Any] = {
         "server_name": host or settings.host,
         "server_port": port or settings.port,
         "theme": theme(),
         "css": (STATIC / "app.css").read_text(encoding="utf-8"),
-        "js": (STATIC / "app.js").read_text(encoding="utf-8"),
+        "js": (STATIC / "app.js").read_text(encoding="utf-8").replace("__UPLOAD_TYPES__", ",".join(UPLOAD_TYPES)),
         "max_file_size": int(settings.max_upload_mb * 2**20),
         "footer_links": ["api", "settings"],
         "ssr_mode": False,
@@ -271,21 +320,66 @@ def launch_options(settings: Settings, host: str | None, port: int | None) -> di
         "mcp_server": False,
         "share": False,
         "show_error": False,
+        "app_kwargs": {"middleware": [Middleware(Guard, credentials=credentials, upload_root=upload_root)]},
     }
-    if settings.auth is not None:
-        user, _, password = settings.auth.get_secret_value().partition(":")
-        options["auth"] = (user, password)
+    if credentials is not None:
+        options["auth"] = credentials
         options["auth_message"] = "Log in to ask the articles (QA_AUTH)."
     return options
 
 
+# Gradio's queue summarises every event it has recorded (up to 10,000, in a pandas DataFrame) after *each*
+# event, for its /monitoring page: a cost per question that grows with the server's age (measured: 15 % of the
+# server's samples under load). Recompute it every 1,000 events over the last 1,000 instead (users' values win).
+GRADIO_QUEUE_DEFAULTS = {"GRADIO_ANALYTICS_MAX_EVENTS": "1000", "GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000"}
+
+
+def upload_folder() -> tuple[Path, Path]:
+    """A private folder for this run's uploads inside Gradio's temp folder (``GRADIO_TEMP_DIR``, else
+    ``TMP/gradio``), made Gradio's for this process; returns (it, the temp folder)."""
+    base = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="qa-uploads-", dir=base))  # 0700
+    os.environ["GRADIO_TEMP_DIR"] = str(folder)  # read by Gradio when the app and its components are built
+    return folder, base
+
+
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
-    """Start the chat UI (building the index first if there is none) and serve until interrupted.
+    """Own the data folder, start the chat UI (the index is brought up to date in the background when it is
+    missing or was interrupted) and serve until interrupted; ``qa index`` meanwhile hands its work here.
 
     Raises:
         CorpusNotFoundError, IndexMismatchError, StoreUnavailableError: the index cannot be opened or built.
+        IndexBusyError: another ``qa serve`` serves this data folder.
     """
-    backend = ChatBackend.start(settings)
-    demo = build_app(backend)
-    demo.queue(default_concurrency_limit=1)
-    demo.launch(**launch_options(settings, host, port))
+    from index.lease import ControlServer, take_server_lease
+
+    def waiting(owner: Any) -> None:
+        log.warning("waiting for %s to finish with %s", owner.describe(), settings.data_dir)
+
+    lease = take_server_lease(settings.data_dir, waiting)
+    for key, value in GRADIO_QUEUE_DEFAULTS.items():
+        os.environ.setdefault(key, value)  # read when the queue is made
+    uploads, upload_root = upload_folder()
+    backend: ChatBackend | None = None
+    control: ControlServer | None = None
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # a stopped server cleans up like an interrupted one
+    try:
+        backend = ChatBackend.start(settings)
+        control = ControlServer(lease, backend.sync_for_cli)
+        backend.start_workers()
+        demo = build_app(backend, uploads)
+        demo.queue(default_concurrency_limit=1)
+        demo.launch(**launch_options(settings, host, port, upload_root))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if control is not None:
+            control.close()
+        if backend is not None:
+            backend.close()
+        lease.release()
+        shutil.rmtree(uploads, ignore_errors=True)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt

@@ -1,4 +1,14 @@
 () => {
+  // The file picker offers the accepted types (the server checks each file's type itself, so that one wrong file
+  // does not stop the others; the list is filled in by ui/app.py).
+  const accept = "__UPLOAD_TYPES__";
+  const offerAcceptedTypes = () => {
+    for (const input of document.querySelectorAll("#qa-upload input[type=file]")) {
+      if (input.accept !== accept) input.accept = accept;
+    }
+  };
+  new MutationObserver(offerAcceptedTypes).observe(document.body, { childList: true, subtree: true });
+  offerAcceptedTypes();
   // Opening an article scrolls it to the highlighted quote.
   document.addEventListener("toggle", (event) => {
     const details = event.target;
