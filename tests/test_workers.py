@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from test_load import QUESTIONS
+from test_ui_server import ROOT
 
 from index.embedding import MiniLMEmbedder
 from index.errors import InvalidQuestionError
@@ -28,6 +31,14 @@ def _wait_ready(backend: ChatBackend, n: int) -> None:
     while backend.pool is not None and backend.pool.ready < n:
         assert time.monotonic() < deadline, f"only {backend.pool.ready} of {n} answer workers ready"
         time.sleep(0.2)
+
+
+def test_a_worker_starts_before_numpy_so_it_can_limit_its_blas_threads() -> None:
+    """What a spawned worker imports before its code runs (the parent's main module, the worker module) must not
+    load NumPy, or its one-thread BLAS setting comes too late (ui.workers._worker_main)."""
+    probe = "import sys, qa.cli, ui.workers; print('numpy' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_workers_answer_as_the_server_process_does(settings: Settings, embedder: MiniLMEmbedder) -> None:
