@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 Events = list[str | Answer]
 WARM_UP_QUESTION = "warm up the index"
-RESTART_PAUSE_S = 5.0  # a worker that died is started again after this long (never in a tight loop)
+RESTART_PAUSE_S = 2.0  # a worker that died is started again after this long (never in a tight loop)
 
 
 class _RemoteStore:
@@ -73,7 +73,7 @@ def _worker_main(conn: Connection, settings: Settings) -> None:
     # per core in every worker, OpenBLAS threads spin against each other: measured, a round of 360 questions
     # with cold caches took 24 s with stalls of 10 s, against 11 s and 1.3 s with one thread each.
     if "numpy" in sys.modules:  # imported while the worker started: too late to limit its threads
-        logging.getLogger(__name__).warning("NumPy was loaded before the answer worker could limit its threads")
+        log.warning("NumPy was loaded before the answer worker could limit its threads")
     for variable in BLAS_THREAD_VARIABLES:
         os.environ.setdefault(variable, "1")
     from index.runtime import prepare_offline_runtime
