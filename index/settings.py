@@ -53,7 +53,7 @@ class Settings(BaseSettings):
         ge=0,
         le=64,
         description="Processes that answer questions for `qa serve` (extractive mode); unset: one per core, at "
-        "most 4; 0: answer in the server process.",
+        "most 4 (none on a single core); 0: answer in the server process.",
     )
 
     @field_validator("chroma_url", "llm_base_url", "llm_model", mode="before")

@@ -342,7 +342,8 @@ def test_logins_are_exact_slow_down_and_lock_out(tmp_path: Path) -> None:
 
 # -- 7. after a crash, or with no index yet, the server serves first and builds in the background ----------
 def test_the_server_serves_while_it_builds_its_index_and_its_workers_die_with_it(tmp_path: Path) -> None:
-    server = start_server(tmp_path, {"QA_TEST_PAUSE_AFTER": "flush:3", "QA_TEST_FLUSH_CHUNKS": "20"})
+    env = {"QA_TEST_PAUSE_AFTER": "flush:3", "QA_TEST_FLUSH_CHUNKS": "20", "QA_ANSWER_WORKERS": "2"}
+    server = start_server(tmp_path, env)
     try:
         client = _client(server)
         status, _, _ = client.predict(api_name="/overview")

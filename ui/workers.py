@@ -264,9 +264,10 @@ class AnswerPool:
 
 
 def default_size() -> int:
-    """One worker per core the process may use, at most 4 (more buys nothing on a small corpus)."""
+    """One worker per core the process may use, at most 4 (more buys nothing on a small corpus); none on a
+    single core, where a worker would only add its start-up and the pipe."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
+    return 0 if cores < 2 else min(4, cores)
