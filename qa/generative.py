@@ -40,6 +40,9 @@ NOT_ANSWERED = "NOT_IN_DOCUMENTS"
 SUPPORT_THRESHOLD = 0.5
 # A sentence with fewer content words ("Yes.", "HACKED.") states nothing that a quote could verify.
 MIN_CLAIM_TERMS = 2
+# And at least half of what it says (its content words, idf-weighted) must be in the quote: a small model writes
+# sentences in the passages' vocabulary and topic that say something else, and those score high on meaning.
+MIN_CLAIM_COVERAGE = 0.5
 SUPPORT_W_DENSE = 0.6  # the rest is keyword coverage (extractive scoring weighs them 0.55 : 0.35)
 MAX_TOKENS = 512
 REPEAT_SPAN = 120  # characters: an answer that repeats this much word for word has started looping
@@ -104,7 +107,8 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[tuple[st
     user = (
         f"<passages>\n{format_passages(passages)}\n</passages>\n\n"
         f"<question>{escape(question)}</question>\n\n"
-        "Answer the question from the passages above, citing each sentence with [n]."
+        "Answer the question from the passages above. End each sentence with the number of its passage in "
+        "square brackets, like [1]."
     )
     return [("system", SYSTEM_PROMPT), ("user", user)]
 
@@ -133,6 +137,7 @@ _SOURCE_LIST = re.compile(
 _FOOTNOTE = re.compile(r"^\s*\[\^?(\d{1,3})\]:?\s*(.*)$|^\s*\^?(\d{1,3})[.):]\s+(.*)$")
 _NAMED_PASSAGE = re.compile(rf"\b{_LABEL}(\d{{1,3}})\b", re.I)
 _PASSAGE_TAG = re.compile(r"</?passages?\b[^>]*>", re.I)
+_PLACEHOLDER = re.compile(r"\s*\[n\]")  # an instruction's "[n]" copied as it stands
 # Boilerplate a small model puts before its answer ("The answer to the question is:").
 _PREAMBLE = re.compile(
     r"^\s*(?:(?:the\s+)?(?:final\s+)?answer(?:\s+to\s+(?:the|your)\s+question)?(?:\s+is)?\s*:\s*)+", re.I
@@ -143,7 +148,7 @@ def clean_reply(reply: str) -> str:
     """The model's reply as plain text: no reasoning block, no HTML entities (it copies them from the escaped
     passages), no ``<passage>`` tags (a small model may echo them) and no "The answer is:" in front."""
     text = html.unescape(_THINK.sub("", reply))
-    text = _PASSAGE_TAG.sub("", text)
+    text = _PASSAGE_TAG.sub("", _PLACEHOLDER.sub("", text))
     return _PREAMBLE.sub("", text.strip()).strip()
 
 
@@ -235,6 +240,7 @@ class Support:
     end: int
     text: str
     score: float
+    lexical: float = 0.0  # the share of the claim's content words (idf-weighted) that the sentence holds
 
 
 def support_score(dense: float, lexical: float) -> float:
@@ -286,19 +292,33 @@ def best_supports(
             lexical = lexical_coverage(claim_terms, p.text[s:e], idf) if claim_terms else 0.0
             score = support_score(dense, lexical)
             if best is None or score > best.score:
-                best = Support(n, p.source, p.start + s, p.start + e, p.text[s:e], score)
+                best = Support(n, p.source, p.start + s, p.start + e, p.text[s:e], score, lexical)
         if best is not None:
             out[(i, n)] = best
     return out
 
 
-def supporting(i: int, claim: Claim, supports: dict[tuple[int, int], Support]) -> list[tuple[int, Support]]:
-    """The (passage number, support) to check for claim ``i``: those of the passages the model cited (a number
-    that names no passage has none), or, when it cited nothing, the best support in any passage."""
+def candidates(i: int, claim: Claim, supports: dict[tuple[int, int], Support]) -> list[Support]:
+    """The supports to check for claim ``i``: those of the passages the model cited (a number that names no
+    passage has none), or, when it cited nothing, the best of every passage, best first."""
     if claim.cited:
-        return [(n, supports[(i, n)]) for n in claim.cited if (i, n) in supports]
-    found = [(n, support) for (j, n), support in supports.items() if j == i]
-    return [max(found, key=lambda item: item[1].score)] if found else []
+        return [supports[(i, n)] for n in claim.cited if (i, n) in supports]
+    return sorted((x for (j, _), x in supports.items() if j == i), key=lambda x: -x.score)
+
+
+_NAME_OR_NUMBER = re.compile(r"\d(?:[\d.,]*\d)?|[^\W\d_][\w-]*")
+
+
+def foreign_names(claim: str, passage: str) -> list[str]:
+    """Names and figures of ``claim`` (capitalised words after its first, numbers) that ``passage`` never
+    mentions: "owned by Kaya, a Bulgarian company" or "1.4 million people" where the passage says neither."""
+    known = passage.lower()
+
+    def mentioned(word: str) -> bool:  # a name's other forms count: Albanian ~ Albania, Croats ~ Croatia
+        return word.lower()[: len(word) if word[0].isdigit() else max(4, len(word) - 3)] in known
+
+    words = _NAME_OR_NUMBER.findall(claim)[1:]
+    return [w for w in words if (w[0].isupper() or w[0].isdigit()) and not mentioned(w)]
 
 
 # -- the generator -----------------------------------------------------------------------------------------
@@ -396,8 +416,9 @@ class LLMGenerator:
         pieces: list[str] = []
         for i, claim in enumerate(claims):
             cited: list[int] = []
-            for n, support in supporting(i, claim, supports):
-                if support.score < self.threshold:
+            for support in candidates(i, claim, supports):
+                n = support.passage
+                if not self.supports(claim, support, passages[n - 1]):
                     continue
                 key = (support.source, support.start, support.end)
                 if key not in numbers:
@@ -405,6 +426,8 @@ class LLMGenerator:
                     citations.append(self._citation(numbers[key], support, passages[n - 1]))
                 if numbers[key] not in cited:
                     cited.append(numbers[key])
+                if not claim.cited:
+                    break  # the best passage that supports it is enough
             attributed = bool(cited) and not claim.cited
             sentences.append(AnswerSentence(claim.text, tuple(cited), supported=bool(cited), attributed=attributed))
             marks = "".join(f"[{m}]" for m in cited)
@@ -434,6 +457,15 @@ class LLMGenerator:
             mode="generative",
             notice=notice,
             signals={**fallback.signals, "supported_share": (len(sentences) - unsupported) / len(sentences)},
+        )
+
+    def supports(self, claim: Claim, support: Support, passage: Passage) -> bool:
+        """Whether ``support`` backs ``claim``: close in meaning and words (``threshold``), holding at least
+        half of the claim's content, and with no name or figure its passage does not have."""
+        return (
+            support.score >= self.threshold
+            and support.lexical >= MIN_CLAIM_COVERAGE
+            and not foreign_names(claim.text, passage.text)
         )
 
     def _citation(self, n: int, support: Support, passage: Passage) -> Citation:
