@@ -107,8 +107,9 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[tuple[st
     user = (
         f"<passages>\n{format_passages(passages)}\n</passages>\n\n"
         f"<question>{escape(question)}</question>\n\n"
-        "Answer the question from the passages above. End each sentence with the number of its passage in "
-        "square brackets, like [1]."
+        # Worded as before: asked to end sentences "like [1]", the 135M model answered "The answer is [2]." to a
+        # third of the seed questions; the "[n]" it sometimes copies from this line is removed from replies.
+        "Answer the question from the passages above, citing each sentence with [n]."
     )
     return [("system", SYSTEM_PROMPT), ("user", user)]
 
