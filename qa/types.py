@@ -43,6 +43,7 @@ class AnswerSentence:
     text: str
     citations: tuple[int, ...]
     supported: bool = True
+    attributed: bool = False  # generative: the model cited nothing here; the check found the supporting sentence
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,8 @@ class Answer:
         }
         if self.mode == "generative":
             out["sentences"] = [
-                {"text": s.text, "citations": list(s.citations), "supported": s.supported} for s in self.sentences
+                {"text": s.text, "citations": list(s.citations), "supported": s.supported, "attributed": s.attributed}
+                for s in self.sentences
             ]
             out["mode"] = self.mode
         if self.notice:
