@@ -14,6 +14,7 @@ from index.errors import InvalidQuestionError
 from index.keywords import terms
 from index.sentences import LIST_ITEM, paragraph_span, split_sentences
 from index.settings import Settings
+from index.tables import MAX_TABLE_CHARS, table_from, widen_to_table
 from qa.cache import LruCache
 from qa.condense import StandaloneQuestion, condense
 from qa.extractive import (
@@ -279,15 +280,16 @@ class Answerer:
             if s.source not in texts:
                 texts[s.source] = self.index.document_text(s.source) or ""
             text = texts[s.source]
-            end = extend_over_list(text, s.start, s.end)
-            if end == s.end:
+            start, end = widen_to_table(text, s.start, s.end)  # a table row: the whole table
+            end = extend_over_list(text, start, end)
+            if (start, end) == (s.start, s.end):
                 end = extend_restatement(text, s.start, s.end, question_terms)
             for i, (source, lo, hi) in enumerate(quoted):  # sentences next to each other: one quote, one [n]
-                if source == s.source and adjacent(text, lo, hi, s.start, end):
-                    quoted[i] = (source, min(lo, s.start), max(hi, end))
+                if source == s.source and adjacent(text, lo, hi, start, end):
+                    quoted[i] = (source, min(lo, start), max(hi, end))
                     break
             else:
-                quoted.append((s.source, s.start, end))
+                quoted.append((s.source, start, end))
         for source, start, end in quoted:
             text = texts[source]
             passage_start, passage_end = context_window(text, start, end)
@@ -381,9 +383,13 @@ def _is_sentence_item(line: str) -> bool:
 
 
 def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:
-    """End offset of a quote that introduces a list ("…include:"), extended over the list's items."""
+    """End offset of a quote that introduces a list ("…include:"), extended over the list's items; a table
+    that follows is taken whole (up to ``MAX_TABLE_CHARS``), never cut after the rows that fit in ``limit``."""
     if not text[start:end].rstrip().endswith(":"):
         return end
+    table = table_from(text, end + 1) if text[end : end + 1] == "\n" else None
+    if table is not None and table.end - start <= max(limit, MAX_TABLE_CHARS):
+        return table.end
     position = end
     marked: bool | None = None  # whether the list's items carry markers (bullets, numbers): its first one tells
     while position < len(text) and text[position] == "\n":
