@@ -1,17 +1,22 @@
-"""Adding and deleting corpus files: sanitised names, allowed types, a size limit, nothing outside the corpus.
+"""Adding, deleting and restoring corpus files: sanitised names, allowed types, a size limit, nothing outside
+the corpus, and nothing destroyed.
 
 Uploads are written to a hidden temporary file in the corpus folder (``scan_corpus`` skips hidden files),
-checked by parsing, then linked to their final name, which fails rather than overwrite an existing file.
+checked by parsing, then linked to their final name, which fails rather than overwrite an existing file. A
+deleted file is moved to ``QA_DATA_DIR/trash`` (one folder per deletion, named for when it happened), from
+which it can be restored to its old name while that name is free.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
 import secrets
 import shutil
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -132,8 +137,30 @@ def add_document(settings: Settings, source: Path, name: str | None = None) -> S
     return StoredDocument(doc_id=safe, path=target, size=size)
 
 
-def delete_document(settings: Settings, doc_id: str) -> Path:
-    """Remove the corpus file ``doc_id`` (a path relative to the corpus, as the index lists it).
+TRASH_FOLDER = "trash"  # under QA_DATA_DIR: deleted corpus files wait there until restored
+_TRASH_ENTRY = re.compile(r"\d{8}T\d{12}Z-[0-9a-f]{8}")  # 20261124T101502123456Z-1f2e3d4c: when, to the microsecond
+
+
+@dataclass(frozen=True, slots=True)
+class TrashedDocument:
+    """A corpus file that was deleted: kept in the trash folder until it is restored (or the folder emptied)."""
+
+    entry: str  # the trash entry's folder name: when it was deleted (UTC, to the microsecond), a random suffix
+    doc_id: str  # where it came from: its path relative to the corpus
+    path: Path  # the file in the trash
+    deleted_at: str  # "2026-11-24 10:15:02 UTC"
+    size: int
+
+
+def trash_folder(settings: Settings) -> Path:
+    """Where deleted documents go: ``QA_DATA_DIR/trash``, one folder per deletion."""
+    return settings.data_dir.resolve() / TRASH_FOLDER
+
+
+def delete_document(settings: Settings, doc_id: str) -> TrashedDocument:
+    """Move the corpus file ``doc_id`` (a path relative to the corpus, as the index lists it) to the trash.
+
+    Nothing is destroyed: ``restore_document`` puts it back, and ``QA_DATA_DIR/trash`` holds it meanwhile.
 
     Raises:
         DocumentRejectedError: the id points outside the corpus, at a hidden or unsupported file, or nowhere.
@@ -156,8 +183,107 @@ def delete_document(settings: Settings, doc_id: str) -> Path:
         raise DocumentRejectedError(f"{_quote(doc_id)} is outside the corpus folder; nothing was deleted.")
     if not (target.is_file() or target.is_symlink()):
         raise DocumentRejectedError(f"There is no document {_quote(doc_id)} in the corpus folder to delete.")
-    target.unlink()
-    return target
+    now = time.time_ns() // 1000
+    entry = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime(now // 10**6))}{now % 10**6:06d}Z-{secrets.token_hex(4)}"
+    kept = trash_folder(settings) / entry / PurePosixPath(*parts)
+    try:
+        kept.parent.mkdir(parents=True)
+        size = target.lstat().st_size
+        _move(target, kept)
+    except OSError as exc:
+        shutil.rmtree(trash_folder(settings) / entry, ignore_errors=True)
+        raise DocumentRejectedError(
+            f"{_quote(doc_id)} could not be moved to the trash in {trash_folder(settings)} ({exc.strerror or exc}); "
+            "nothing was deleted."
+        ) from exc
+    return TrashedDocument(entry, PurePosixPath(*parts).as_posix(), kept, _deleted_at(entry), size)
+
+
+def trashed_documents(settings: Settings) -> list[TrashedDocument]:
+    """The documents in the trash, most recently deleted first."""
+    folder = trash_folder(settings)
+    if not folder.is_dir():
+        return []
+    found: list[TrashedDocument] = []
+    for entry in folder.iterdir():
+        if not entry.is_dir() or not _TRASH_ENTRY.fullmatch(entry.name):
+            continue
+        files = [p for p in entry.rglob("*") if p.is_file() or p.is_symlink()]
+        if len(files) != 1:  # not one of ours, or half-restored by hand: left alone
+            continue
+        kept = files[0]
+        doc_id = kept.relative_to(entry).as_posix()
+        found.append(TrashedDocument(entry.name, doc_id, kept, _deleted_at(entry.name), kept.lstat().st_size))
+    return sorted(found, key=lambda d: d.entry, reverse=True)
+
+
+def restore_document(settings: Settings, entry: str) -> StoredDocument:
+    """Move the document of trash entry ``entry`` back to where it was in the corpus.
+
+    Raises:
+        DocumentRejectedError: no such entry, or a document of that name is in the corpus again.
+    """
+    if not _TRASH_ENTRY.fullmatch(entry or ""):
+        raise DocumentRejectedError(f"{_quote(entry or '')} is not an entry of the trash; nothing was restored.")
+    trashed = next((d for d in trashed_documents(settings) if d.entry == entry), None)
+    if trashed is None:
+        raise DocumentRejectedError(f"There is no entry {_quote(entry)} in the trash to restore.")
+    root = _corpus_root(settings)
+    target = root.joinpath(*PurePosixPath(trashed.doc_id).parts)
+    if target.exists() or target.is_symlink():
+        raise DocumentRejectedError(
+            f"{_quote(trashed.doc_id)} was not restored: a document of that name is in the corpus again; "
+            "delete or rename it first."
+        )
+    if not target.parent.resolve().is_relative_to(root):  # a folder on the way became a symlink meanwhile
+        raise DocumentRejectedError(f"{_quote(trashed.doc_id)} would be restored outside the corpus folder.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        _move(trashed.path, target, replace=False)
+    except FileExistsError as exc:
+        raise DocumentRejectedError(
+            f"{_quote(trashed.doc_id)} was not restored: a document of that name is in the corpus again; "
+            "delete or rename it first."
+        ) from exc
+    shutil.rmtree(trash_folder(settings) / entry, ignore_errors=True)  # only the empty folders are left
+    return StoredDocument(doc_id=trashed.doc_id, path=target, size=trashed.size)
+
+
+def _move(source: Path, target: Path, *, replace: bool = True) -> None:
+    """Move a file, across file systems too (the data folder and the corpus may be on different ones); with
+    ``replace=False`` an existing ``target`` is never overwritten (FileExistsError)."""
+    if not replace and not source.is_symlink():
+        try:
+            os.link(source, target)  # atomic, and refuses to replace a file that appeared meanwhile
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+        else:
+            source.unlink()
+            return
+        temp = target.parent / f".restore-{secrets.token_hex(8)}{target.suffix}"
+        try:
+            shutil.copy2(source, temp)
+            os.link(temp, target)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+        source.unlink()
+        return
+    if not replace and (target.exists() or target.is_symlink()):
+        raise FileExistsError(str(target))
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.copy2(source, target, follow_symlinks=False)
+        source.unlink()
+
+
+def _deleted_at(entry: str) -> str:
+    stamp = time.strptime(entry[:15], "%Y%m%dT%H%M%S")
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", stamp)
 
 
 def _corpus_root(settings: Settings) -> Path:

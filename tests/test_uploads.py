@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from index.errors import DocumentRejectedError
 from index.settings import Settings
-from index.uploads import add_document, delete_document, sanitise_file_name
+from index.uploads import (
+    add_document,
+    delete_document,
+    restore_document,
+    sanitise_file_name,
+    trash_folder,
+    trashed_documents,
+)
 
 ARTICLE = b"Made-up News\nThe village of Zrnovo elected a goat as honorary mayor on 3 March 2031.\n"
 
@@ -149,10 +157,44 @@ def test_a_symlink_in_the_corpus_is_not_followed_when_adding(settings: Settings,
     assert outside.read_text() == "keep me"
 
 
-def test_delete_removes_the_corpus_file(settings: Settings) -> None:
+def test_delete_moves_the_file_to_the_trash_and_restore_puts_it_back(settings: Settings) -> None:
     doc_id = sorted(p.name for p in settings.corpus_dir.iterdir())[0]
-    removed = delete_document(settings, doc_id)
-    assert removed == settings.corpus_dir.resolve() / doc_id and not removed.exists()
+    original = (settings.corpus_dir / doc_id).read_bytes()
+    trashed = delete_document(settings, doc_id)
+    assert not (settings.corpus_dir / doc_id).exists()
+    assert trashed.doc_id == doc_id and trashed.path.read_bytes() == original and trashed.size == len(original)
+    assert trashed.path.is_relative_to(trash_folder(settings)) and trash_folder(settings).parent == settings.data_dir
+    assert trashed_documents(settings) == [trashed]
+    restored = restore_document(settings, trashed.entry)
+    assert restored.doc_id == doc_id and (settings.corpus_dir / doc_id).read_bytes() == original
+    assert trashed_documents(settings) == [] and list(trash_folder(settings).iterdir()) == []
+
+
+def test_the_trash_keeps_every_deletion_of_a_name_and_restores_into_subfolders(settings: Settings) -> None:
+    (settings.corpus_dir / "sub").mkdir()
+    for version in ("first", "second"):
+        (settings.corpus_dir / "sub" / "note.txt").write_text(f"Note\nThe {version} version of the note.\n")
+        delete_document(settings, "sub/note.txt")
+    shutil.rmtree(settings.corpus_dir / "sub")
+    newest, oldest = trashed_documents(settings)  # most recent first
+    assert newest.doc_id == oldest.doc_id == "sub/note.txt" and newest.entry > oldest.entry
+    assert "second" in newest.path.read_text() and newest.deleted_at.endswith(" UTC")
+    restore_document(settings, oldest.entry)
+    assert "first" in (settings.corpus_dir / "sub" / "note.txt").read_text()
+    # The name is taken again: the other copy stays in the trash, and the message says what to do.
+    with pytest.raises(DocumentRejectedError, match="in the corpus again; delete or rename it first"):
+        restore_document(settings, newest.entry)
+    assert trashed_documents(settings) == [newest] and "first" in (settings.corpus_dir / "sub/note.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    "entry", ["", "../corpus", "20261124T101500000000Z-0000000g", "20261124T101500000000Z-00000000"]
+)
+def test_restore_of_an_unknown_entry_says_so(settings: Settings, entry: str) -> None:
+    before = _tree(settings.corpus_dir)
+    with pytest.raises(DocumentRejectedError, match=r"nothing was restored|no entry"):
+        restore_document(settings, entry)
+    assert _tree(settings.corpus_dir) == before
 
 
 @pytest.mark.parametrize(
