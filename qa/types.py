@@ -59,6 +59,7 @@ class Answer:
     mode: str = "extractive"  # or "generative"
     notice: str | None = None  # e.g. "the language model was unreachable; showing the extractive answer"
     signals: dict[str, float] = field(default_factory=dict)
+    closest: tuple[Citation, ...] = ()  # refused, but these sentences come closest (each cited in ``text``)
 
     def to_json(self) -> dict[str, object]:
         """The ``qa ask --json`` object."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -63,10 +64,79 @@ def test_sources_escape_document_text_and_mark_the_quote() -> None:
 
 def test_answer_links_known_markers_and_escapes_the_rest() -> None:
     answer = Answer(text="x < y [1] and [7]", refused=False, citations=(_citation(),))
-    html = render.answer_html(answer)
+    html = render.answer_html(answer, key=3)
     assert "x &lt; y" in html
-    assert '<sup class="cite" data-n="1">[1]</sup>' in html
-    assert "[7]</sup>" not in html and "[7]" in html  # an unknown number is left as text
+    # A link (the chat's sanitiser keeps href, strips data-*) to the card of this answer's source 1.
+    assert '<sup class="cite"><a class="cite-link" href="#qa-source-3-1" title="Show source 1">[1]</a></sup>' in html
+    assert "[7]</a>" not in html and "[7]" in html  # an unknown number is left as text
+    sources = render.sources_html(answer, lambda doc_id: DOC, key=3, question="Is x < y?")
+    assert 'id="qa-source-3-1"' in sources and 'id="qa-sources-for-3"' in sources
+    assert "Sources of the answer to “Is x &lt; y?”" in sources
+
+
+def test_a_refusal_cites_its_closest_sentences_as_sources() -> None:
+    closest = (_citation(1), replace(_citation(2), quote="Another sentence follows here."))
+    refusal = Answer(
+        text="The articles don't answer this directly. The closest they come: “Croatia said …” [1] “Another …” [2]",
+        refused=True,
+        closest=closest,
+    )
+    html = render.answer_html(refusal, key=1)
+    assert "qa-refusal" in html and html.count('class="cite-link"') == 4  # in the text and in the source list
+    assert 'href="#qa-source-1-1"' in html and 'href="#qa-source-1-2"' in html
+    sources = render.sources_html(refusal, lambda doc_id: DOC, key=1)
+    assert 'id="qa-source-1-1"' in sources and 'id="qa-source-1-2"' in sources
+    assert "they do not answer the question directly" in sources
+    assert "<mark>Another sentence follows here.</mark>" in sources
+    # a refusal with nothing close has no cards
+    assert "No sources" in render.sources_html(Answer(text="The documents don't say.", refused=True), lambda d: DOC)
+
+
+def test_an_articles_title_is_shown_once_and_shortened() -> None:
+    long_title = "Kosovo, Albania, and Croatia are solidifying their defense pact into actionable steps, " * 2
+    first, second = _citation(1, title=long_title), _citation(2, title=long_title)
+    html = render.sources_html(Answer(text="a [1] b [2]", refused=False, citations=(first, second)), lambda d: DOC)
+    assert html.count('class="qa-source-title"') == 1 and "Same article as [1]" in html
+    shown = re.search(r'class="qa-source-title" title="[^"]*">([^<]*)<', html)
+    assert shown is not None and len(shown.group(1)) <= render.CARD_TITLE_CHARS and shown.group(1).endswith("…")
+
+
+TABLE_DOC = (
+    "Tariffs & duties\nThe new duties are:\nGood | Duty <b>rate</b> |\n---|---|\nSteel | 25 % |\n"
+    "Wine | 10 % & more |\nCheese | <script>x</script> |\nAfter the table.\n"
+)
+
+
+def test_a_table_is_drawn_as_a_table_with_every_row_and_escaped_cells() -> None:
+    start = TABLE_DOC.index("Wine")
+    end = TABLE_DOC.index("more |") + len("more |")
+    html = render.highlighted(TABLE_DOC, start, end)
+    assert html.count("<table") == 1 and html.count("<tr") == 4  # the header and every row
+    assert "<th>Duty &lt;b&gt;rate&lt;/b&gt;</th>" in html and "<td>&lt;script&gt;x&lt;/script&gt;</td>" in html
+    assert '<tr class="qa-marked"><td><mark>Wine</mark></td><td><mark>10 % &amp; more</mark></td></tr>' in html
+    assert "---" not in html and "|" not in html  # no raw Markdown left
+    assert html.startswith("Tariffs &amp; duties\nThe new duties are:\n<div") and html.endswith(
+        "</div>After the table.\n"
+    )
+    # A passage that cuts into the table still shows it as a table, with its header.
+    row = replace(
+        _citation(),
+        quote="Steel | 25 % |",
+        passage="Steel | 25 % |",
+        start=TABLE_DOC.index("Steel"),
+        end=TABLE_DOC.index("Steel") + 14,
+        passage_start=TABLE_DOC.index("Steel"),
+    )
+    passage = render.passage_html(row, TABLE_DOC)
+    assert "<th>Good</th>" in passage and "<mark>Steel</mark>" in passage and passage.count("<tr") == 2
+    # An answer that quotes the table draws it too.
+    answer = Answer(
+        text=TABLE_DOC[TABLE_DOC.index("Good") : TABLE_DOC.index("After") - 1] + " [1]",
+        refused=False,
+        citations=(_citation(),),
+        sentences=(AnswerSentence(TABLE_DOC[TABLE_DOC.index("Good") : TABLE_DOC.index("After") - 1], (1,)),),
+    )
+    assert render.answer_html(answer).count("<tr") == 4
 
 
 def test_a_bracketed_number_in_a_quoted_sentence_stays_text() -> None:
@@ -229,8 +299,12 @@ def test_chat_endpoint_streams_into_the_conversation_with_sources(client: object
     answer_html = (
         messages[1]["content"][0]["text"] if isinstance(messages[1]["content"], list) else messages[1]["content"]
     )
-    assert '<sup class="cite" data-n="1">[1]</sup>' in answer_html
+    assert (
+        '<sup class="cite"><a class="cite-link" href="#qa-source-1-1" title="Show source 1">[1]</a></sup>'
+        in answer_html
+    )
     assert EXAMPLE_SOURCE in sources and "<mark>" in sources and "Open the whole article" in sources
+    assert 'id="qa-source-1-1"' in sources  # the answer's place in the conversation names its cards
     assert notice == "" and box == ""
 
 

@@ -11,6 +11,7 @@ import signal
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import gradio as gr
 from index.builder import Progress, SyncReport
 from index.errors import InvalidQuestionError, QAError
 from index.settings import Settings
-from index.uploads import size_limit
+from index.uploads import size_limit, trash_folder
 from qa.types import Answer
 from ui import render
 from ui.backend import ChatBackend
@@ -38,6 +39,8 @@ SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans",
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "DejaVu Sans Mono", "monospace"]
 
 Messages = list[dict[str, str]]
+Answers = dict[int, tuple[str, Answer]]  # an answer's place in the conversation -> (its question, the answer)
+MAX_KEPT_ANSWERS = 200  # per conversation: older answers' sources can no longer be shown again
 
 
 def theme() -> gr.themes.Base:
@@ -52,21 +55,28 @@ class ChatUI:
         self.upload_dir = upload_dir.resolve() if upload_dir is not None else None
 
     # -- chat -------------------------------------------------------------------------------------------
-    def chat(self, question: str, messages: Messages | None, turns: list[str] | None) -> Iterator[tuple[Any, ...]]:
-        """Stream the answer into the conversation; outputs: messages, turns, sources, notice, question."""
+    def chat(
+        self, question: str, messages: Messages | None, turns: list[str] | None, answers: Answers | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream the answer into the conversation; outputs: messages, turns, sources, notice, question, answers.
+
+        ``answers`` keeps each answer by its place in the conversation, so that selecting an earlier answer
+        (or one of its ``[n]``) shows its sources again (``show_sources``).
+        """
         messages = list(messages or [])
         turns = list(turns or [])
+        answers = dict(answers or {})
         try:
             cleaned = self.backend.validate(question or "")
         except InvalidQuestionError as exc:
-            yield messages, turns, gr.skip(), render.notice_html(str(exc), "warning"), gr.skip()
+            yield messages, turns, gr.skip(), render.notice_html(str(exc), "warning"), gr.skip(), gr.skip()
             return
         messages.append({"role": "user", "content": render.question_html(cleaned)})
         messages.append({"role": "assistant", "content": render.streaming_html("")})
         waiting = (
             "The index is being rebuilt; the answer comes when it is done." if self.backend.gate.rebuilding else None
         )
-        yield messages, turns, gr.skip(), render.notice_html(waiting), ""
+        yield messages, turns, gr.skip(), render.notice_html(waiting), "", gr.skip()
         partial = ""
         final: Answer | None = None
         try:
@@ -76,26 +86,44 @@ class ChatUI:
                     break
                 partial += event
                 messages[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
-                yield messages, turns, gr.skip(), "", gr.skip()
+                yield messages, turns, gr.skip(), "", gr.skip(), gr.skip()
         except QAError as exc:
             messages[-1] = {"role": "assistant", "content": render.error_html(str(exc))}
-            yield messages, turns, gr.skip(), render.notice_html(str(exc), "error"), gr.skip()
+            yield messages, turns, gr.skip(), render.notice_html(str(exc), "error"), gr.skip(), gr.skip()
             return
         except Exception as exc:  # the UI must stay usable; the log has the traceback
             log.exception("answering %r failed", cleaned)
             message = f"Something went wrong while answering ({type(exc).__name__}); please try again."
             messages[-1] = {"role": "assistant", "content": render.error_html(message)}
-            yield messages, turns, gr.skip(), render.notice_html(message, "error"), gr.skip()
+            yield messages, turns, gr.skip(), render.notice_html(message, "error"), gr.skip(), gr.skip()
             return
         if final is None:  # stream() always ends with an Answer; kept so a broken one cannot hang the UI
             return
-        messages[-1] = {"role": "assistant", "content": render.answer_html(final)}
-        sources = render.sources_html(final, self.backend.document_text)
+        key = len(messages) - 1  # the answer's place in the conversation names its source cards
+        messages[-1] = {"role": "assistant", "content": render.answer_html(final, key)}
+        sources = render.sources_html(final, self.backend.document_text, key, cleaned)
         notice = render.notice_html(final.notice, "warning") if final.notice else ""
-        yield messages, [*turns, cleaned], sources, notice, ""
+        answers[key] = (cleaned, replace(final, retrieved=()))  # what the sources panel needs, not the passages
+        for dropped in sorted(answers)[:-MAX_KEPT_ANSWERS]:
+            del answers[dropped]
+        yield messages, [*turns, cleaned], sources, notice, "", answers
 
     def new_conversation(self) -> tuple[Any, ...]:
-        return [], [], render.sources_html(None, self.backend.document_text), "", ""
+        """One reset for "New conversation" and the chat's clear button: the messages, the follow-up context
+        (earlier questions), the sources panel and the answers kept for it; outputs as ``chat``'s."""
+        return [], [], render.sources_html(None, self.backend.document_text), "", "", {}
+
+    def show_sources(self, answers: Answers | None, event: gr.SelectData) -> Any:
+        """The sources of the answer selected in the conversation (or of the answer to the question selected)."""
+        answers = answers or {}
+        index = event.index[0] if isinstance(event.index, list | tuple) else event.index
+        if not isinstance(index, int):
+            return gr.skip()
+        key = index if index in answers else index + 1  # a question: the answer that follows it
+        if key not in answers:
+            return gr.skip()
+        question, answer = answers[key]
+        return render.sources_html(answer, self.backend.document_text, key, question)
 
     def ask(self, question: str, history: list[str] | None = None) -> dict[str, Any]:
         """The API endpoint: one question (earlier user turns in ``history``) -> the answer as JSON."""
@@ -104,7 +132,10 @@ class ChatUI:
         except QAError as exc:
             return {"error": str(exc)}
         out = answer.to_json()
-        out["sources"] = [f"[{c.n}] {c.title} — {c.source}{f' ({c.date})' if c.date else ''}" for c in answer.citations]
+        out["sources"] = [
+            f"[{c.n}] {c.title} — {c.source}{f' ({c.date})' if c.date else ''}"
+            for c in (answer.closest if answer.refused else answer.citations)
+        ]
         return out
 
     # -- documents --------------------------------------------------------------------------------------
@@ -154,15 +185,46 @@ class ChatUI:
             except OSError:
                 log.warning("could not delete the uploaded copy %s", path, exc_info=True)
 
+    def ask_to_delete(self, doc_id: str | None) -> tuple[Any, ...]:
+        """The first step of a delete: say what will happen and ask; outputs: confirmation box, its text, message."""
+        if not doc_id:
+            return gr.Column(visible=False), "", render.notice_html("Choose the document to delete first.", "info")
+        folder = trash_folder(self.backend.settings)
+        question = (
+            f'<p class="qa-confirm-text" role="alert">Delete <b>{render.text(doc_id)}</b>? Its passages leave the '
+            f"answers at once. The file is moved to the trash (<code>{render.text(str(folder))}</code>), from where "
+            "it can be restored below.</p>"
+        )
+        return gr.Column(visible=True), question, ""
+
     def delete(self, doc_id: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
-        """Remove a document and sync; outputs: message, status, table, choices."""
+        """Move a document to the trash and sync; outputs: message, status, table, choices."""
         if not doc_id:
             return render.notice_html("Choose the document to delete first.", "info"), *self.overview()
         try:
-            report = self.backend.delete(doc_id, progress=_progress_to(progress))
+            trashed, report = self.backend.delete(doc_id, progress=_progress_to(progress))
         except QAError as exc:
             return render.notice_html(str(exc), "error"), *self.overview()
-        return render.notice_html(f"Deleted {doc_id}. {_summary(report)}", "ok"), *self.overview()
+        message = (
+            f"Deleted {trashed.doc_id}: moved to the trash ({trashed.path.parent}); restore it below to bring it "
+            f"back. {_summary(report)}"
+        )
+        return render.notice_html(message, "ok"), *self.overview()
+
+    def restore(self, entry: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """Put a document back from the trash and sync; outputs: message, status, table, choices."""
+        if not entry:
+            return render.notice_html("Choose the document to restore first.", "info"), *self.overview()
+        try:
+            restored, report = self.backend.restore(entry, progress=_progress_to(progress))
+        except QAError as exc:
+            return render.notice_html(str(exc), "error"), *self.overview()
+        return render.notice_html(f"Restored {restored.doc_id}. {_summary(report)}", "ok"), *self.overview()
+
+    def trash(self) -> tuple[Any, ...]:
+        """The trash's choices (and the delete confirmation closed); outputs: trash choices, confirmation box."""
+        choices = [(f"{d.doc_id} — deleted {d.deleted_at}", d.entry) for d in self.backend.trash()]
+        return gr.Dropdown(choices=choices, value=None), gr.Column(visible=False)
 
     def rebuild(self, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """Drop the index and build it again from the corpus folder."""
@@ -212,11 +274,13 @@ def build_app(backend: ChatBackend, upload_dir: Path | None = None) -> gr.Blocks
             "each sentence cited; open a source to read the whole article.</p></div>"
         )
         turns = gr.State([])
+        answers = gr.State({})
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"), gr.Row(equal_height=False):
                 with gr.Column(scale=3):
                     chatbot = gr.Chatbot(
                         label="Conversation",
+                        show_label=False,  # a floating label would cover the first line of a scrolled chat
                         elem_id="qa-chat",
                         render_markdown=False,
                         sanitize_html=True,
@@ -236,10 +300,14 @@ def build_app(backend: ChatBackend, upload_dir: Path | None = None) -> gr.Blocks
                             autofocus=True,
                         )
                         ask = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1, min_width=80)
-                    with gr.Row():
-                        gr.Examples(EXAMPLES, inputs=[question], label="Try asking", elem_id="qa-examples")
+                    with gr.Row(elem_id="qa-examples"):
+                        gr.HTML('<span class="qa-examples-label">Try asking:</span>')
+                        examples = [
+                            gr.Button(example, size="sm", variant="secondary", elem_classes=["qa-example"])
+                            for example in EXAMPLES
+                        ]
                     new = gr.Button("New conversation", elem_id="qa-new", size="sm", variant="secondary")
-                with gr.Column(scale=2):
+                with gr.Column(scale=2, elem_id="qa-sources-column"):
                     gr.HTML("<h3>Sources</h3>")
                     sources = gr.HTML(render.sources_html(None, backend.document_text), elem_id="qa-sources")
             with gr.Tab("Documents", id="documents"):
@@ -254,7 +322,8 @@ def build_app(backend: ChatBackend, upload_dir: Path | None = None) -> gr.Blocks
                             file_count="multiple",
                             # No file_types: Gradio's own filter refuses a whole batch for one wrong file. Each
                             # file's type is checked by index.uploads instead, so the others still go in; the
-                            # browser's file picker is told the accepted types by app.js.
+                            # browser's file picker is told the accepted types by app.js, which also refuses a
+                            # file over the size limit before it is sent (Gradio would leave an "Error" badge).
                             file_types=None,
                             type="filepath",
                             elem_id="qa-upload",
@@ -263,23 +332,51 @@ def build_app(backend: ChatBackend, upload_dir: Path | None = None) -> gr.Blocks
                         choice = gr.Dropdown(
                             label="Document to delete", choices=[], allow_custom_value=True, elem_id="qa-delete-choice"
                         )
-                        delete = gr.Button("Delete document", variant="stop", elem_id="qa-delete")
+                        delete = gr.Button("Delete document…", variant="stop", elem_id="qa-delete")
+                        with gr.Column(visible=False, elem_id="qa-delete-confirm") as confirmation:
+                            confirm_text = gr.HTML("")
+                            with gr.Row():
+                                confirm = gr.Button("Move to the trash", variant="stop", elem_id="qa-delete-yes")
+                                cancel = gr.Button("Cancel", elem_id="qa-delete-cancel")
+                        trashed = gr.Dropdown(
+                            label="Deleted documents (in the trash, QA_DATA_DIR/trash)",
+                            choices=[],
+                            allow_custom_value=True,
+                            elem_id="qa-trash-choice",
+                        )
+                        restore = gr.Button("Restore document", elem_id="qa-restore")
                         rebuild = gr.Button("Rebuild the whole index", elem_id="qa-rebuild")
 
+        chat_outputs = [chatbot, turns, sources, notice, question, answers]
         gr.on(
             [ask.click, question.submit],
             ui.chat,
-            inputs=[question, chatbot, turns],
-            outputs=[chatbot, turns, sources, notice, question],
+            inputs=[question, chatbot, turns, answers],
+            outputs=chat_outputs,
             api_name="chat",
             concurrency_limit=answering,
             concurrency_id="answer",
             show_progress="hidden",
         )
-        new.click(
-            ui.new_conversation,
-            outputs=[chatbot, turns, sources, notice, question],
-            api_name="new_conversation",
+        for example in examples:  # an example is asked at once (the button's value is its text)
+            example.click(
+                ui.chat,
+                inputs=[example, chatbot, turns, answers],
+                outputs=chat_outputs,
+                api_visibility="private",
+                concurrency_limit=answering,
+                concurrency_id="answer",
+                show_progress="hidden",
+            )
+        new.click(ui.new_conversation, outputs=chat_outputs, api_name="new_conversation")
+        chatbot.clear(ui.new_conversation, outputs=chat_outputs, api_visibility="private")
+        chatbot.select(
+            ui.show_sources,
+            inputs=[answers],
+            outputs=[sources],
+            api_visibility="private",
+            concurrency_limit=None,
+            show_progress="hidden",
         )
         index_outputs = [documents_message, status, table, choice]
         files.upload(
@@ -289,9 +386,24 @@ def build_app(backend: ChatBackend, upload_dir: Path | None = None) -> gr.Blocks
             api_name="upload",
             concurrency_id="index",
         )
-        delete.click(ui.delete, inputs=[choice], outputs=index_outputs, api_name="delete", concurrency_id="index")
+        delete.click(
+            ui.ask_to_delete,
+            inputs=[choice],
+            outputs=[confirmation, confirm_text, documents_message],
+            api_visibility="private",
+            show_progress="hidden",
+        )
+        choice.change(lambda: gr.Column(visible=False), outputs=[confirmation], api_visibility="private")
+        cancel.click(lambda: gr.Column(visible=False), outputs=[confirmation], api_visibility="private")
+        confirm.click(
+            ui.delete, inputs=[choice], outputs=index_outputs, api_name="delete", concurrency_id="index"
+        ).then(ui.trash, outputs=[trashed, confirmation], api_visibility="private")
+        restore.click(
+            ui.restore, inputs=[trashed], outputs=index_outputs, api_name="restore", concurrency_id="index"
+        ).then(ui.trash, outputs=[trashed, confirmation], api_visibility="private")
         rebuild.click(ui.rebuild, outputs=index_outputs, api_name="rebuild", concurrency_id="index")
         demo.load(ui.overview, outputs=[status, table, choice], api_name="overview")
+        demo.load(ui.trash, outputs=[trashed, confirmation], api_visibility="private")
         gr.api(ui.ask, api_name="ask", concurrency_limit=answering, concurrency_id="answer")
     return demo
 
@@ -314,7 +426,7 @@ def launch_options(
         "server_port": port or settings.port,
         "theme": theme(),
         "css": (STATIC / "app.css").read_text(encoding="utf-8"),
-        "js": (STATIC / "app.js").read_text(encoding="utf-8").replace("__UPLOAD_TYPES__", ",".join(UPLOAD_TYPES)),
+        "js": _script(settings),
         "max_file_size": int(settings.max_upload_mb * 2**20),
         "footer_links": ["api", "settings"],
         "ssr_mode": False,
@@ -328,6 +440,21 @@ def launch_options(
         options["auth"] = credentials
         options["auth_message"] = "Log in to ask the articles (QA_AUTH)."
     return options
+
+
+def _script(settings: Settings) -> str:
+    """``static/app.js`` with the upload rules filled in: the accepted types and the size limit, which it
+    applies before a file is sent, in the words of ``index.uploads``."""
+    max_mb, setting = size_limit(settings)
+    values = {
+        "__UPLOAD_TYPES__": ",".join(UPLOAD_TYPES),
+        "__MAX_UPLOAD_BYTES__": str(int(max_mb * 2**20)),
+        "__UPLOAD_LIMIT__": f"{max_mb:g} MB ({setting})",
+    }
+    script = (STATIC / "app.js").read_text(encoding="utf-8")
+    for name, value in values.items():
+        script = script.replace(name, value)
+    return script
 
 
 # Gradio's queue summarises every event it has recorded (up to 10,000, in a pandas DataFrame) after *each*

@@ -24,7 +24,14 @@ from index.catalog import DocumentRecord
 from index.embedding import Embedder
 from index.errors import DocumentRejectedError, IndexMismatchError, IndexNotBuiltError, QAError
 from index.settings import Settings
-from index.uploads import StoredDocument, add_document, delete_document
+from index.uploads import (
+    StoredDocument,
+    TrashedDocument,
+    add_document,
+    delete_document,
+    restore_document,
+    trashed_documents,
+)
 from qa.answering import Answerer
 from qa.condense import condense
 from qa.service import build_answerer, build_index
@@ -267,11 +274,21 @@ class ChatBackend:
             report.skipped = [s for s in report.skipped if s.doc_id not in {d.doc_id for d in added}]
         return UploadOutcome(kept, refused, report)
 
-    def delete(self, doc_id: str, progress: ProgressCallback | None = None) -> SyncReport:
-        """Remove the file, then sync (raises DocumentRejectedError when there is no such document)."""
+    def delete(self, doc_id: str, progress: ProgressCallback | None = None) -> tuple[TrashedDocument, SyncReport]:
+        """Move the file to the trash, then sync (raises DocumentRejectedError when there is no such document)."""
         with self.gate.changes:
-            delete_document(self.settings, doc_id)
-            return self._tracked_sync(f"Removing {doc_id}", rebuild=False, progress=progress)
+            trashed = delete_document(self.settings, doc_id)
+            return trashed, self._tracked_sync(f"Removing {doc_id}", rebuild=False, progress=progress)
+
+    def restore(self, entry: str, progress: ProgressCallback | None = None) -> tuple[StoredDocument, SyncReport]:
+        """Put a document back from the trash, then sync (raises DocumentRejectedError when it cannot be)."""
+        with self.gate.changes:
+            restored = restore_document(self.settings, entry)
+            return restored, self._tracked_sync(f"Restoring {restored.doc_id}", rebuild=False, progress=progress)
+
+    def trash(self) -> list[TrashedDocument]:
+        """The deleted documents that can be restored, most recent first."""
+        return trashed_documents(self.settings)
 
     def sync(self, *, rebuild: bool = False, progress: ProgressCallback | None = None) -> SyncReport:
         """Sync the index with the corpus; ``rebuild`` drops it first and holds questions meanwhile."""
