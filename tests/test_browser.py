@@ -113,10 +113,12 @@ def cards(page: Any) -> Any:
     return page.locator("#qa-sources .qa-source")
 
 
-# The element's box lies (at least partly, its top included) inside the window.
+# The element's box lies (at least partly, its top included) inside the window, and what shows at its top left
+# corner is the element itself (not clipped by a scrolled column, not covered).
 IN_VIEW = """(el) => { const r = el.getBoundingClientRect();
+  const seen = document.elementFromPoint(r.left + 12, r.top + 12);
   return r.height > 0 && r.top >= 0 && r.top < window.innerHeight - 20
-    && r.left >= 0 && r.right <= window.innerWidth; }"""
+    && r.left >= 0 && r.right <= window.innerWidth && seen !== null && el.contains(seen); }"""
 
 
 def test_example_question_is_asked_at_once_and_opens_the_source_at_the_quote(page: Any) -> None:
@@ -160,6 +162,11 @@ def test_a_citation_link_brings_its_card_into_view(open_page: Callable[..., Any]
     card = page.locator(last.get_attribute("href"))
     card.wait_for()
     assert card.inner_text().startswith(f"[{n}]")
+    # The cards stay one under the other in the sources column (Gradio's columns wrap their children: a column
+    # taller than the window once put the cards in a second column beside the first, out of sight).
+    assert page.evaluate(
+        "() => { const c = document.getElementById('qa-sources-column'); return c.scrollWidth <= c.clientWidth + 1; }"
+    )
     # Out of view first (the page and the sources column scrolled to the top), so the click has something to do.
     page.evaluate("() => { window.scrollTo(0, 0); document.getElementById('qa-sources-column').scrollTop = 0; }")
     if card.evaluate(IN_VIEW):
