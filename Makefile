@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run index test test-fast lint eval bench browser-deps llm-deps llm run-llm clean
+.PHONY: install run index test test-fast lint eval bench browser-deps llm-deps llm run-llm screenshots clean
 
 install: $(STAMP)
 
@@ -65,6 +65,10 @@ eval: install
 
 bench: install
 	$(BIN)/python -m bench.run
+
+# The README's screenshots in docs/, from a real qa serve over a copy of corpus/ and Debian's Chromium.
+screenshots: install browser-deps
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf .qa-data test-artifacts bench/work

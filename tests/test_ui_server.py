@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from index.settings import Settings
+from index.tables import MAX_TABLE_CHARS
 from qa.types import Answer, AnswerSentence, Citation
 from ui import render
 from ui.app import launch_options
@@ -397,3 +398,27 @@ def test_many_abusive_uploads_at_once_are_refused_and_nothing_lands_outside(
     stored = [p for p in server.corpus.rglob("*") if "escape" in p.name]
     assert all(p.resolve().is_relative_to(server.corpus.resolve()) for p in stored)
     assert not any(p.suffix == ".exe" for p in server.corpus.rglob("*"))
+
+
+def test_the_readme_names_the_chats_own_labels_and_its_screenshots_exist() -> None:
+    """The README's description of the chat uses the words on the page, and the screenshots it links are there."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The chat") : readme.index("## How it works")]
+    shown = "".join((ROOT / "ui" / name).read_text(encoding="utf-8") for name in ("app.py", "render.py"))
+    shown += render.answer_html(Answer(text="-", refused=True))  # its label is split over two lines in render.py
+    for label in (
+        "Try asking",
+        "New conversation",
+        "Open the whole article",
+        "No answer in the documents",
+        "Delete document…",
+        "Deleted documents",
+        "Restore document",
+    ):
+        assert label in section and label in shown, label
+    assert "QA_DATA_DIR/trash" in section and f"up to {MAX_TABLE_CHARS:,} characters" in section
+    for image in re.findall(r"\((docs/[\w-]+\.png)\)", readme):
+        assert (ROOT / image).is_file(), image
+    assert {"docs/chat-light.png", "docs/chat-dark.png", "docs/chat-phone.png"} <= set(
+        re.findall(r"\((docs/[\w-]+\.png)\)", readme)
+    )
