@@ -109,6 +109,22 @@ def upload(page: Any, path: Path, stored_as: str) -> None:
     page.get_by_role("tab", name="Chat").click()
 
 
+def choose(page: Any, dropdown: str, name: str) -> None:
+    """Pick the option holding ``name`` in a dropdown whose choices come from the server (the page's load, or
+    the event before): opened again until they are there."""
+    for _ in range(30):
+        page.locator(f"{dropdown} input").click()
+        option = page.get_by_role("option", name=name, exact=False)
+        try:
+            option.wait_for(timeout=2_000)
+        except Exception:  # Playwright's TimeoutError: the choices have not arrived yet
+            page.keyboard.press("Escape")
+            continue
+        option.click()
+        return
+    raise AssertionError(f"no option {name!r} in {dropdown}")
+
+
 def cards(page: Any) -> Any:
     return page.locator("#qa-sources .qa-source")
 
@@ -280,9 +296,7 @@ def test_delete_asks_moves_to_the_trash_and_restore_brings_it_back(page: Any, se
     answer = ask(page, question)
     assert source in page.locator("#qa-sources").inner_text(), answer.inner_text()
     page.get_by_role("tab", name="Documents").click()
-    choice = page.locator("#qa-delete-choice input")
-    choice.click()
-    page.get_by_role("option", name=source, exact=False).click()
+    choose(page, "#qa-delete-choice", source)
     page.locator("#qa-delete").click()
     confirmation = page.locator("#qa-delete-confirm")
     confirmation.wait_for(state="visible")
@@ -310,8 +324,7 @@ def test_delete_asks_moves_to_the_trash_and_restore_brings_it_back(page: Any, se
     assert source not in page.locator("#qa-sources").inner_text()  # gone from the answers
 
     page.get_by_role("tab", name="Documents").click()
-    page.locator("#qa-trash-choice input").click()
-    page.get_by_role("option", name=source, exact=False).click()
+    choose(page, "#qa-trash-choice", source)
     page.locator("#qa-restore").click()
     page.wait_for_function(
         "(s) => document.querySelector('#qa-documents-message').innerText.includes('Restored ' + s)",

@@ -189,12 +189,7 @@ class ChatUI:
         """The first step of a delete: say what will happen and ask; outputs: confirmation box, its text, message."""
         if not doc_id:
             return gr.Column(visible=False), "", render.notice_html("Choose the document to delete first.", "info")
-        folder = trash_folder(self.backend.settings)
-        question = (
-            f'<p class="qa-confirm-text" role="alert">Delete <b>{render.text(doc_id)}</b>? Its passages leave the '
-            f"answers at once. The file is moved to the trash (<code>{render.text(str(folder))}</code>), from where "
-            "it can be restored below.</p>"
-        )
+        question = render.delete_question_html(doc_id, trash_folder(self.backend.settings))
         return gr.Column(visible=True), question, ""
 
     def delete(self, doc_id: str | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
@@ -310,7 +305,7 @@ def build_app(backend: ChatBackend, upload_dir: Path | None = None) -> gr.Blocks
                 with gr.Column(scale=2, elem_id="qa-sources-column"):
                     gr.HTML("<h3>Sources</h3>")
                     sources = gr.HTML(render.sources_html(None, backend.document_text), elem_id="qa-sources")
-            with gr.Tab("Documents", id="documents"):
+            with gr.Tab("Documents", id="documents") as documents_tab:
                 status = gr.HTML(elem_id="qa-status")
                 documents_message = gr.HTML("", elem_id="qa-documents-message")
                 with gr.Row(equal_height=False):
@@ -404,6 +399,11 @@ def build_app(backend: ChatBackend, upload_dir: Path | None = None) -> gr.Blocks
         rebuild.click(ui.rebuild, outputs=index_outputs, api_name="rebuild", concurrency_id="index")
         demo.load(ui.overview, outputs=[status, table, choice], api_name="overview")
         demo.load(ui.trash, outputs=[trashed, confirmation], api_visibility="private")
+        # Opening the tab shows the documents and the trash as they are now: the page may have loaded while the
+        # first index was being built, or another session (or `qa index`) changed them since.
+        documents_tab.select(
+            ui.overview, outputs=[status, table, choice], api_visibility="private", show_progress="hidden"
+        ).then(ui.trash, outputs=[trashed, confirmation], api_visibility="private", show_progress="hidden")
         gr.api(ui.ask, api_name="ask", concurrency_limit=answering, concurrency_id="answer")
     return demo
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from html import escape
+from pathlib import Path
 
 from index.builder import IndexStatus
 from index.catalog import DocumentRecord
@@ -278,6 +279,15 @@ def sources_html(
             "</section>"
         )
     return f'<div class="qa-sources"{for_id}>{"".join(cards)}</div>'
+
+
+def delete_question_html(doc_id: str, trash: Path) -> str:
+    """What a delete will do, asked before it is done (the Documents tab's confirmation)."""
+    return (
+        f'<p class="qa-confirm-text" role="alert">Delete <b>{text(doc_id)}</b>? Its passages leave the answers at '
+        f"once. The file is moved to the trash (<code>{text(str(trash))}</code>), from where it can be restored "
+        "below.</p>"
+    )
 
 
 def notice_html(message: str | None, kind: str = "info") -> str:
