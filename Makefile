@@ -54,8 +54,8 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not llm"
 
 lint: install
-	$(BIN)/ruff check qa index ui tests bench
-	$(BIN)/ruff format --check qa index ui tests bench
+	$(BIN)/ruff check qa index ui tests bench scripts
+	$(BIN)/ruff format --check qa index ui tests bench scripts
 	$(BIN)/mypy
 
 eval: install
