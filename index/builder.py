@@ -26,7 +26,15 @@ from index.catalog import Catalog, ChunkRecord, DocumentRecord, NewChunk
 from index.chunking import ChunkSpan, chunk_id, chunk_text
 from index.embedding import Embedder, MiniLMEmbedder
 from index.errors import CorpusNotFoundError, IndexMismatchError, IndexNotBuiltError
-from index.reading import CorpusFile, Skipped, SourceDocument, UnreadableDocument, read_document, scan_corpus
+from index.reading import (
+    CorpusFile,
+    FileStamp,
+    Skipped,
+    SourceDocument,
+    UnreadableDocument,
+    read_document,
+    scan_corpus,
+)
 from index.settings import Settings
 from index.store import ChunkStore, VectorRecord
 
@@ -223,7 +231,9 @@ class CorpusIndex:
         report = SyncReport(dry_run=dry_run)
         kill, flush_chunks = _test_hooks()
         with self._lock():
-            files, report.skipped = scan_corpus(corpus, int(self.settings.max_file_mb * 2**20))
+            # Files whose stamp matches the catalog's are not read again: an unchanged corpus costs a stat a file.
+            known = self.catalog.known_files() if self.catalog.exists() else {}
+            files, report.skipped = scan_corpus(corpus, int(self.settings.max_file_mb * 2**20), known)
             if rebuild and not dry_run:
                 self.catalog.set_meta(dirty="1")  # a kill between the drop and the clear must reconcile
                 self.store.drop()
@@ -239,6 +249,15 @@ class CorpusIndex:
             to_read = [f for f in files if indexed.get(f.doc_id) != f.content_hash]
             report.removed = sorted(set(indexed) - current)
             report.unchanged = len(files) - len(to_read)
+            # Files read again and found unchanged (touched; or hashed before the catalog kept stamps): their
+            # new stamps spare the next scan from reading them.
+            restamped = {
+                f.doc_id: f.stamp
+                for f in files
+                if f.hashed and f.stamp is not None and indexed.get(f.doc_id) == f.content_hash
+            }
+            if restamped and not dry_run and not rebuild:
+                self.catalog.set_stamps(restamped)
             if dry_run:
                 report.added = [f.doc_id for f in to_read if f.doc_id not in indexed]
                 report.updated = [f.doc_id for f in to_read if f.doc_id in indexed]
@@ -265,7 +284,7 @@ class CorpusIndex:
         kill: KillHook = lambda stage: None,
         flush_chunks: int = _FLUSH_CHUNKS,
     ) -> None:
-        pending: list[tuple[SourceDocument, list[ChunkSpan], list[str]]] = []
+        pending: list[tuple[SourceDocument, FileStamp | None, list[ChunkSpan], list[str]]] = []
         pending_chunks = 0
         done = 0
 
@@ -275,13 +294,13 @@ class CorpusIndex:
                 return
             records = [
                 VectorRecord(cid, doc.doc_id, c.position, c.start, c.end, c.text)
-                for doc, chunks, ids in pending
+                for doc, _, chunks, ids in pending
                 for c, cid in zip(chunks, ids, strict=True)
             ]
             vectors = self.embedder.embed_documents([r.text for r in records])
             self.store.upsert(records, vectors)
             kill("flush")
-            for doc, chunks, ids in pending:
+            for doc, stamp, chunks, ids in pending:
                 old = self.catalog.replace_document(
                     doc_id=doc.doc_id,
                     file_name=doc.file_name,
@@ -291,6 +310,7 @@ class CorpusIndex:
                     text=doc.text,
                     chunks=[NewChunk(cid, c.position, c.start, c.end) for c, cid in zip(chunks, ids, strict=True)],
                     indexed_at=_now(),
+                    stamp=stamp,
                 )
                 kill("catalog")
                 self.store.delete(set(old) - set(ids))
@@ -315,7 +335,7 @@ class CorpusIndex:
                 continue
             chunks = chunk_text(doc.text, self.settings.chunk_size, self.settings.chunk_overlap)
             ids = [chunk_id(doc.doc_id, c, self.settings.chunker_signature, self.embedder.name) for c in chunks]
-            pending.append((doc, chunks, ids))
+            pending.append((doc, file.stamp, chunks, ids))
             pending_chunks += len(chunks)
             if pending_chunks >= flush_chunks:
                 flush()

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from index.keywords import terms
+from index.reading import FileStamp
 
 SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -34,6 +35,10 @@ CREATE TABLE IF NOT EXISTS postings (
     term TEXT NOT NULL, chunk INTEGER NOT NULL, tf INTEGER NOT NULL, PRIMARY KEY (term, chunk)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS postings_chunk ON postings (chunk);
+CREATE TABLE IF NOT EXISTS stamps (
+    doc_id TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL, taken_ns INTEGER NOT NULL
+) WITHOUT ROWID;
 """
 
 # A chunk's text is cut from its document's stored text, so the two can never disagree.
@@ -132,6 +137,46 @@ class Catalog:
     def hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT doc_id, content_hash FROM documents"))
 
+    def known_files(self) -> dict[str, tuple[str, FileStamp]]:
+        """Each document's content hash with the stamp of the file it was read from (those that have one)."""
+        rows = self.db.execute(
+            "SELECT d.doc_id, d.content_hash, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.taken_ns "
+            "FROM documents d JOIN stamps s ON s.doc_id = d.doc_id"
+        )
+        return {row[0]: (row[1], FileStamp(*row[2:])) for row in rows}
+
+    def set_stamps(self, stamps: dict[str, FileStamp]) -> None:
+        """Record the stamps of files hashed again and found unchanged (touched, or new to the stamp table)."""
+        with _transaction(self.db) as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO stamps SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS "
+                "(SELECT 1 FROM documents WHERE doc_id = ?)",
+                [(d, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.taken_ns, d) for d, s in stamps.items()],
+            )
+
+    def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, DocumentRecord]:
+        """The records of these documents (those indexed), read by key: the cost does not grow with the corpus."""
+        ids = list(dict.fromkeys(doc_ids))
+        found: dict[str, DocumentRecord] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows = self.db.execute(
+                "SELECT doc_id, file_name, title, date, content_hash, n_chunks, indexed_at FROM documents "
+                f"WHERE doc_id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            found.update((row[0], DocumentRecord(*row)) for row in rows)
+        return found
+
+    def has_documents_under(self, folder: str) -> bool:
+        """Whether a document is indexed inside ``folder`` (a corpus-relative path), or under that very name."""
+        folder = folder.rstrip("/")
+        row = self.db.execute(
+            "SELECT 1 FROM documents WHERE doc_id = ? OR (doc_id >= ? AND doc_id < ?) LIMIT 1",
+            (folder, folder + "/", folder + "0"),  # "0" is the character after "/"
+        ).fetchone()
+        return row is not None
+
     def document_text(self, doc_id: str) -> str | None:
         row = self.db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
         return row[0] if row else None
@@ -170,14 +215,21 @@ class Catalog:
         text: str,
         chunks: Sequence[NewChunk],
         indexed_at: str,
+        stamp: FileStamp | None = None,
     ) -> list[str]:
-        """Write a document, its chunks and their postings in one transaction; returns the replaced chunk ids."""
+        """Write a document, its chunks and their postings (and the stamp of the file it was read from) in one
+        transaction; returns the replaced chunk ids."""
         with _transaction(self.db) as db:
             old = self._delete_document(db, doc_id)
             db.execute(
                 "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (doc_id, file_name, title, date, content_hash, text, len(chunks), indexed_at),
             )
+            if stamp is not None:
+                db.execute(
+                    "INSERT INTO stamps VALUES (?, ?, ?, ?, ?, ?)",
+                    (doc_id, stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode, stamp.taken_ns),
+                )
             for chunk in chunks:
                 chunk_terms = Counter(terms(text[chunk.start : chunk.end]))
                 cur = db.execute(
@@ -209,11 +261,12 @@ class Catalog:
             db.executemany("DELETE FROM postings WHERE chunk = ?", [(r[0],) for r in rows])
             db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        db.execute("DELETE FROM stamps WHERE doc_id = ?", (doc_id,))
         return [r[1] for r in rows]
 
     def clear(self) -> None:
         with _transaction(self.db) as db:
-            for table in ("postings", "chunks", "documents", "meta"):
+            for table in ("postings", "chunks", "documents", "stamps", "meta"):
                 db.execute(f"DELETE FROM {table}")
 
     # -- reading chunks ---------------------------------------------------------------------------------

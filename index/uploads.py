@@ -295,7 +295,7 @@ def _corpus_root(settings: Settings) -> Path:
 
 def _check_readable(original: str, path: Path, safe: str) -> None:
     try:
-        read_document(CorpusFile(doc_id=safe, path=path, content_hash="", size=path.stat().st_size))
+        read_document(CorpusFile(doc_id=safe, location=path, content_hash="", size=path.stat().st_size))
     except UnreadableDocument as exc:
         raise DocumentRejectedError(f"{_quote(original)} was refused: {exc}.") from exc
 

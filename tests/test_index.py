@@ -108,6 +108,57 @@ def test_touching_a_file_changes_nothing(cli: Cli, settings: Settings, embedder:
     assert assert_consistent(settings, embedder) == before
 
 
+def test_an_unchanged_corpus_is_not_read_again(
+    cli: Cli, settings: Settings, embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.reading
+    from index.reading import scan_corpus
+
+    monkeypatch.setattr(index.reading, "RACY_NS", 0)  # the files were written a moment ago; trust their stamps
+    cli("index", "--json")
+    catalog = CorpusIndex(settings, embedder=embedder).catalog
+    known = catalog.known_files()
+    assert set(known) == set(catalog.hashes()) and len(known) == 5
+    files, _ = scan_corpus(settings.corpus_dir, 2**20, known)
+    assert [f.hashed for f in files] == [False] * 5  # a stat each, no read
+    assert {f.doc_id: f.content_hash for f in files} == catalog.hashes()
+
+    # Touched: read again once, found unchanged, and its new stamp spares the next scan.
+    touched = settings.corpus_dir / files[0].doc_id
+    os.utime(touched, (1_000_000_000, 1_000_000_000))
+    assert sum(f.hashed for f in scan_corpus(settings.corpus_dir, 2**20, catalog.known_files())[0]) == 1
+    assert cli("index", "--json").json["embedded"] == 0
+    assert sum(f.hashed for f in scan_corpus(settings.corpus_dir, 2**20, catalog.known_files())[0]) == 0
+
+
+def test_an_edit_that_keeps_the_size_and_the_time_is_still_seen(
+    cli: Cli, settings: Settings, embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import index.reading
+
+    monkeypatch.setattr(index.reading, "RACY_NS", 0)
+    cli("index", "--json")
+    path = settings.corpus_dir / "003_0a3dde30e4285642.txt"
+    before = path.stat()
+    original = path.read_text(encoding="utf-8")
+    assert "Kosovo" in original
+    path.write_text(original.replace("Kosovo", "Kosova"), encoding="utf-8")  # same length
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `cp -p` or a restore would leave it
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    summary = cli("index", "--json").json  # the change time (which no one can set back) gives it away
+    assert (summary["updated"], summary["embedded"] > 0) == (1, True), summary
+
+
+def test_editors_temporary_files_are_not_indexed(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
+    text = "Temporary\nAn editor's copy of an article about Croatia.\n"
+    names = ["~$report.docx", "draft.txt~", "#draft.txt#", "article.txt.part", "article.txt.crdownload", "a.txt.swp"]
+    for name in [*names, ".#lock.txt", ".draft.txt.swp"]:
+        (settings.corpus_dir / name).write_text(text, encoding="utf-8")
+    summary = cli("index", "--json").json
+    assert summary["documents"] == 5 and summary["skipped"] == []
+    assert set(assert_consistent(settings, embedder)) == {p.name for p in settings.corpus_dir.glob("0*.txt")}
+
+
 def test_editing_one_article_re_embeds_only_it(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
     cli("index", "--json")
     before = assert_consistent(settings, embedder)
