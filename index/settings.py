@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_timeout: float = Field(30.0, gt=0)
 
+    watch: bool = Field(
+        True, description="`qa serve` follows the corpus folder: added, changed and removed files are indexed."
+    )
     host: str = "127.0.0.1"
     port: int = Field(7860, ge=1, le=65535)
     auth: SecretStr | None = Field(None, description="user:password turns on a login for the chat UI.")

@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the chat UI in the browser")
     p.add_argument("--host", default=None, help="interface to bind (default QA_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default QA_PORT, 7860)")
+    p.add_argument(
+        "--no-watch",
+        action="store_true",
+        help="do not follow the corpus folder (default QA_WATCH=true: files added, changed or removed there are "
+        "indexed while serving)",
+    )
     p.set_defaults(handler=_cmd_serve)
 
     from qa.local_llm import DEFAULT_CONTEXT, DEFAULT_PORT, DEFAULT_THREADS
@@ -201,6 +207,8 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from ui.app import serve
 
+    if args.no_watch:
+        settings = settings.model_copy(update={"watch": False})
     serve(settings, host=args.host, port=args.port)
     return 0
 

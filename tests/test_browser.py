@@ -495,3 +495,20 @@ def test_markup_inside_an_article_is_shown_as_text_and_never_runs(page: Any, tmp
     assert page.evaluate("() => window.__pwned") is None
     assert page.title() == title_before != "pwned"
     shot(page, "chat-markup-as-text.png")
+
+
+def test_a_file_dropped_into_the_corpus_folder_is_announced_in_the_chat_and_answered(page: Any, server: Server) -> None:
+    name = "vis-lighthouse.txt"
+    (server.corpus / name).write_text(
+        "Vis Lighthouse Reopens\n"
+        "The lighthouse on the cape of Stoncica on Vis reopened to visitors on Saturday after a two-year "
+        "restoration paid for by the island's fishermen's cooperative.\n",
+        encoding="utf-8",
+    )
+    live = page.locator("#qa-live .qa-live-ok", has_text=name)
+    live.wait_for(timeout=20_000)  # the page polls the status line; the watcher indexes the file by itself
+    assert "answerable now" in live.inner_text()
+    answer = ask(page, "Who paid for the restoration of the Stoncica lighthouse?")
+    assert "fishermen" in answer.inner_text() and "[1]" in answer.inner_text()
+    assert name in page.locator("#qa-sources").inner_text()
+    shot(page, "chat-watched-folder.png")

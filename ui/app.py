@@ -33,6 +33,7 @@ EXAMPLES = [
     "Which firm did Albania authorize to produce weapons and ammunition?",
     "What did Zelensky promote at the summit?",
 ]
+LIVE_EVERY_S = 2.0  # how often an open page refreshes the status line under the chat
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
 # System fonts only: the default theme would otherwise name web fonts.
 SYSTEM_FONTS = ["system-ui", "-apple-system", "Segoe UI", "Roboto", "Noto Sans", "DejaVu Sans", "sans-serif"]
@@ -107,6 +108,10 @@ class ChatUI:
         for dropped in sorted(answers)[:-MAX_KEPT_ANSWERS]:
             del answers[dropped]
         yield messages, [*turns, cleaned], sources, notice, "", answers
+
+    def live(self) -> str:
+        """The status line under the chat: an index change in progress, or what the last one made answerable."""
+        return render.live_html(self.backend.live())
 
     def new_conversation(self) -> tuple[Any, ...]:
         """One reset for "New conversation" and the chat's clear button: the messages, the follow-up context
@@ -285,6 +290,7 @@ def build_app(backend: ChatBackend, upload_dir: Path | None = None) -> gr.Blocks
                         placeholder="Ask a question about the articles; the answer cites its sources.",
                     )
                     notice = gr.HTML("", elem_id="qa-notice")
+                    live = gr.HTML(ui.live(), elem_id="qa-live")
                     with gr.Row():
                         question = gr.Textbox(
                             show_label=False,
@@ -404,6 +410,9 @@ def build_app(backend: ChatBackend, upload_dir: Path | None = None) -> gr.Blocks
         documents_tab.select(
             ui.overview, outputs=[status, table, choice], api_visibility="private", show_progress="hidden"
         ).then(ui.trash, outputs=[trashed, confirmation], api_visibility="private", show_progress="hidden")
+        # Every open page asks what the index is doing (an upload, a rebuild, files dropped into the corpus
+        # folder); answered from memory, outside the queue, so it never waits behind answers.
+        gr.Timer(LIVE_EVERY_S).tick(ui.live, outputs=[live], api_name="live", queue=False, show_progress="hidden")
         gr.api(ui.ask, api_name="ask", concurrency_limit=answering, concurrency_id="answer")
     return demo
 
@@ -475,7 +484,8 @@ def upload_folder() -> tuple[Path, Path]:
 
 def serve(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Own the data folder, start the chat UI (the index is brought up to date in the background when it is
-    missing or was interrupted) and serve until interrupted; ``qa index`` meanwhile hands its work here.
+    missing or was interrupted) and serve until interrupted; ``qa index`` meanwhile hands its work here, and
+    with ``settings.watch`` the corpus folder is followed (``ChatBackend.watch``).
 
     Raises:
         CorpusNotFoundError, IndexMismatchError, StoreUnavailableError: the index cannot be opened or built.
@@ -501,6 +511,8 @@ def serve(settings: Settings, host: str | None = None, port: int | None = None) 
         backend = ChatBackend.start(settings)
         control = ControlServer(lease, backend.sync_for_cli)
         backend.start_workers()
+        if settings.watch:
+            backend.watch()
         demo = build_app(backend, uploads)
         demo.queue(default_concurrency_limit=1)
         demo.launch(**launch_options(settings, host, port, upload_root))

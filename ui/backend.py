@@ -4,7 +4,8 @@ Questions and index changes share one ``CorpusIndex`` (one model, one Chroma han
 at a time; an incremental sync leaves questions running (the catalog is WAL-mode SQLite and retrieval skips
 chunks deleted between two reads), while a full rebuild, which drops the collection, waits for the questions
 in flight and holds new ones until it is done. While the server runs it owns the data folder, so a
-``qa index`` from the command line is handed to it and goes through the same gate (``index.lease``).
+``qa index`` from the command line is handed to it and goes through the same gate (``index.lease``), and so do
+the syncs that follow changes in the corpus folder while it is watched (``index.watching``).
 Questions are answered by worker processes when there are cores to spare (``ui.workers``).
 """
 
@@ -13,9 +14,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from index.builder import CorpusIndex, IndexStatus, Progress, ProgressCallback, 
 from index.catalog import DocumentRecord
 from index.embedding import Embedder
 from index.errors import DocumentRejectedError, IndexMismatchError, IndexNotBuiltError, QAError
+from index.reading import Skipped
 from index.settings import Settings
 from index.uploads import (
     StoredDocument,
@@ -32,6 +35,7 @@ from index.uploads import (
     restore_document,
     trashed_documents,
 )
+from index.watching import ChangeBatch, CorpusWatcher
 from qa.answering import Answerer
 from qa.condense import condense
 from qa.service import build_answerer, build_index
@@ -39,6 +43,8 @@ from qa.types import Answer
 from ui.workers import AnswerPool, default_size
 
 log = logging.getLogger(__name__)
+
+SYNC_RETRY_S = 15.0  # a sync after corpus changes that failed is tried again after this long
 
 
 class IndexGate:
@@ -87,6 +93,28 @@ class IndexGate:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexNews:
+    """What the last index change that changed something did (or why the last one failed), for the chat."""
+
+    at: float  # time.time() when it finished
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveStatus:
+    """The chat's status line: what an index change is doing now, the last one's news, and the watcher."""
+
+    activity: str | None
+    news: IndexNews | None
+    watching: bool
+    watch_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class UploadOutcome:
     """Which files were added (and indexed), which refused (with the reason), and the sync that followed."""
 
@@ -112,6 +140,9 @@ class ChatBackend:
         self._open_lock = threading.Lock()
         self._activity: str | None = None  # what an index change is doing, for the Documents tab
         self._before: tuple[IndexStatus, dict[str, DocumentRecord]] | None = None  # the index as a rebuild found it
+        self._news: IndexNews | None = None
+        self.watcher: CorpusWatcher | None = None
+        self._retry: threading.Timer | None = None
         self.start_up_error: str | None = None
 
     @classmethod
@@ -151,8 +182,63 @@ class ChatBackend:
         self.pool.start()
 
     def close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        if self._retry is not None:
+            self._retry.cancel()
         if self.pool is not None:
             self.pool.close()
+
+    def watch(self) -> None:
+        """Follow the corpus folder: each batch of changes there (after a short quiet spell) is one incremental
+        sync through the same gate as the Rebuild button and ``qa index``; the first batch catches up with what
+        changed while nothing watched. Returns at once (the notifier starts on the watcher's thread)."""
+        if self.watcher is None:
+            self.watcher = CorpusWatcher(
+                self.settings.corpus_dir, self._corpus_changed, self.index.catalog.has_documents_under
+            )
+            self.watcher.start(wait_s=0)
+
+    def _corpus_changed(self, batch: ChangeBatch) -> None:
+        """A batch of changes in the corpus folder: one incremental sync (questions keep being answered)."""
+        with self.gate.changes:
+            earlier = self._news
+            try:
+                report = self._tracked_sync(f"Indexing {batch.describe()}", rebuild=False)
+            except Exception as exc:
+                failure = str(exc) if isinstance(exc, QAError) else f"{type(exc).__name__}: {exc}"
+                if not isinstance(exc, QAError):
+                    log.exception("indexing the corpus changes (%s) failed", batch.describe())
+                else:
+                    log.error("indexing the corpus changes (%s) failed: %s", batch.describe(), failure)
+                self._news = IndexNews(time.time(), error=failure)
+                self._retry_later()
+                return
+            changed = set(batch.paths)
+            if skipped := tuple(s for s in report.skipped if s.doc_id in changed):  # a new file that cannot be read
+                news = self._news if self._news is not earlier else None  # this sync's own news, if it has some
+                self._news = replace(news, skipped=skipped) if news else IndexNews(time.time(), skipped=skipped)
+            if self.start_up_error is not None:  # the index could not be built at start; now it could
+                self.start_up_error = None
+                self._ensure_open()
+
+    def _retry_later(self) -> None:
+        """After a failed sync (a Chroma server down, a full disk), try again in a while even if nothing else
+        changes: the changes that failed must not wait for the next one."""
+        if self._retry is None or not self._retry.is_alive():
+            self._retry = threading.Timer(SYNC_RETRY_S, self._corpus_changed, args=(ChangeBatch(catch_up=True),))
+            self._retry.daemon = True
+            self._retry.start()
+
+    def live(self) -> LiveStatus:
+        """What the chat's status line shows (read from memory: it is polled by every open page)."""
+        watcher = self.watcher
+        return LiveStatus(
+            activity=self._activity,
+            news=self._news,
+            watching=watcher is not None and watcher.state.watching,
+            watch_error=watcher.state.error if watcher is not None else None,
+        )
 
     def warm_up(self) -> None:
         """Load the model and touch the vector index now, so the first question is as fast as the rest."""
@@ -330,7 +416,10 @@ class ChatBackend:
             self._before = (self.index.status(), self.index.documents()) if self.index.catalog.exists() else None
         self._activity = f"{what}…"
         try:
-            return self.index.sync(rebuild=rebuild, progress=report)
+            result = self.index.sync(rebuild=rebuild, progress=report)
         finally:
             self._activity = None
             self._before = None
+        if result.added or result.updated or result.removed:
+            self._news = IndexNews(time.time(), tuple(result.added), tuple(result.updated), tuple(result.removed))
+        return result

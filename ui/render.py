@@ -7,14 +7,19 @@ tags are the ones written here.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.builder import IndexStatus
 from index.catalog import DocumentRecord
 from index.tables import Row, Table, find_tables, table_at
 from qa.types import Answer, Citation
+
+if TYPE_CHECKING:
+    from ui.backend import LiveStatus
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
 ARTICLE_WINDOW = 60_000  # characters of a very long article shown around the quote
@@ -295,6 +300,44 @@ def notice_html(message: str | None, kind: str = "info") -> str:
     if not message:
         return ""
     return f'<div class="qa-notice qa-notice-{text(kind)}" role="status">{text(message)}</div>'
+
+
+def _names(doc_ids: Sequence[str], shown: int = 3) -> str:
+    """``a.txt, b.txt, c.txt and 12 more``, escaped."""
+    head = ", ".join(text(d) for d in doc_ids[:shown])
+    return head + (f" and {len(doc_ids) - shown:,} more" if len(doc_ids) > shown else "")
+
+
+def live_html(live: LiveStatus) -> str:
+    """The chat's status line: an index change in progress, or what the last one made answerable (or removed)."""
+    if live.activity:
+        return f'<div class="qa-live qa-live-busy" role="status">⟳ {text(live.activity)}</div>'
+    lines: list[str] = []
+    news = live.news
+    if news is not None:
+        at = time.strftime("%H:%M:%S", time.localtime(news.at))
+        if news.error:
+            lines.append(
+                f'<div class="qa-live qa-live-error" role="alert">{at} — the latest changes to the corpus folder '
+                f"could not be indexed: {text(news.error)} It is tried again shortly.</div>"
+            )
+        else:
+            parts = []
+            if news.added:
+                parts.append(f"answerable now: {_names(news.added)}")
+            if news.updated:
+                parts.append(f"updated: {_names(news.updated)}")
+            if news.removed:
+                parts.append(f"removed, no longer cited: {_names(news.removed)}")
+            parts += [f"not indexed: {text(s.doc_id)} ({text(s.reason)})" for s in news.skipped[:3]]
+            if parts:
+                lines.append(f'<div class="qa-live qa-live-ok" role="status">✓ {at} — {"; ".join(parts)}</div>')
+    if live.watch_error and not live.watching:
+        lines.append(
+            '<div class="qa-live qa-live-warning" role="alert">The corpus folder is not being watched '
+            f"({text(live.watch_error)}): new files are indexed by Rebuild or <code>qa index</code>.</div>"
+        )
+    return "".join(lines)
 
 
 def status_html(status: IndexStatus, activity: str | None = None, error: str | None = None) -> str:
