@@ -51,6 +51,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(prog="bench.engines")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="cpu", help="where torch runs")
     args = parser.parse_args()
     article = max(sorted((ROOT / "corpus").glob("*.txt")), key=lambda p: p.stat().st_size)
     sentences = [s for s in re.split(r"(?<=[.!?])\s+", article.read_text(encoding="utf-8")) if len(s) > 40][:15]
@@ -59,7 +60,7 @@ def main() -> None:
     question = "What did Croatia say about military blocs?"
 
     numpy_engine = MiniLMEmbedder(numpy_max=10_000)  # everything on NumPy
-    torch_engine = MiniLMEmbedder(numpy_max=0)  # everything on torch
+    torch_engine = MiniLMEmbedder(numpy_max=0, device=args.device)  # everything on torch
     numpy_engine.warm_up()
     torch_engine.warm_up()
     rows = [("start-up, fresh process (s)", _startup("numpy"), _startup("torch"), "{:.2f}")]
@@ -77,7 +78,7 @@ def main() -> None:
         rows.append((name, a * scale, b * scale, "{:.1f}" if scale == 1000 else "{:.2f}"))
     every = [question, *sentences, *chunks]
     diff = float(np.abs(numpy_engine.embed_documents(every) - torch_engine.embed_documents(every)).max())
-    print(f"{'':32} {'numpy':>9} {'torch':>9}")
+    print(f"{'':32} {'numpy':>9} {'torch':>9}  (torch on {torch_engine.device}, batches of {torch_engine.batch_size})")
     for name, a, b, fmt in rows:
         print(f"{name:32} {fmt.format(a):>9} {fmt.format(b):>9}")
     print(f"largest difference between their vectors, {len(every)} texts: {diff:.1e}")

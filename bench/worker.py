@@ -45,13 +45,14 @@ def _tokens(texts: list[str]) -> tuple[int, int]:
     return sum(count_tokens(t) for t in texts), wordpiece
 
 
-def bare_encode(texts: list[str], batch_size: int) -> tuple[float, float]:
-    """(wall, CPU) seconds for SentenceTransformer.encode of ``texts`` (model loaded and warmed first)."""
+def bare_encode(texts: list[str], batch_size: int, device: str = "cpu") -> tuple[float, float]:
+    """(wall, CPU) seconds for SentenceTransformer.encode of ``texts`` on ``device`` (model loaded and warmed
+    first)."""
     from sentence_transformers import SentenceTransformer
 
     from index.embedding import bundled_model_path
 
-    model = SentenceTransformer(bundled_model_path(), device="cpu")
+    model = SentenceTransformer(bundled_model_path(), device=device)
     model.encode(texts[:32], batch_size=batch_size, normalize_embeddings=True)
     started, cpu = time.perf_counter(), _cpu_s()
     model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
@@ -65,7 +66,7 @@ def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
     from index.settings import Settings
 
     settings = Settings()
-    embedder = MiniLMEmbedder(settings.embed_batch_size)
+    embedder = MiniLMEmbedder(settings.embed_batch_size, device=settings.embed_device)
     embedder.warm_up(bulk=True)  # indexing throughput is torch's; its load is not part of it
     embedder.embed_documents(["warm up the model"] * 8)
     # Nor are the store's imports (~0.8 s, most of a 100-document run): start-up is what the cold-start figures
@@ -89,6 +90,8 @@ def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
     ids = sorted(index.catalog.chunk_ids())
     texts = [c.text for c in index.catalog.chunks(ids).values()]
     out: dict[str, Any] = {
+        "device": embedder.device,
+        "batch_size": embedder.batch_size,
         "documents": report.documents,
         "chunks": report.chunks,
         "embedded": report.embedded_chunks,
@@ -102,7 +105,7 @@ def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
     if not args.no_bare:
         sample = texts[: args.bare_sample] if args.bare_sample else texts
         out["bare_chunks"] = len(sample)
-        bare = sorted(bare_encode(sample, settings.embed_batch_size) for _ in range(args.repeat))
+        bare = sorted(bare_encode(sample, embedder.batch_size, embedder.device or "cpu") for _ in range(args.repeat))
         out["bare_s"], out["bare_cpu_s"] = bare[len(bare) // 2]
     # Adding and removing one document in a resident process (the model loaded, as in `qa serve`, whose
     # uploads take this path): the pipeline's own cost, without Python start-up, imports and model load.

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from index.catalog import Catalog, ChunkRecord, DocumentRecord, NewChunk
 from index.chunking import ChunkSpan, chunk_id, chunk_text
-from index.embedding import Embedder, MiniLMEmbedder
+from index.embedding import Embedder, MiniLMEmbedder, resolve_device
 from index.errors import CorpusNotFoundError, IndexMismatchError, IndexNotBuiltError
 from index.reading import (
     CorpusFile,
@@ -133,7 +133,7 @@ class CorpusIndex:
         self.catalog = Catalog(settings.data_dir / "catalog.sqlite3")
         self.store = ChunkStore(settings)
         self.embedder: Embedder = embedder or MiniLMEmbedder(
-            settings.embed_batch_size, numpy_max=settings.numpy_embed_max
+            settings.embed_batch_size, numpy_max=settings.numpy_embed_max, device=settings.embed_device
         )
 
     # -- reading ----------------------------------------------------------------------------------------
@@ -225,9 +225,14 @@ class CorpusIndex:
         Raises:
             CorpusNotFoundError: the corpus folder does not exist.
             IndexMismatchError: the index was built with other settings (and ``rebuild`` is false).
+            EmbeddingDeviceError: ``QA_EMBED_DEVICE=cuda`` and torch sees no CUDA device.
         """
         started = time.perf_counter()
         corpus = self.require_corpus()
+        if self.settings.embed_device == "cuda" and not dry_run:
+            # Asked for explicitly: say now if it is not there, not on the first bulk batch (a small job runs
+            # on the NumPy engine and would quietly use the CPU).
+            resolve_device("cuda")
         report = SyncReport(dry_run=dry_run)
         kill, flush_chunks = _test_hooks()
         with self._lock():

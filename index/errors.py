@@ -33,3 +33,7 @@ class DocumentRejectedError(QAError):
 
 class IndexBusyError(QAError):
     """Another process (a running ``qa serve``) owns the index's data folder."""
+
+
+class EmbeddingDeviceError(QAError):
+    """The embedding device asked for (``QA_EMBED_DEVICE=cuda``) is not there."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,7 +23,12 @@ class Settings(BaseSettings):
 
     chunk_size: int = Field(128, ge=32, le=2048, description="Chunk size in cl100k tokens.")
     chunk_overlap: int = Field(24, ge=0, le=512, description="Overlap between chunks in tokens.")
-    embed_batch_size: int = Field(64, ge=1, le=1024)
+    embed_batch_size: int | None = Field(
+        None, ge=1, le=4096, description="Texts per batch when torch embeds in bulk; unset: 64 on a CPU, 256 on CUDA."
+    )
+    embed_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where torch embeds in bulk: auto picks CUDA when torch sees a device, else the CPU."
+    )
     numpy_embed_max: int = Field(
         64,
         ge=0,

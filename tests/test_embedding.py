@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedding import MiniLMEmbedder, bundled_model_path, llama_index_embedding
+from index.embedding import MiniLMEmbedder, bundled_model_path, llama_index_embedding, resolve_device
+from index.errors import EmbeddingDeviceError
 from index.minilm import NumpyMiniLM, erf
+from index.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,3 +113,83 @@ def test_indexing_an_article_and_asking_never_load_torch(tmp_path: Path) -> None
     assert indexed["embedded"] == indexed["chunks"] > 0
     assert "military alliance" in answer["citations"][0]["quote"]
     assert result == {"codes": [0, 0], "heavy": []}
+
+
+# -- the device bulk embedding runs on (QA_EMBED_DEVICE) ------------------------------------------------------
+def _cuda() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def test_the_device_setting_reaches_the_embedder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from index.builder import CorpusIndex
+
+    monkeypatch.setenv("QA_EMBED_DEVICE", "cpu")
+    settings = Settings(data_dir=tmp_path / "data")
+    embedder = CorpusIndex(settings).embedder
+    assert isinstance(embedder, MiniLMEmbedder) and embedder.requested_device == "cpu"
+    assert Settings().embed_device == "cpu" and Settings(embed_device="auto").embed_device == "auto"
+    with pytest.raises(ValidationError, match="embed_device"):
+        Settings(embed_device="gpu")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="device must be auto, cpu or cuda"):
+        MiniLMEmbedder(device="tpu")  # type: ignore[arg-type]
+
+
+def test_bulk_embedding_on_the_cpu_device_gives_the_numpy_vectors(numpy_model: NumpyMiniLM) -> None:
+    embedder = MiniLMEmbedder(numpy_max=0, device="cpu")  # every job on torch, on the CPU
+    assert embedder.device is None and embedder.batch_size == 64  # nothing loaded yet
+    texts = TEXTS + corpus_sentences()
+    vectors = embedder.embed_documents(texts)
+    assert embedder.device == "cpu" and embedder.batch_size == 64
+    assert np.abs(vectors - numpy_model.encode(texts)).max() < 1e-4
+    assert MiniLMEmbedder(32, device="cpu").batch_size == 32  # QA_EMBED_BATCH_SIZE wins
+
+
+@pytest.mark.skipif(_cuda(), reason="this machine has CUDA: auto picks it (checked by the CUDA test)")
+def test_without_cuda_auto_is_the_cpu_and_cuda_is_a_clear_error(tmp_path: Path) -> None:
+    assert resolve_device("auto") == "cpu" and resolve_device("cpu") == "cpu"
+    embedder = MiniLMEmbedder(numpy_max=0, device="auto")
+    embedder.embed_documents(TEXTS[:2])
+    assert embedder.device == "cpu"
+    with pytest.raises(EmbeddingDeviceError, match=r"QA_EMBED_DEVICE=cuda, but torch .* sees no CUDA device"):
+        MiniLMEmbedder(numpy_max=0, device="cuda").embed_documents(TEXTS[:2])
+    # `qa index` says so before it embeds anything, even a corpus small enough for the NumPy engine.
+    corpus = tmp_path / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    env = {**os.environ, "QA_DATA_DIR": str(tmp_path / "data"), "QA_CORPUS_DIR": str(corpus), "QA_EMBED_DEVICE": "cuda"}
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "qa"), "index"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert "pip install 'torch==2.13.0+cu128'" in done.stderr and "QA_EMBED_DEVICE=auto or cpu" in done.stderr
+
+
+def test_cuda_embeds_the_cpu_vectors_faster() -> None:
+    """On a machine with an NVIDIA GPU and a CUDA build of torch (README): same vectors, and the throughput."""
+    if not _cuda():
+        import torch
+
+        message = f"no CUDA device (torch {torch.__version__}): the GPU embedding path was not run"
+        print(f"\n*** SKIPPING THE CUDA TEST: {message} ***", file=sys.stderr)
+        pytest.skip(message)
+    import time
+
+    from bench.corpus import paragraphs
+
+    chunks = [p[:480] for p in paragraphs()[:2000]]
+    cpu = MiniLMEmbedder(numpy_max=0, device="cpu")
+    gpu = MiniLMEmbedder(numpy_max=0, device="auto")
+    cpu.embed_documents(chunks[:64])
+    gpu.embed_documents(chunks[:64])
+    assert gpu.device == "cuda" and gpu.batch_size == 256
+    started = time.perf_counter()
+    on_cpu = cpu.embed_documents(chunks)
+    cpu_s = time.perf_counter() - started
+    started = time.perf_counter()
+    on_gpu = gpu.embed_documents(chunks)
+    gpu_s = time.perf_counter() - started
+    assert np.abs(on_gpu - on_cpu).max() < 1e-4
+    print(f"\n{len(chunks)} chunks: CPU {len(chunks) / cpu_s:.0f}/s, CUDA {len(chunks) / gpu_s:.0f}/s", file=sys.stderr)
