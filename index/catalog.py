@@ -10,7 +10,7 @@ import math
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +35,7 @@ CREATE TABLE IF NOT EXISTS postings (
     term TEXT NOT NULL, chunk INTEGER NOT NULL, tf INTEGER NOT NULL, PRIMARY KEY (term, chunk)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS postings_chunk ON postings (chunk);
+CREATE INDEX IF NOT EXISTS documents_recent ON documents (indexed_at);
 CREATE TABLE IF NOT EXISTS stamps (
     doc_id TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
     inode INTEGER NOT NULL, taken_ns INTEGER NOT NULL
@@ -86,6 +87,26 @@ class NewChunk:
     end: int
 
 
+class DocumentLookup(Mapping[str, DocumentRecord]):
+    """The catalog's documents as a read-only mapping that reads a record when it is asked for (by key, so the
+    cost does not grow with the corpus, and never stale)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def __getitem__(self, doc_id: str) -> DocumentRecord:
+        found = self._catalog.documents_by_id([doc_id])
+        if doc_id not in found:
+            raise KeyError(doc_id)
+        return found[doc_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return (row[0] for row in self._catalog.db.execute("SELECT doc_id FROM documents ORDER BY doc_id"))
+
+    def __len__(self) -> int:
+        return self._catalog.counts()[0]
+
+
 class Catalog:
     """SQLite catalog at ``path``; one connection per thread, WAL so readers never wait for a rebuild."""
 
@@ -133,6 +154,15 @@ class Catalog:
             "SELECT doc_id, file_name, title, date, content_hash, n_chunks, indexed_at FROM documents ORDER BY doc_id"
         )
         return {row[0]: DocumentRecord(*row) for row in rows}
+
+    def recent_documents(self, limit: int) -> dict[str, DocumentRecord]:
+        """The ``limit`` most recently indexed documents, by name (what a page of a large corpus lists)."""
+        rows = self.db.execute(
+            "SELECT doc_id, file_name, title, date, content_hash, n_chunks, indexed_at FROM documents "
+            "ORDER BY indexed_at DESC, doc_id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return {row[0]: DocumentRecord(*row) for row in sorted(rows)}
 
     def hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT doc_id, content_hash FROM documents"))

@@ -18,6 +18,7 @@ import pytest
 
 import index.builder
 from index.builder import CorpusIndex
+from index.catalog import Catalog, DocumentLookup, NewChunk
 from index.embedding import MiniLMEmbedder
 from index.errors import IndexMismatchError
 from index.settings import Settings
@@ -82,6 +83,49 @@ def assert_consistent(settings: Settings, embedder: MiniLMEmbedder) -> dict[str,
     assert chroma_ids == catalog_ids
     assert sum(len(ids) for ids in by_doc.values()) == len(catalog_ids), "no duplicate chunk ids"
     return by_doc
+
+
+def _catalog_of(path: Path, n: int) -> Catalog:
+    """A catalog of ``n`` one-chunk documents, ``doc-0000.txt`` indexed first."""
+    catalog = Catalog(path)
+    for i in range(n):
+        text = f"Document {i}\nAbout the pact number {i}.\n"
+        catalog.replace_document(
+            doc_id=f"doc-{i:04d}.txt",
+            file_name=f"doc-{i:04d}.txt",
+            title=f"Document {i}",
+            date=None,
+            content_hash=f"hash-{i}",
+            text=text,
+            chunks=[NewChunk(f"doc-{i:04d}.txt#0", 0, 0, len(text))],
+            indexed_at=f"2026-12-02T00:{i // 60:02d}:{i % 60:02d}+00:00",
+        )
+    return catalog
+
+
+def test_the_documents_tab_reads_a_page_of_recent_documents_through_an_index(tmp_path: Path) -> None:
+    catalog = _catalog_of(tmp_path / "catalog.sqlite3", 30)
+    recent = catalog.recent_documents(5)
+    assert sorted(recent) == [f"doc-{i:04d}.txt" for i in range(25, 30)]
+    assert recent["doc-0029.txt"].title == "Document 29"
+    plan = " ".join(
+        str(row[-1])
+        for row in catalog.db.execute(
+            "EXPLAIN QUERY PLAN SELECT doc_id FROM documents ORDER BY indexed_at DESC, doc_id LIMIT 5"
+        )
+    )
+    assert "documents_recent" in plan, plan  # not a scan and sort of every document
+
+
+def test_document_lookup_reads_only_what_is_asked_and_is_never_stale(tmp_path: Path) -> None:
+    catalog = _catalog_of(tmp_path / "catalog.sqlite3", 3)
+    docs = DocumentLookup(catalog)
+    assert len(docs) == 3 and list(docs) == ["doc-0000.txt", "doc-0001.txt", "doc-0002.txt"]
+    assert docs["doc-0001.txt"].title == "Document 1" and docs.get("missing.txt") is None
+    with pytest.raises(KeyError):
+        docs["missing.txt"]
+    catalog.remove_document("doc-0001.txt")
+    assert "doc-0001.txt" not in docs and len(docs) == 2  # a removal is seen at once, without a reload
 
 
 def test_second_index_run_changes_nothing(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:

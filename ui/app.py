@@ -147,10 +147,11 @@ class ChatUI:
     def overview(self) -> tuple[Any, ...]:
         """Status line, documents table and the delete choices."""
         documents = self.backend.documents()
+        status = self.backend.status()
         choices = [(f"{d.doc_id} — {d.title}", d.doc_id) for d in sorted(documents.values(), key=lambda d: d.doc_id)]
         return (
-            render.status_html(self.backend.status(), self.backend.activity, self.backend.start_up_error),
-            render.documents_html(documents),
+            render.status_html(status, self.backend.activity, self.backend.start_up_error),
+            render.documents_html(documents, status.documents),
             gr.Dropdown(choices=choices, value=None),
         )
 

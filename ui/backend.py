@@ -45,6 +45,7 @@ from ui.workers import AnswerPool, default_size
 log = logging.getLogger(__name__)
 
 SYNC_RETRY_S = 15.0  # a sync after corpus changes that failed is tried again after this long
+LISTED_DOCUMENTS = 500  # the Documents tab lists at most this many (the most recently indexed)
 
 
 class IndexGate:
@@ -316,9 +317,11 @@ class ChatBackend:
         before = self._before
         return before[0] if before is not None else self.index.status()
 
-    def documents(self) -> dict[str, DocumentRecord]:
+    def documents(self, limit: int = LISTED_DOCUMENTS) -> dict[str, DocumentRecord]:
+        """The ``limit`` most recently indexed documents, by name (a page of 100,000 rows helps no one); during a
+        rebuild, those the index had before."""
         before = self._before
-        return before[1] if before is not None else self.index.documents()
+        return before[1] if before is not None else self.index.catalog.recent_documents(limit)
 
     def upload(self, files: Sequence[tuple[Path, str]], progress: ProgressCallback | None = None) -> UploadOutcome:
         """Copy ``(path, original name)`` files into the corpus, then sync; a refused file stops no other.
@@ -413,7 +416,7 @@ class ChatBackend:
                 progress(p)
 
         if rebuild or not self.index.catalog.exists():
-            self._before = (self.index.status(), self.index.documents()) if self.index.catalog.exists() else None
+            self._before = (self.index.status(), self.documents()) if self.index.catalog.exists() else None
         self._activity = f"{what}…"
         try:
             result = self.index.sync(rebuild=rebuild, progress=report)

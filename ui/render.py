@@ -356,17 +356,23 @@ def status_html(status: IndexStatus, activity: str | None = None, error: str | N
     return f'<div class="qa-status">{busy}{failed}{figures}</div>'
 
 
-def documents_html(documents: Mapping[str, DocumentRecord]) -> str:
-    """The indexed documents as a table: title, file, date, chunks."""
+def documents_html(documents: Mapping[str, DocumentRecord], total: int | None = None) -> str:
+    """The indexed documents as a table: title, file, date, chunks (of ``total``, when only some are listed)."""
     if not documents:
         return '<p class="qa-empty">No documents are indexed yet: upload some below.</p>'
+    more = ""
+    if total is not None and total > len(documents):
+        more = (
+            f'<p class="qa-meta">The {len(documents):,} most recently indexed of {total:,} documents are listed; '
+            "to delete another, type its file name in the box.</p>"
+        )
     rows = "".join(
         f"<tr><td>{text(d.title)}</td><td><code>{text(d.doc_id)}</code></td><td>{text(d.date or '—')}</td>"
         f'<td class="num">{d.n_chunks}</td></tr>'
         for d in sorted(documents.values(), key=lambda d: d.doc_id)
     )
     return (
-        '<table class="qa-documents"><thead><tr><th>Title</th><th>File</th><th>Date</th>'
+        f'{more}<table class="qa-documents"><thead><tr><th>Title</th><th>File</th><th>Date</th>'
         '<th class="num">Chunks</th>'
         f"</tr></thead><tbody>{rows}</tbody></table>"
     )
