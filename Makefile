@@ -70,5 +70,9 @@ bench: install
 screenshots: install browser-deps
 	$(BIN)/python scripts/screenshots.py
 
+# 100,000 documents (bench/large.py): an hour or more on 2 cores; writes its own section of bench/RESULTS.md.
+bench-large: install
+	$(BIN)/python -m bench.large
+
 clean:
 	rm -rf .qa-data test-artifacts bench/work

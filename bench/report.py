@@ -53,7 +53,55 @@ def derived(r: dict[str, Any], bare_by_size: dict[int, float]) -> dict[str, Any]
     }
 
 
-def render(stored: dict[str, Any]) -> str:
+INDEXING_HEAD = [
+    "| mode | docs | chunks | index s | chunks/s | tokens/s (word-piece) | bare model chunks/s "
+    "| ratio to bare (wall) | ratio (CPU time) | peak RSS indexing MiB | load avg |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+]
+INCREMENTAL_HEAD = [
+    "| mode | docs | no-change wall s (sync s) | add one wall s (sync s), median of 3 | remove one wall s (sync s) "
+    "| add / remove one, resident s | answer() p50 / p95 ms | retrieval only p50 / p95 ms "
+    "| serving RSS / peak MiB | Chroma server RSS MiB | cold `qa ask` s, median of 3 |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+]
+LARGE_BEGIN = "<!-- make bench-large: begin -->"
+LARGE_END = "<!-- make bench-large: end -->"
+
+
+def indexing_row(r: dict[str, Any], bare_by_size: dict[int, float]) -> str:
+    d = derived(r, bare_by_size)
+    idx = r["index"]
+    return (
+        f"| {r['mode']} | {idx['documents']} | {idx['chunks']} | {_f(idx['index_s'], '{:.1f}')} | "
+        f"{_f(d['cps'], '{:.1f}')} | {_f(d['tps'], '{:.0f}')} | {_f(d['bare'], '{:.1f}')} | "
+        f"{_f(d['ratio'], '{:.0%}')} | {_f(d['cpu_ratio'], '{:.0%}')} | "
+        f"{_f(idx['peak_rss_mib'], '{:.0f}')} | "
+        f"{_f(r.get('load_start'), '{:.1f}')} |"
+    )
+
+
+def incremental_row(r: dict[str, Any]) -> str:
+    s = r.get("serve", {})
+    return (
+        f"| {r['mode']} | {r['size']} | "
+        f"{_f(_get(r, 'nochange', 'wall_s'))} ({_f(_get(r, 'nochange', 'sync_s'))}) | "
+        f"{_f(_get(r, 'add_one', 'wall_s'))} ({_f(_get(r, 'add_one', 'sync_s'))}) | "
+        f"{_f(_get(r, 'remove_one', 'wall_s'))} ({_f(_get(r, 'remove_one', 'sync_s'))}) | "
+        f"{_f(_get(r, 'index', 'resident_add_one_s'))} / {_f(_get(r, 'index', 'resident_remove_one_s'))} | "
+        f"{_f(s.get('p50_ms'), '{:.1f}')} / {_f(s.get('p95_ms'), '{:.1f}')} | "
+        f"{_f(s.get('retrieve_p50_ms'), '{:.1f}')} / {_f(s.get('retrieve_p95_ms'), '{:.1f}')} | "
+        f"{_f(s.get('rss_mib'), '{:.0f}')} / {_f(s.get('peak_rss_mib'), '{:.0f}')} | "
+        f"{_f(r.get('server_rss_mib'), '{:.0f}')} | {_f(r.get('cold_ask_s'))} |"
+    )
+
+
+def large_section(results_md: str) -> str:
+    """The section ``make bench-large`` wrote into RESULTS.md (markers included), or ""."""
+    begin, end = results_md.find(LARGE_BEGIN), results_md.find(LARGE_END)
+    return results_md[begin : end + len(LARGE_END)] if 0 <= begin < end else ""
+
+
+def render(stored: dict[str, Any], large: str = "") -> str:
     results: dict[str, dict[str, Any]] = stored.get("results", {})
     rows = sorted(results.values(), key=lambda r: (r["size"], r["mode"]))
     bare_by_size = {
@@ -64,42 +112,10 @@ def render(stored: dict[str, Any]) -> str:
     out += [f"- **{k}**: {v}" for k, v in m.items()]
     out += ["", f"`qa --help`: {_f(stored.get('help_s'))} s (fresh process).", ""]
 
-    out += ["## Indexing", ""]
-    out += [
-        "| mode | docs | chunks | index s | chunks/s | tokens/s (word-piece) | bare model chunks/s "
-        "| ratio to bare (wall) | ratio (CPU time) | peak RSS indexing MiB | load avg |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        d = derived(r, bare_by_size)
-        idx = r["index"]
-        out.append(
-            f"| {r['mode']} | {idx['documents']} | {idx['chunks']} | {_f(idx['index_s'], '{:.1f}')} | "
-            f"{_f(d['cps'], '{:.1f}')} | {_f(d['tps'], '{:.0f}')} | {_f(d['bare'], '{:.1f}')} | "
-            f"{_f(d['ratio'], '{:.0%}')} | {_f(d['cpu_ratio'], '{:.0%}')} | "
-            f"{_f(idx['peak_rss_mib'], '{:.0f}')} | "
-            f"{_f(r.get('load_start'), '{:.1f}')} |"
-        )
-    out += ["", "## Incremental `qa index`, answering, memory", ""]
-    out += [
-        "| mode | docs | no-change wall s (sync s) | add one wall s (sync s), median of 3 | remove one wall s (sync s) "
-        "| add / remove one, resident s | answer() p50 / p95 ms | retrieval only p50 / p95 ms "
-        "| serving RSS / peak MiB | Chroma server RSS MiB | cold `qa ask` s, median of 3 |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        s = r.get("serve", {})
-        out.append(
-            f"| {r['mode']} | {r['size']} | "
-            f"{_f(_get(r, 'nochange', 'wall_s'))} ({_f(_get(r, 'nochange', 'sync_s'))}) | "
-            f"{_f(_get(r, 'add_one', 'wall_s'))} ({_f(_get(r, 'add_one', 'sync_s'))}) | "
-            f"{_f(_get(r, 'remove_one', 'wall_s'))} ({_f(_get(r, 'remove_one', 'sync_s'))}) | "
-            f"{_f(_get(r, 'index', 'resident_add_one_s'))} / {_f(_get(r, 'index', 'resident_remove_one_s'))} | "
-            f"{_f(s.get('p50_ms'), '{:.1f}')} / {_f(s.get('p95_ms'), '{:.1f}')} | "
-            f"{_f(s.get('retrieve_p50_ms'), '{:.1f}')} / {_f(s.get('retrieve_p95_ms'), '{:.1f}')} | "
-            f"{_f(s.get('rss_mib'), '{:.0f}')} / {_f(s.get('peak_rss_mib'), '{:.0f}')} | "
-            f"{_f(r.get('server_rss_mib'), '{:.0f}')} | {_f(r.get('cold_ask_s'))} |"
-        )
+    out += ["## Indexing", "", *INDEXING_HEAD]
+    out += [indexing_row(r, bare_by_size) for r in rows]
+    out += ["", "## Incremental `qa index`, answering, memory", "", *INCREMENTAL_HEAD]
+    out += [incremental_row(r) for r in rows]
     out += ["", "## Against the plain llama-index pipeline", ""]
     out += [
         "VectorStoreIndex.from_documents + default SentenceSplitter + the same model + embedded Chroma;"
@@ -128,6 +144,8 @@ def render(stored: dict[str, Any]) -> str:
             f"Server mode was not measured at {', '.join(map(str, missing))} documents (time budget).",
         ]
     out += ["", "Raw figures: `bench/work/results.json` (ignored by git).", ""]
+    if large:
+        out += [large.rstrip(), ""]
     if NOTES.exists():
         out += [NOTES.read_text().rstrip(), ""]
     return "\n".join(out)

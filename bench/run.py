@@ -15,13 +15,14 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench.corpus import build_corpus, extra_document
 from bench.machine import describe
-from bench.report import render
+from bench.report import large_section, render
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
@@ -85,8 +86,16 @@ def _median_run(runs: list[dict[str, float]]) -> dict[str, Any]:
     return {**chosen, "runs_wall_s": [r["wall_s"] for r in runs]}
 
 
-def measure(mode: str, n: int, opts: argparse.Namespace, questions: Path, server_rss: list[float]) -> dict[str, Any]:
-    """All figures for one corpus size in one mode."""
+def measure(
+    mode: str,
+    n: int,
+    opts: argparse.Namespace,
+    questions: Path,
+    server_rss: list[float],
+    save: Callable[[dict[str, Any]], None] = lambda result: None,
+) -> dict[str, Any]:
+    """All figures for one corpus size in one mode; ``save(result so far)`` after each step (a run that is
+    stopped half-way keeps what it measured)."""
     corpus = build_corpus(n, WORK / f"corpus-{n}")
     base = WORK / f"{mode}-{n}"
     if base.exists():
@@ -111,6 +120,7 @@ def measure(mode: str, n: int, opts: argparse.Namespace, questions: Path, server
             index_args += ["--bare-sample", str(opts.bare_sample)]
         result["index"] = worker(index_args, env)
         result["load_after_index"] = os.getloadavg()[0]
+        save(result)
 
         log(f"{mode} {n}: no-change qa index")
         walls, internal = [], []
@@ -121,6 +131,7 @@ def measure(mode: str, n: int, opts: argparse.Namespace, questions: Path, server
             walls.append(wall)
             internal.append(summary["seconds"])
         result["nochange"] = {"wall_s": statistics.median(walls), "sync_s": statistics.median(internal)}
+        save(result)
 
         log(f"{mode} {n}: add one document, then remove it (3 times)")
         extra = corpus / "zz_extra.txt"
@@ -139,14 +150,17 @@ def measure(mode: str, n: int, opts: argparse.Namespace, questions: Path, server
             removes.append({"wall_s": wall, "sync_s": summary["seconds"]})
         result["add_one"] = _median_run(adds)
         result["remove_one"] = _median_run(removes)
+        save(result)
 
         log(f"{mode} {n}: answer() latency")
         result["serve"] = worker(["serve", "--questions", str(questions), "--rounds", str(opts.rounds)], env)
+        save(result)
 
         log(f"{mode} {n}: cold qa ask")
         colds = [run([QA, "ask", ASK], env)[0] for _ in range(3)]
         result["cold_ask_s"] = statistics.median(colds)
         result["cold_ask_runs_s"] = colds
+        save(result)
         if server is not None:
             import psutil
 
@@ -164,6 +178,11 @@ def measure(mode: str, n: int, opts: argparse.Namespace, questions: Path, server
     return result
 
 
+def write_results(stored: dict[str, Any]) -> None:
+    """RESULTS.md from ``stored``, keeping the section ``make bench-large`` wrote there."""
+    RESULTS_MD.write_text(render(stored, large_section(RESULTS_MD.read_text() if RESULTS_MD.exists() else "")))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000", help="comma-separated corpus sizes")
@@ -176,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true", help="only re-render RESULTS.md from results.json")
     opts = parser.parse_args(argv)
     if opts.render:
-        RESULTS_MD.write_text(render(json.loads(RESULTS_JSON.read_text())))
+        write_results(json.loads(RESULTS_JSON.read_text()))
         return 0
     sizes = [int(s) for s in opts.sizes.split(",") if s.strip()]
     modes = [m.strip() for m in opts.modes.split(",") if m.strip()]
@@ -206,10 +225,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             stored.setdefault("results", {})[f"{mode}-{n}"] = measure(mode, n, opts, questions, server_rss)
             RESULTS_JSON.write_text(json.dumps(stored, indent=1))
-            RESULTS_MD.write_text(render(stored))
+            write_results(stored)
             log(f"{mode} {n}: done ({time.perf_counter() - started:.0f} s so far)")
     RESULTS_JSON.write_text(json.dumps(stored, indent=1))
-    RESULTS_MD.write_text(render(stored))
+    write_results(stored)
     log(f"wrote {RESULTS_MD.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -159,7 +159,23 @@ def cmd_serve(args: argparse.Namespace) -> dict[str, Any]:
         t = time.perf_counter()
         answerer.retriever.retrieve(condense(q, ()), answerer.settings.top_k)
         retrieval.append(time.perf_counter() - t)
+    # The keyword index: its size, and BM25 alone over the same questions.
+    from index.keywords import terms
+
+    catalog = answerer.index.catalog
+    keyword: list[float] = []
+    for q in questions:
+        t = time.perf_counter()
+        catalog.bm25(terms(q), answerer.retriever.candidates)
+        keyword.append(time.perf_counter() - t)
+    postings, distinct = catalog.db.execute("SELECT COUNT(*), COUNT(DISTINCT term) FROM postings").fetchone()
+    catalog_bytes = sum(p.stat().st_size for p in catalog.path.parent.glob(catalog.path.name + "*"))
     return {
+        "keyword_p50_ms": 1000 * statistics.median(keyword),
+        "keyword_p95_ms": 1000 * statistics.quantiles(keyword, n=20)[18],
+        "postings": int(postings),
+        "terms": int(distinct),
+        "catalog_mib": catalog_bytes / 2**20,
         "retrieve_p50_ms": 1000 * statistics.median(retrieval),
         "retrieve_p95_ms": 1000 * statistics.quantiles(retrieval, n=20)[18],
         "first_answer_s": first_s,

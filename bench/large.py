@@ -1,0 +1,213 @@
+"""``make bench-large``: the benchmark at 100,000 documents (``python -m bench.large [--size N] [--reference N]``).
+
+The same corpus shape (``bench/corpus.py``'s short documents, about one chunk each) and the same measurements as
+``bench.run`` (each in a fresh process), at one large size in embedded mode; then ``answer()`` latency on the
+large index and on a ``--reference`` one (10,000 documents) side by side, in alternating fresh processes so that
+both see the same load on a shared machine. Each step is saved as it finishes (``bench/work/large.json``): a run
+stopped half-way keeps what it measured, and the section it writes into bench/RESULTS.md names what it did not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import run
+from bench.corpus import build_corpus
+from bench.machine import describe
+from bench.report import (
+    INCREMENTAL_HEAD,
+    INDEXING_HEAD,
+    LARGE_BEGIN,
+    LARGE_END,
+    _f,
+    _get,
+    derived,
+    incremental_row,
+    indexing_row,
+    large_section,
+)
+
+LARGE_JSON = run.WORK / "large.json"
+STEPS = {  # what measure() records, in order, and what the report calls it
+    "index": "indexing from scratch",
+    "nochange": "no-change `qa index`",
+    "add_one": "add one document",
+    "remove_one": "remove one document",
+    "serve": "answer() latency and serving memory",
+    "cold_ask_s": "cold `qa ask`",
+}
+
+
+def _save(stored: dict[str, Any]) -> None:
+    LARGE_JSON.write_text(json.dumps(stored, indent=1))
+    write_section(stored)
+
+
+def write_section(stored: dict[str, Any]) -> None:
+    """Put (or replace) the large-corpus section in bench/RESULTS.md, before the hand-written notes."""
+    section = render_large(stored)
+    current = run.RESULTS_MD.read_text() if run.RESULTS_MD.exists() else ""
+    old = large_section(current)
+    if old:
+        updated = current.replace(old, section)
+    elif (at := current.find("## Notes (hand-written")) >= 0:
+        updated = current[:at] + section + "\n\n" + current[at:]
+    else:
+        updated = current.rstrip() + "\n\n" + section + "\n"
+    run.RESULTS_MD.write_text(updated)
+
+
+def _latency(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in runs if key in r]
+    return statistics.median(values) if values else None
+
+
+def render_large(stored: dict[str, Any]) -> str:
+    big: dict[str, Any] = stored.get("large", {})
+    n = stored.get("size", 0)
+    ref_n = stored.get("reference", 0)
+    out = [LARGE_BEGIN, f"## {n:,} documents (`make bench-large`)", ""]
+    out += [
+        f"`python -m bench.large --size {n} --reference {ref_n}`, started {stored.get('started', '?')} "
+        f"(load average {_f(big.get('load_start'), '{:.1f}')} at the start; OMP_NUM_THREADS="
+        f"{stored.get('omp_threads') or 'unset'}, niceness {stored.get('niceness', '?')}) on the shared 2 cores: "
+        "absolute times are pessimistic; ratios taken in the same process (ours vs bare) or side by side are the "
+        "figures to "
+        "judge. Raw figures: `bench/work/large.json`.",
+        "",
+    ]
+    if "index" in big:
+        out += [*INDEXING_HEAD, indexing_row(big, {}), ""]
+    if any(k in big for k in ("nochange", "add_one", "serve", "cold_ask_s")):
+        out += [*INCREMENTAL_HEAD, incremental_row(big), ""]
+    serve = big.get("serve", {})
+    if "postings" in serve:
+        out += [
+            f"Keyword index (SQLite catalog, BM25): {serve['postings']:,} postings of {serve['terms']:,} terms; "
+            f"catalog file {serve['catalog_mib']:.0f} MiB (document texts included); BM25 alone "
+            f"p50 / p95 {serve['keyword_p50_ms']:.1f} / {serve['keyword_p95_ms']:.1f} ms over the 30 questions.",
+            "",
+        ]
+    side = stored.get("side_by_side", {})
+    ratio = None
+    if side:
+        out += [
+            f"`answer()` side by side, {ref_n:,} vs {n:,} documents (fresh worker processes, alternating):",
+            "",
+            "| index | runs | p50 ms (each run) | p95 ms (each run) | median p95 ms |",
+            "|---|---:|---|---|---:|",
+        ]
+        for name, size in (("reference", ref_n), ("large", n)):
+            runs = side.get(name, [])
+            p50s = ", ".join(f"{r['p50_ms']:.1f}" for r in runs)
+            p95s = ", ".join(f"{r['p95_ms']:.1f}" for r in runs)
+            median = _f(_latency(runs, "p95_ms"), "{:.1f}")
+            out.append(f"| {size:,} docs | {len(runs)} | {p50s} | {p95s} | {median} |")
+        ref_p95, big_p95 = _latency(side.get("reference", []), "p95_ms"), _latency(side.get("large", []), "p95_ms")
+        ratio = big_p95 / ref_p95 if big_p95 and ref_p95 else None
+        out.append("")
+
+    def verdict(ok: bool | None) -> str:
+        return "not measured" if ok is None else ("met" if ok else "**not met**")
+
+    d = derived(big, {}) if "index" in big else {}
+    worst = d.get("cpu_ratio") or d.get("ratio")
+    add, nochange = _get(big, "add_one", "wall_s"), _get(big, "nochange", "wall_s")
+    rss = _get(big, "serve", "peak_rss_mib")
+    out += [
+        f"Targets at {n:,} documents (issue 18):",
+        "",
+        "| target | figure | verdict |",
+        "|---|---|---|",
+        f"| indexing ≥ 0.9× the bare model | {'CPU-time' if d.get('cpu_ratio') else 'wall'} ratio "
+        f"{_f(worst, '{:.0%}')} | {verdict(None if worst is None else worst >= 0.9)} |",
+        f"| add one < 3 s | {_f(add)} s wall, fresh `qa index` | {verdict(None if add is None else add < 3)} |",
+        f"| no-change < 2 s | {_f(nochange)} s wall | {verdict(None if nochange is None else nochange < 2)} |",
+        f"| answer() p95 within 1.5× its {ref_n:,}-document figure | ratio of median p95s side by side "
+        f"{_f(ratio)} | {verdict(None if ratio is None else ratio <= 1.5)} |",
+        f"| serving memory < 2 GiB | peak {_f(rss, '{:.0f}')} MiB (answering process) | "
+        f"{verdict(None if rss is None else rss < 2048)} |",
+        "",
+    ]
+    missing = [what for key, what in STEPS.items() if key not in big]
+    if ref_n and not side:
+        missing.append(f"answer() side by side with {ref_n:,} documents")
+    if missing:
+        out += [f"Not measured in this run (stopped or out of time): {'; '.join(missing)}.", ""]
+    out.append(LARGE_END)
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.large", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=100_000, help="documents in the large corpus")
+    parser.add_argument("--reference", type=int, default=10_000, help="answer() side by side with this size (0: no)")
+    parser.add_argument("--pairs", type=int, default=2, help="side-by-side answer() runs of each index")
+    parser.add_argument("--bare-sample", type=int, default=1000, help="bare-model timing on at most N chunks")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds over the 30 questions for latency")
+    parser.add_argument("--render", action="store_true", help="only rewrite the section from large.json")
+    opts = parser.parse_args(argv)
+    if opts.render:
+        write_section(json.loads(LARGE_JSON.read_text()))
+        return 0
+    if opts.size <= 0 or opts.reference < 0:
+        parser.error(f"--size must be > 0 and --reference >= 0, got {opts.size} and {opts.reference}")
+
+    from index.runtime import prepare_offline_runtime
+
+    prepare_offline_runtime()
+    from index.settings import Settings
+
+    defaults = Settings()
+    run.CHUNKING = (defaults.chunk_size, defaults.chunk_overlap)
+    run.WORK.mkdir(parents=True, exist_ok=True)
+    stored: dict[str, Any] = {
+        "size": opts.size,
+        "reference": opts.reference,
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": describe(),
+        "omp_threads": os.environ.get("OMP_NUM_THREADS"),
+        "niceness": os.nice(0),
+    }
+    questions = run.questions_file()
+
+    def save(result: dict[str, Any]) -> None:
+        stored["large"] = result
+        _save(stored)
+
+    measure_opts = argparse.Namespace(
+        bare_max=opts.size, bare_sample=opts.bare_sample, rounds=opts.rounds, baseline_max=0
+    )
+    save(run.measure("embedded", opts.size, measure_opts, questions, [], save))
+    run.log(f"embedded {opts.size}: done")
+
+    if opts.reference:
+        corpus = build_corpus(opts.reference, run.WORK / f"corpus-{opts.reference}")
+        ref_env = run.environment(run.WORK / f"reference-{opts.reference}" / "data", corpus, None)
+        run.log(f"reference {opts.reference}: indexing")
+        stored["reference_index"] = run.worker(["index", "--no-bare"], ref_env)
+        _save(stored)
+        big_corpus = run.WORK / f"corpus-{opts.size}"
+        big_env = run.environment(run.WORK / f"embedded-{opts.size}" / "data", big_corpus, None)
+        side: dict[str, list[dict[str, Any]]] = {"reference": [], "large": []}
+        stored["side_by_side"] = side
+        serve = ["serve", "--questions", str(questions), "--rounds", str(opts.rounds)]
+        for i in range(opts.pairs):
+            order = [("reference", ref_env), ("large", big_env)]
+            for name, env in order if i % 2 == 0 else order[::-1]:
+                run.log(f"side by side {i + 1}/{opts.pairs}: {name}")
+                side[name].append(run.worker(serve, env) | {"load": os.getloadavg()[0]})
+                _save(stored)
+    run.log(f"wrote the {opts.size:,}-document section of {Path(run.RESULTS_MD).relative_to(run.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
