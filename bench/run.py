@@ -118,6 +118,8 @@ def measure(
             index_args.append("--no-bare")
         elif opts.bare_sample and n > opts.bare_sample:
             index_args += ["--bare-sample", str(opts.bare_sample)]
+        if getattr(opts, "stand_in", False):
+            index_args.append("--stand-in")
         result["index"] = worker(index_args, env)
         result["load_after_index"] = os.getloadavg()[0]
         save(result)
