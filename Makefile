@@ -70,7 +70,9 @@ bench: install
 screenshots: install browser-deps
 	$(BIN)/python scripts/screenshots.py
 
-# 100,000 documents (bench/large.py): an hour or more on 2 cores; writes its own section of bench/RESULTS.md.
+# 100,000 documents (bench/large.py): hours on 2 cores with the model (--stand-in: minutes, without it); writes
+# its own section of bench/RESULTS.md.
+.PHONY: bench-large
 bench-large: install
 	$(BIN)/python -m bench.large
 
