@@ -267,6 +267,43 @@ def test_a_file_written_into_the_served_corpus_is_answerable_within_ten_seconds(
     )
 
 
+BURST = 100  # small articles copied in at once (fewer than 256: the server embeds them without loading torch)
+BURST_QUESTION = "Which harbour did the patrol boat Kestrelwing visit?"
+
+
+@pytest.mark.server
+def test_a_burst_is_one_sync_and_editors_temporary_files_stay_out_of_the_served_index(server: Server) -> None:
+    client = _client(server)
+    names = [f"burst-{i:03d}.txt" for i in range(BURST)]
+    for i, name in enumerate(names):
+        extra = " The patrol boat Kestrelwing visited the harbour of Bar." if i == 0 else ""
+        (server.corpus / name).write_text(
+            f"Convoy report {i:03d}\nLogistics convoy {i:03d} crossed the Drina valley on schedule.{extra}\n",
+            encoding="utf-8",
+        )
+    for name in TEMPORARY_NAMES:  # an editor's swap files, locks and backups, a download in progress
+        (server.corpus / name).write_text(
+            "Draft\nThe patrol boat Kestrelwing visited the harbour of Kotor.\n", encoding="utf-8"
+        )
+    seen: set[str] = set()  # every status line shown while the burst is indexed
+    deadline = time.monotonic() + 120
+    while "answerable now: burst-000.txt" not in (live := client.predict(api_name="/live")):
+        seen.add(live)
+        assert time.monotonic() < deadline, sorted(seen)
+        time.sleep(0.1)
+    # One sync of the whole burst: the last index change added all of it (a second sync would have its own
+    # news), and every "Indexing" line seen named all of it.
+    assert f"answerable now: burst-000.txt, burst-001.txt, burst-002.txt and {BURST - 3} more" in live, live
+    indexing = {line for line in seen if "Indexing" in line}
+    assert all(f"Indexing {BURST} changed files" in line for line in indexing), indexing
+
+    result = client.predict(BURST_QUESTION, api_name="/ask")
+    assert _source_cited(result, "burst-000.txt"), result
+    assert {c["source"] for c in result["citations"]} <= set(names), result  # not a swap file or a backup
+    _, table, _ = client.predict(api_name="/overview")
+    assert "burst-099.txt" in table and not [name for name in TEMPORARY_NAMES if name in table], table
+
+
 @pytest.mark.server
 def test_no_watch_leaves_the_folder_to_qa_index(tmp_path: Path) -> None:
     running = start_server(tmp_path, {"QA_WATCH": "false"})
