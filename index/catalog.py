@@ -114,6 +114,7 @@ class Catalog:
         self.path = path
         self._local = threading.local()
         self._stats: tuple[int, int, float] | None = None  # (data_version, n, avgdl)
+        self._lengths: tuple[int, np.ndarray] | None = None  # (data_version, each chunk's terms by row id)
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -313,14 +314,31 @@ class Catalog:
         return found
 
     # -- keyword search ---------------------------------------------------------------------------------
-    def _collection_stats(self) -> tuple[int, float]:
+    def _change_key(self) -> int:
+        """A number that changes whenever the catalog does (a commit by any connection)."""
         version = self.db.execute("PRAGMA data_version").fetchone()[0]
-        total_changes = self.db.total_changes
-        key = version * 1_000_003 + total_changes
+        return int(version) * 1_000_003 + self.db.total_changes
+
+    def _collection_stats(self) -> tuple[int, float]:
+        key = self._change_key()
         if self._stats is None or self._stats[0] != key:
             n, avgdl = self.db.execute("SELECT COUNT(*), AVG(n_terms) FROM chunks").fetchone()
             self._stats = (key, int(n), float(avgdl or 1.0))
         return self._stats[1], self._stats[2]
+
+    def _chunk_lengths(self, reload: bool = False) -> np.ndarray:
+        """Each chunk's length in terms, indexed by its row id (0: no such chunk), read again after any change:
+        BM25 then scores a posting without a lookup into the chunks table (at 100,000 documents that lookup, one
+        per posting, was most of a query's keyword search)."""
+        key = self._change_key()
+        cached = self._lengths
+        if reload or cached is None or cached[0] != key:
+            rows = np.asarray(self.db.execute("SELECT id, n_terms FROM chunks").fetchall(), dtype=np.int64)
+            lengths = np.zeros(int(rows[:, 0].max()) + 1 if len(rows) else 0, dtype=np.float64)
+            if len(rows):
+                lengths[rows[:, 0]] = rows[:, 1]
+            self._lengths = cached = (key, lengths)
+        return cached[1]
 
     def document_frequencies(self, query_terms: Iterable[str]) -> tuple[int, dict[str, int]]:
         """(number of chunks, chunks containing each term)."""
@@ -350,20 +368,22 @@ class Catalog:
         if not df or n <= 0:
             return []
         _, avgdl = self._collection_stats()
+        lengths = self._chunk_lengths()
         counts = Counter(query_terms)
         chunk_parts: list[np.ndarray] = []
         score_parts: list[np.ndarray] = []
         for term, freq in df.items():
             weight = bm25_idf(total, freq) * counts[term] * (weights or {}).get(term, 1.0)
-            rows = self.db.execute(
-                "SELECT p.chunk, p.tf, c.n_terms FROM postings p JOIN chunks c ON c.id = p.chunk WHERE p.term = ?",
-                (term,),
-            ).fetchall()
+            rows = self.db.execute("SELECT chunk, tf FROM postings WHERE term = ?", (term,)).fetchall()
             if not rows:
                 continue
-            arr = np.asarray(rows, dtype=np.float64)
-            tf, dl = arr[:, 1], arr[:, 2]
-            chunk_parts.append(arr[:, 0].astype(np.int64))
+            arr = np.asarray(rows, dtype=np.int64)
+            if arr[:, 0].max() >= len(lengths) or not lengths[arr[:, 0]].all():  # chunks written since the read
+                lengths = self._chunk_lengths(reload=True)
+                arr = arr[arr[:, 0] < len(lengths)]
+                arr = arr[lengths[arr[:, 0]] > 0]
+            tf, dl = arr[:, 1].astype(np.float64), lengths[arr[:, 0]]
+            chunk_parts.append(arr[:, 0])
             score_parts.append(weight * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / avgdl)))
         if not chunk_parts:
             return []

@@ -128,6 +128,28 @@ def test_document_lookup_reads_only_what_is_asked_and_is_never_stale(tmp_path: P
     assert "doc-0001.txt" not in docs and len(docs) == 2  # a removal is seen at once, without a reload
 
 
+def test_keyword_search_sees_chunks_written_by_another_process_since_its_last_query(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    reader = _catalog_of(path, 20)
+    before = reader.bm25(["pact"], 50)
+    assert len(before) == 20
+    writer = Catalog(path)  # another connection, as `qa index` beside a server
+    text = "Pact pact pact\nThe pact, the pact.\n"
+    writer.replace_document(
+        doc_id="new.txt",
+        file_name="new.txt",
+        title="Pact",
+        date=None,
+        content_hash="new",
+        text=text,
+        chunks=[NewChunk("new.txt#0", 0, 0, len(text))],
+        indexed_at="2026-12-02T01:00:00+00:00",
+    )
+    after = reader.bm25(["pact"], 50)
+    assert after[0][0] == "new.txt#0" and len(after) == 21
+    assert after == Catalog(path).bm25(["pact"], 50)  # scored with every chunk's length, as a fresh reader does
+
+
 def test_second_index_run_changes_nothing(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
     first = cli("index", "--json")
     assert first.code == 0, first.err
