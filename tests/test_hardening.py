@@ -101,7 +101,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         pytest.fail(f"{QA} is missing; run `make install`")
     running = start_server(
         tmp_path_factory.mktemp("hardening"),
-        {"QA_MAX_FILE_MB": "0.1", "QA_TEST_PAUSE_AFTER": f"drop:{REBUILD_PAUSE_S}"},
+        # Not watching the corpus folder: a file dropped there must reach the index through the `qa index` these
+        # tests hand to the server, not through the watcher racing it (tests/test_watch.py covers watching).
+        {"QA_MAX_FILE_MB": "0.1", "QA_TEST_PAUSE_AFTER": f"drop:{REBUILD_PAUSE_S}", "QA_WATCH": "false"},
     )
     yield running
     stop_server(running)
