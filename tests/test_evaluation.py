@@ -269,7 +269,10 @@ def test_seed_regression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [row["id"] for row in lines] == [f"dev-{i:02d}" for i in range(1, 16)]
     for row in lines:
-        assert set(row) == {"id", "question", "answer", "refused", "citations", "retrieved", "latency_ms"}
+        expected = {"id", "question", "answer", "refused", "citations", "retrieved", "latency_ms"}
+        assert set(row) == (expected | {"closest"} if row["refused"] and "closest" in row else expected)
+        for citation in row.get("closest", []):  # a refusal's closest sentences, shaped like citations
+            assert set(citation) == {"n", "source", "title", "quote", "passage", "start", "end"}
         assert len(row["retrieved"]) <= 5
         for citation in row["citations"]:
             assert set(citation) == {"n", "source", "title", "quote", "passage", "start", "end"}
