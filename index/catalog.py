@@ -352,6 +352,30 @@ class Catalog:
         )
         return n, dict(rows)
 
+    def terms_with_prefix(self, prefix: str, limit: int = 5000) -> list[str]:
+        """Distinct indexed terms starting with ``prefix``, in order (one index seek per term, so a range of
+        common terms costs what its distinct terms cost, not its postings)."""
+        out: list[str] = []
+        upper = prefix + "\uffff"
+        current = prefix
+        query = "SELECT term FROM postings WHERE term >= ? AND term < ? ORDER BY term LIMIT 1"
+        while len(out) < limit:
+            row = self.db.execute(query, (current, upper)).fetchone()
+            if row is None:
+                break
+            out.append(row[0])
+            current = row[0] + "\x00"
+        return out
+
+    def a_chunk_text_with(self, term: str) -> str | None:
+        """The text of one chunk holding ``term`` (to find how the term is spelt in the documents)."""
+        row = self.db.execute("SELECT chunk FROM postings WHERE term = ? LIMIT 1", (term,)).fetchone()
+        if row is None:
+            return None
+        chunk = self.db.execute("SELECT chunk_id FROM chunks WHERE id = ?", (row[0],)).fetchone()
+        found = self.chunks([chunk[0]]) if chunk else {}
+        return next((c.text for c in found.values()), None)
+
     def bm25(
         self,
         query_terms: Sequence[str],

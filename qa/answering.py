@@ -36,6 +36,8 @@ from qa.types import Answer, AnswerSentence, Citation, Passage
 SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
 NO_TERMS_TEXT = "Please ask a question with at least one word to search for."
+CLOSEST_TEXT = "The articles don't answer this directly. The closest they come:"
+MAX_CLOSEST = 3  # closest passages shown when the articles don't answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,8 @@ def found_related_passages(answer: Answer) -> bool:
     own "the passages don't say", then the verification of its citations, decide. Dense search always returns
     passages, however unrelated; a shared word is the weakest sign that they are about the question at all.
     """
+    if not answer.refused or answer.closest:  # the extractive step answered, or found closest sentences
+        return True
     asked = set(terms(answer.standalone_question))
     return any(asked.intersection(terms(p.text)) for p in answer.retrieved)
 
@@ -205,7 +209,22 @@ class Answerer:
         passages = tuple(rerank_passages(merged, best, k))
         signals = self._signals(scored, merged, retrieval)
         if self.refusal.refuse(signals):
-            return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals)
+            closest = closest_sentences(scored, query_terms)
+            citations, sentences = self._cite(closest, query_terms)
+            if not citations:
+                return Answer(
+                    REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals
+                )
+            text = " ".join([CLOSEST_TEXT, *(f"“{s.text}” [{s.citations[0]}]" for s in sentences)])
+            return Answer(
+                text,
+                True,
+                retrieved=passages,
+                standalone_question=standalone.text,
+                signals=signals,
+                closest=tuple(citations),
+                sentences=tuple(sentences),
+            )
         # Passages are ranked, and refusal decided, on corpus-wide term weights; the sentence to quote is chosen
         # on weights local to the candidates (a term every passage shares does not tell them apart).
         weights = local_weights(query_terms, pool, retrieval.idf)
@@ -322,6 +341,35 @@ def _first_surrogate(text: str) -> int | None:
 
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def closest_sentences(ranked: Sequence[ScoredSentence], question_terms: Sequence[str]) -> list[ScoredSentence]:
+    """For a refusal, no dead end: up to ``MAX_CLOSEST`` of the best-scored sentences that share a content word
+    with the question, each from a different passage and saying something else; none when nothing retrieved is
+    related to the question at all (then the reply is a bare "The documents don't say")."""
+    asked = set(question_terms)
+    out: list[ScoredSentence] = []
+    for item in ranked:
+        s = item.sentence
+        if len(out) >= MAX_CLOSEST:
+            break
+        if not asked.intersection(terms(s.matched)):
+            continue
+        if all(
+            (s.source, s.passage_rank) != (o.sentence.source, o.sentence.passage_rank)
+            and not similar(s.text, o.sentence.text)
+            for o in out
+        ):
+            out.append(item)
+    return out
+
+
+def similar(a: str, b: str) -> bool:
+    """Two sentences that say nearly the same (most terms of the shorter are in the longer): quote one."""
+    ta, tb = set(terms(a)), set(terms(b))
+    if not ta or not tb:
+        return a.strip().lower() == b.strip().lower()
+    return len(ta & tb) / min(len(ta), len(tb)) >= 0.7
 
 
 def strip_markup(text: str) -> str:

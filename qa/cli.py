@@ -196,9 +196,9 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if answer.notice:
         print(f"note: {answer.notice}", file=sys.stderr)
     print(answer.text)
-    if answer.citations:
+    if answer.citations or answer.closest:  # a refusal's closest sentences are cited like an answer's
         print()
-        for c in answer.citations:
+        for c in answer.citations or answer.closest:
             print(f"[{c.n}] {c.title} — {c.source}{f' ({c.date})' if c.date else ''}")
             print(f'    "{c.quote}"')
     return 0

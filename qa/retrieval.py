@@ -9,18 +9,20 @@ The answerer then scores the sentences of all candidates, merges overlapping pas
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from index.builder import CorpusIndex
 from index.catalog import DocumentLookup, DocumentRecord, bm25_idf
-from index.keywords import terms
+from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences
 from qa.cache import LruCache
 from qa.condense import StandaloneQuestion
 from qa.fusion import reciprocal_rank_fusion
+from qa.spelling import MIN_LENGTH, best_correction, known_words, respell
 from qa.types import Passage
 
 CONTEXT_TERM_WEIGHT = 0.4  # terms carried over from an earlier turn count less than the question's own
@@ -40,6 +42,8 @@ class Retrieval:
     query_vector: np.ndarray
     query_terms: list[str]
     idf: dict[str, float]
+    question: StandaloneQuestion | None = None  # as searched: misspelt words corrected
+    corrections: dict[str, str] = field(default_factory=dict)  # misspelt word -> the word searched instead
 
 
 class HybridRetriever:
@@ -57,6 +61,7 @@ class HybridRetriever:
         # meaning for this small embedding model, so the keyword ranking counts twice.
         self.keyword_weight = keyword_weight
         self._query_vectors: LruCache[str, np.ndarray] = LruCache(QUERY_CACHE_SIZE)  # asked again: no model
+        self._corrections: LruCache[str, str] = LruCache(QUERY_CACHE_SIZE)  # "" where nothing is close
 
     def documents(self) -> Mapping[str, DocumentRecord]:
         """Document records, each read from the catalog when it is looked up: per-question work must not grow
@@ -69,6 +74,11 @@ class HybridRetriever:
         if k is not None and k <= 0:
             raise ValueError(f"k must be > 0, got {k}")
         depth = max(self.candidates, k or 0)
+        corrections = self.corrections(question.question)
+        if corrections:
+            question = replace(
+                question, text=respell(question.text, corrections), question=respell(question.question, corrections)
+            )
         own = terms(question.question)
         carried = [t for t in terms(question.context) if t not in own]
         weights = {t: CONTEXT_TERM_WEIGHT for t in carried}
@@ -112,7 +122,45 @@ class HybridRetriever:
         top = bm25_idf(n, 0) if n else 1.0
         for t in set(own + carried) - set(idf):
             idf[t] = top
-        return Retrieval(passages, vector, own, idf)
+        return Retrieval(passages, vector, own, idf, question, corrections)
+
+    def corrections(self, text: str) -> dict[str, str]:
+        """Misspelt words of ``text`` (neither indexed nor English words), each with the indexed word it most likely
+        meant."""
+        known = known_words()
+        words = {
+            w.lower()
+            for w in re.findall(r"[^\W\d_]+", text)
+            if len(w) >= MIN_LENGTH and w.lower() not in STOP_WORDS and w.lower() not in known
+        }
+        if not words:
+            return {}
+        stems = {w: stem(w) for w in words}
+        _, df = self.index.catalog.document_frequencies(stems.values())
+        out: dict[str, str] = {}
+        for word, term in stems.items():
+            if df.get(term) or len(term) < MIN_LENGTH:
+                continue
+            found = self._correction(term)
+            if found:
+                out[word] = found
+        return out
+
+    def _correction(self, term: str) -> str | None:
+        """The indexed spelling closest to ``term`` (a stem the index lacks), as a word of the documents."""
+        cached = self._corrections.get(term)
+        if cached is not None:
+            return cached or None
+        catalog = self.index.catalog
+        near = [t for t in catalog.terms_with_prefix(term[:2]) if abs(len(t) - len(term)) <= 2]
+        _, counts = catalog.document_frequencies(near) if near else (0, {})
+        best = best_correction(term, [(t, counts.get(t, 0)) for t in near])
+        word = ""
+        if best:
+            text = catalog.a_chunk_text_with(best) or ""
+            word = next((w.lower() for w in re.findall(r"[^\W\d_]+", text) if stem(w.lower()) == best), "")
+        self._corrections.put(term, word)
+        return word or None
 
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector, from a small cache for questions asked again (example questions, retries)."""

@@ -66,16 +66,11 @@ class Answer:
         out: dict[str, object] = {
             "answer": self.text,
             "refused": self.refused,
-            "citations": [
-                {
-                    k: v
-                    for k, v in asdict(c).items()
-                    if k in ("n", "source", "title", "quote", "passage", "start", "end")
-                }
-                for c in self.citations
-            ],
+            "citations": [_citation_json(c) for c in self.citations],
             "retrieved": [{"source": p.source, "text": p.text, "score": round(p.score, 6)} for p in self.retrieved],
         }
+        if self.closest:
+            out["closest"] = [_citation_json(c) for c in self.closest]
         if self.mode == "generative":
             out["sentences"] = [
                 {"text": s.text, "citations": list(s.citations), "supported": s.supported, "attributed": s.attributed}
@@ -85,3 +80,9 @@ class Answer:
         if self.notice:
             out["notice"] = self.notice
         return out
+
+
+def _citation_json(citation: Citation) -> dict[str, object]:
+    return {
+        k: v for k, v in asdict(citation).items() if k in ("n", "source", "title", "quote", "passage", "start", "end")
+    }

@@ -14,6 +14,8 @@ from index.errors import IndexNotBuiltError, InvalidQuestionError
 from index.keywords import terms
 from index.settings import Settings
 from qa.answering import (
+    CLOSEST_TEXT,
+    MAX_CLOSEST,
     REFUSAL_TEXT,
     Answerer,
     adjacent,
@@ -78,12 +80,29 @@ def test_every_citation_is_an_exact_span_of_its_document(answerer: Answerer, ite
         assert texts[passage.source][passage.start : passage.end] == passage.text
 
 
-def test_unanswerable_questions_are_refused_without_citations(answerer: Answerer) -> None:
+def test_unanswerable_questions_are_refused_with_the_closest_passages(answerer: Answerer) -> None:
+    """No dead end: a refusal about something the articles touch on says they don't answer it directly and cites
+    the closest sentences, verbatim, each from a different passage; the answer itself cites nothing."""
+    texts = {doc_id: answerer.index.document_text(doc_id) or "" for doc_id in answerer.index.documents()}
     for question in ("What is the population of Croatia?", "How many tanks will KAYO build each year?"):
         answer = answerer.answer(question)
         assert answer.refused, (question, answer.text, answer.signals)
-        assert answer.text == REFUSAL_TEXT and answer.citations == ()
-        assert answer.to_json()["citations"] == []
+        assert answer.citations == () and answer.to_json()["citations"] == []
+        assert answer.text.startswith(CLOSEST_TEXT) and 1 <= len(answer.closest) <= MAX_CLOSEST, answer.text
+        asked = set(terms(question))
+        for n, c in enumerate(answer.closest, 1):
+            assert c.n == n and f"[{n}]" in answer.text
+            assert texts[c.source][c.start : c.end] == c.quote and c.quote in answer.text  # verbatim, shown
+            assert asked & set(terms(c.quote)), "a closest passage shares a word with the question"
+        assert len({(c.source, c.passage_start) for c in answer.closest}) == len(answer.closest)
+        shown = answer.to_json()["closest"]
+        assert [c["quote"] for c in shown] == [c.quote for c in answer.closest]  # type: ignore[index]
+
+
+def test_a_question_about_nothing_in_the_articles_gets_a_bare_refusal(answerer: Answerer) -> None:
+    answer = answerer.answer("What is the recipe for Peruvian ceviche with passion fruit?")
+    assert answer.refused and answer.text == REFUSAL_TEXT
+    assert answer.closest == () and "closest" not in answer.to_json()
 
 
 def test_follow_up_uses_the_conversation(answerer: Answerer) -> None:

@@ -13,7 +13,7 @@ import index.builder
 from index.builder import CorpusIndex
 from index.embedding import MiniLMEmbedder
 from index.errors import InvalidQuestionError
-from qa.answering import NO_TERMS_TEXT, REFUSAL_TEXT, Answerer
+from qa.answering import CLOSEST_TEXT, NO_TERMS_TEXT, REFUSAL_TEXT, Answerer
 from qa.cli import main
 from qa.service import build_answerer
 from qa.types import Answer
@@ -65,7 +65,13 @@ def assert_well_formed(answer: Answer, seed_index: CorpusIndex) -> None:
     assert isinstance(answer, Answer) and answer.text.strip()
     assert "Traceback" not in answer.text and "\x00" not in answer.text
     if answer.refused:
-        assert answer.text in (REFUSAL_TEXT, NO_TERMS_TEXT) and not answer.citations
+        assert not answer.citations
+        if answer.closest:  # no dead end: the closest sentences, each an exact quote of its document
+            assert answer.text.startswith(CLOSEST_TEXT)
+            for c in answer.closest:
+                assert (seed_index.document_text(c.source) or "")[c.start : c.end] == c.quote
+        else:
+            assert answer.text in (REFUSAL_TEXT, NO_TERMS_TEXT)
         return
     assert answer.citations
     for citation in answer.citations:

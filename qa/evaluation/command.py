@@ -85,9 +85,29 @@ def _cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     plain = report.plain.metrics if report.plain else None
     for line in format_table(m, plain, report.ratios):
         print(line)
+    if ours.by_kind:
+        print()
+        for line in format_kinds(ours.by_kind):
+            print(line)
     if args.out is not None:
         print(f"\nper-question results: {args.out}")
     return 0
+
+
+def format_kinds(by_kind: dict[str, Metrics]) -> list[str]:
+    """One line per kind of question: how many, first citation, false refusals, unanswerables refused."""
+
+    def cell(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    header = f"{'kind':<14}{'questions':>10}{'first citation':>16}{'false refusals':>16}{'refused (unans.)':>18}"
+    lines = [header, "-" * len(header)]
+    for kind, m in by_kind.items():
+        lines.append(
+            f"{kind:<14}{m.questions:>10}{cell(m.first_citation):>16}{cell(m.false_refusal_rate):>16}"
+            f"{cell(m.refusal_accuracy):>18}"
+        )
+    return lines
 
 
 _ROWS: tuple[tuple[str, str, str], ...] = (

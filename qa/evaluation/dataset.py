@@ -39,6 +39,7 @@ class Example:
     evidence: tuple[Evidence, ...]
     expected: tuple[tuple[str, ...], ...]
     answerable: bool
+    kind: str = ""  # the kind of question, where a set labels it (paraphrase, typo, near_miss, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,7 @@ def _seed_dataset(path: Path, rows: list[dict[str, Any]]) -> Dataset:
                 evidence=evidence,
                 expected=tuple(group for group in expected if group),
                 answerable=bool(row.get("answerable", True)),
+                kind=str(row.get("kind") or ""),
             )
         )
     if not examples:

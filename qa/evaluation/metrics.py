@@ -53,6 +53,8 @@ class QuestionResult:
     latency_ms: float
     citations_json: tuple[dict[str, object], ...] = ()
     retrieved_json: tuple[dict[str, object], ...] = ()
+    closest: tuple[CitedQuote, ...] = ()  # a refusal's closest sentences: checked verbatim like citations
+    closest_json: tuple[dict[str, object], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """One line of ``--out``."""
@@ -63,6 +65,7 @@ class QuestionResult:
             "refused": self.refused,
             "citations": list(self.citations_json),
             "retrieved": list(self.retrieved_json),
+            **({"closest": list(self.closest_json)} if self.closest_json else {}),
             "latency_ms": round(self.latency_ms, 1),
         }
 
@@ -208,6 +211,7 @@ def score(
         for citation in result.citations:
             verbatim.append(quote_is_verbatim(citation, documents))
             quote_lengths.append(len(citation.quote))
+        verbatim += [quote_is_verbatim(c, documents) for c in result.closest]
         if not example.answerable:
             refusals.append(result.refused)
             continue

@@ -45,6 +45,7 @@ class SystemRun:
     metrics: Metrics
     documents: int
     chunks: int
+    by_kind: dict[str, Metrics] = field(default_factory=dict)  # where the set labels its questions' kinds
 
 
 @dataclass(slots=True)
@@ -69,6 +70,8 @@ class EvalReport:
             "chunks": self.ours.chunks,
             "metrics": self.ours.metrics.to_json(),
         }
+        if self.ours.by_kind:
+            out["by_kind"] = {kind: m.to_json() for kind, m in self.ours.by_kind.items()}
         if self.plain is not None:
             out["baseline"] = {
                 "pipeline": "llama-index VectorStoreIndex, SentenceSplitter(), all-MiniLM-L6-v2, Chroma",
@@ -140,7 +143,18 @@ def _run_project(
         for doc_id in index.documents()
     }
     metrics = score(dataset.examples, results, documents, k, dataset.partial_overlap, indexing_seconds=sync.seconds)
-    return SystemRun("ours", results, metrics, sync.documents, sync.chunks)
+    kinds = sorted({e.kind for e in dataset.examples if e.kind})
+    by_kind = {
+        kind: score(
+            [e for e in dataset.examples if e.kind == kind],
+            [r for r, e in zip(results, dataset.examples, strict=True) if e.kind == kind],
+            documents,
+            k,
+            dataset.partial_overlap,
+        )
+        for kind in kinds
+    }
+    return SystemRun("ours", results, metrics, sync.documents, sync.chunks, by_kind)
 
 
 def _result(example: Example, answer: Answer, latency_ms: float) -> QuestionResult:
@@ -155,6 +169,8 @@ def _result(example: Example, answer: Answer, latency_ms: float) -> QuestionResu
         latency_ms=latency_ms,
         citations_json=tuple(payload["citations"]),  # type: ignore[arg-type]
         retrieved_json=tuple(payload["retrieved"]),  # type: ignore[arg-type]
+        closest=tuple(CitedQuote(c.source, c.quote, c.start, c.end) for c in answer.closest),
+        closest_json=tuple(payload.get("closest") or ()),  # type: ignore[arg-type]
     )
 
 
