@@ -1,7 +1,8 @@
 """Generative mode over the seed development questions: the bundled model (llama.cpp) and the scripted server.
 
-Run: ``.venv/bin/python -m bench.generative [--model local|scripted|both] [--threads 2]``. Indexes ``corpus/``
-into a temporary folder, then asks every question of ``eval_data/seed_dev.jsonl`` (with its history) through
+Run: ``.venv/bin/python -m bench.generative [--model local|scripted|both] [--threads 2] [--questions FILE]``.
+Indexes ``corpus/`` into a temporary folder, then asks every question of ``eval_data/seed_dev.jsonl`` (or of
+``--questions``, e.g. ``bench/data/generative_dev.jsonl``, the questions written to choose settings on) through
 ``Answerer.stream`` and reports: questions answered generatively with at least one supported, cited sentence;
 answer sentences supported (of those the model wrote), and how many were cited by the model or attributed by
 the check; the model's citations dropped as invalid; fallbacks to the extractive answer; model refusals;
@@ -190,8 +191,15 @@ def main() -> None:
     parser.add_argument("--model", choices=["local", "scripted", "both"], default="both")
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads for the local model")
     parser.add_argument("--dump", type=Path, default=None, help="write every reply and answer to this JSON file")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        default=ROOT / "eval_data" / "seed_dev.jsonl",
+        help="JSON lines with id, question and optional history (default: the seed development questions; "
+        "choose settings on bench/data/generative_dev.jsonl, never on the evaluation sets)",
+    )
     args = parser.parse_args()
-    questions = [json.loads(line) for line in (ROOT / "eval_data" / "seed_dev.jsonl").read_text().splitlines()]
+    questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
     tallies: list[Tally] = []
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
