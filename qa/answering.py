@@ -16,7 +16,7 @@ from index.sentences import LIST_ITEM, paragraph_span, split_sentences
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS, table_from, widen_to_table
 from qa.cache import LruCache
-from qa.condense import StandaloneQuestion, condense
+from qa.condense import StandaloneQuestion, condense, the_ask
 from qa.extractive import (
     MAX_CANDIDATES,
     W_DENSE,
@@ -31,6 +31,7 @@ from qa.extractive import (
     with_aliases,
 )
 from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
+from qa.spelling import respell
 from qa.types import Answer, AnswerSentence, Citation, Passage
 
 SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
@@ -177,6 +178,7 @@ class Answerer:
         holding the best sentences are the answer's ``retrieved``.
         """
         merged = merge_passages(retrieval.passages)
+        standalone, retrieval = focus_on_the_ask(standalone, retrieval)
         query_terms = retrieval.query_terms or terms(standalone.context)
         defined: dict[str, str] = {}
         for passage in retrieval.passages:  # "hepatitis B virus (HBV)": a question may use either form
@@ -341,6 +343,21 @@ def _first_surrogate(text: str) -> int | None:
 
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.I | re.S)
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+
+
+def focus_on_the_ask(standalone: StandaloneQuestion, retrieval: Retrieval) -> tuple[StandaloneQuestion, Retrieval]:
+    """A long question wraps its one real ask in context ("I'm writing a report on …, so what risks do they
+    mention?"): retrieval searched with the whole text, but sentences are scored, and refusal decided, on the
+    ask's own terms, so the context's words neither dilute the coverage nor pick the sentence. Other questions
+    are returned as they are."""
+    ask = the_ask(standalone.question)
+    if ask == standalone.question:
+        return standalone, retrieval
+    asked = set(terms(respell(ask, retrieval.corrections)))
+    focused = [t for t in retrieval.query_terms if t in asked]
+    if not focused:
+        return standalone, retrieval
+    return replace(standalone, question=ask), replace(retrieval, query_terms=focused)
 
 
 def closest_sentences(ranked: Sequence[ScoredSentence], question_terms: Sequence[str]) -> list[ScoredSentence]:

@@ -38,3 +38,30 @@ def condense(question: str, history: Sequence[str]) -> StandaloneQuestion:
     context = turns[-1]
     core = _FOLLOW_UP_START.sub("", question).strip(" ,") or question
     return StandaloneQuestion(f"{core} (following: {context})", question, context)
+
+
+LONG_QUESTION_WORDS = 25  # a question this long usually wraps its one real ask in context
+_CLAUSE = re.compile(r"(?<=[.;:!?])\s+|,\s+(?=(?:so|but|and|or|then|because|since|now)\b)|\s+-+\s+", re.I)
+_ASKS = re.compile(
+    r"\b(who|whom|whose|what|which|when|where|why|how|whether|is|are|was|were|does|do|did|can|could|will|would|"
+    r"should|tell me|explain|describe|list|name)\b",
+    re.I,
+)
+
+
+def the_ask(question: str) -> str:
+    """The part of a long question that asks something: its last clause holding a question word ("…, so could
+    you tell me which country they buy from?"), with the clause after it when that is short. Short questions
+    are returned whole."""
+    words = question.split()
+    if len(words) <= LONG_QUESTION_WORDS:
+        return question
+    clauses = [c for c in _CLAUSE.split(question) if c and c.strip()]
+    asking = [i for i, c in enumerate(clauses) if _ASKS.search(c) and len(c.split()) >= 3]
+    if not asking:
+        return " ".join(words[-LONG_QUESTION_WORDS:])
+    i = asking[-1]
+    ask = clauses[i].strip()
+    if len(ask.split()) < 6 and i > 0:  # "what do they mention?": the clause before says about what
+        ask = clauses[i - 1].strip() + " " + ask
+    return ask

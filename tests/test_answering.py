@@ -418,3 +418,35 @@ def test_lru_cache_forgets_the_least_recently_used() -> None:
     assert len(cache) == 2
     with pytest.raises(ValueError):
         LruCache(0)
+
+
+# -- long questions: the one real ask --------------------------------------------------------------------
+LONG_QUESTION = (
+    "Since the three governments keep talking about NATO, the European Union, Serbia, Ukraine and hybrid threats in "
+    "every statement and the press covers each summit in detail, I just want to know one thing: which firm did "
+    "Albania authorize to produce weapons?"
+)
+LONG_CROATIA = (
+    "My uncle served in the army in the nineties and he keeps telling me that the region will never cooperate on "
+    "anything military because of old disputes, so I would like to check with the articles: what did the Croatian "
+    "defence ministry say the initiative is open to?"
+)
+
+
+def test_the_ask_of_a_long_question_is_its_last_asking_clause() -> None:
+    from qa.condense import LONG_QUESTION_WORDS, the_ask
+
+    assert the_ask("Which firm did Albania authorize?") == "Which firm did Albania authorize?"  # short: whole
+    assert len(LONG_QUESTION.split()) > LONG_QUESTION_WORDS
+    assert the_ask(LONG_QUESTION) == "which firm did Albania authorize to produce weapons?"
+    rambling = " ".join(["the articles say many things about the region"] * 4)  # no question word at all
+    assert the_ask(rambling) == " ".join(rambling.split()[-LONG_QUESTION_WORDS:])
+
+
+@pytest.mark.parametrize(("question", "expected"), [(LONG_QUESTION, "KAYO"), (LONG_CROATIA, "open to other NATO")])
+def test_a_long_question_is_answered_on_its_ask(answerer: Answerer, question: str, expected: str) -> None:
+    """The context's words would dilute the question's coverage (both were refused when scored on the whole text)."""
+    answer = answerer.answer(question)
+    assert not answer.refused, (answer.text, answer.signals)
+    assert expected in answer.citations[0].quote
+    assert answer.standalone_question == question  # retrieval and display keep the whole question
