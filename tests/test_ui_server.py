@@ -19,6 +19,7 @@ import pytest
 
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS
+from qa.answering import CLOSEST_TEXT
 from qa.types import Answer, AnswerSentence, Citation
 from ui import render
 from ui.app import launch_options
@@ -91,6 +92,21 @@ def test_a_refusal_cites_its_closest_sentences_as_sources() -> None:
     assert "<mark>Another sentence follows here.</mark>" in sources
     # a refusal with nothing close has no cards
     assert "No sources" in render.sources_html(Answer(text="The documents don't say.", refused=True), lambda d: DOC)
+
+
+def test_a_marker_inside_a_closest_quote_is_the_articles_text() -> None:
+    quote = "The mayor [2] said the pier is open."  # an article that writes its own "[2]"
+    closest = (replace(_citation(1), quote=quote), replace(_citation(2), quote="Another sentence follows here."))
+    refusal = Answer(
+        text=f"{CLOSEST_TEXT} “{quote}” [1] “Another sentence follows here.” [2]",
+        refused=True,
+        closest=closest,
+        sentences=(AnswerSentence(quote, (1,)), AnswerSentence("Another sentence follows here.", (2,))),
+    )
+    html = render.answer_html(refusal, key=4)
+    assert html.count('href="#qa-source-4-2"') == 2  # the real [2]: after its quote and in the source list
+    assert "The mayor [2] said" in html  # the article's own, as text
+    assert html.index(CLOSEST_TEXT.split(":")[0].replace("'", "&#x27;")) < html.index("The mayor")
 
 
 def test_an_articles_title_is_shown_once_and_shortened() -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from index.builder import IndexStatus
 from index.catalog import DocumentRecord
 from index.tables import Row, Table, find_tables, table_at
+from qa.answering import CLOSEST_TEXT
 from qa.types import Answer, Citation
 
 if TYPE_CHECKING:
@@ -68,8 +69,18 @@ def answer_html(answer: Answer, key: int | None = None) -> str:
     """The finished answer for the conversation: linked markers, unsupported sentences, tables as tables, and
     a short source list; ``key`` (the answer's place in the conversation) names its source cards."""
     if answer.refused:
-        # The closest sentences, when there are any, are cited like an answer's, so their markers link too.
-        body = link_markers(text(answer.text), [c.n for c in answer.closest], key)
+        # The closest sentences, when there are any, are cited like an answer's, so their markers link too. Built
+        # from the quoted sentences where the answer has them: a "[2]" inside a quote is the article's text.
+        closest = [c.n for c in answer.closest]
+        if answer.closest and answer.sentences:
+            quotes = (
+                f"“{rich_html(s.text, 0, len(s.text))}”"
+                + "".join(f" {cite_link(n, key)}" for n in s.citations if n in closest)
+                for s in answer.sentences
+            )
+            body = " ".join([text(CLOSEST_TEXT), *quotes])
+        else:
+            body = link_markers(text(answer.text), closest, key)
         footer = _source_list(answer.closest, key, "The closest passages")
         return (
             '<div class="qa-answer qa-refusal" role="note"><span class="qa-refusal-label">No answer in the '
