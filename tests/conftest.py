@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,15 @@ from index.runtime import prepare_offline_runtime
 from index.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's (scripts/install-browser.sh), driven by Playwright
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 CORPUS = ROOT / "corpus"
 EVAL_DATA = ROOT / "eval_data"
 
@@ -71,3 +82,20 @@ def cli(
     from test_index import make_cli
 
     return make_cli(settings, embedder, monkeypatch, capsys)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium for the browser tests; missing, it fails under CI and skips loudly elsewhere."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: run `bash scripts/install-browser.sh` (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        print(f"\n*** SKIPPING BROWSER TESTS: {message} ***", file=sys.stderr)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -4,14 +4,12 @@ model writes it, and what is shown at the end keeps the guarantees (cited quotes
 from __future__ import annotations
 
 import itertools
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_browser import ANSWER_TIMEOUT_MS, CHROMIUM, CHROMIUM_ARGS, shot
+from test_browser import ANSWER_TIMEOUT_MS, shot
 from test_local_llm import TIMEOUT, require_local_llm
 from test_ui_server import Server, launch_server, stop_server
 
@@ -48,22 +46,6 @@ def chat_server(tmp_path_factory: pytest.TempPathFactory, llm: LocalLLMServer) -
     running = launch_server(tmp, tmp / "data", corpus, "serve-llm", **env)
     yield running
     stop_server(running)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: run `bash scripts/install-browser.sh` (apt-get install chromium)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        print(f"\n*** SKIPPING BROWSER TESTS: {message} ***", file=sys.stderr)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def test_generated_answer_streams_into_the_browser(browser: Any, chat_server: Server) -> None:
