@@ -29,7 +29,7 @@ from typing import Any
 
 import psutil
 import pytest
-from test_load import NEW_ARTICLE, QUESTIONS
+from test_load import NEW_ARTICLE, QUESTIONS, KeepAsking
 from test_ui_server import EXAMPLE, EXAMPLE_SOURCE, QA, ROOT, Server, launch_server, start_server, stop_server
 
 from index.builder import CorpusIndex
@@ -112,28 +112,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 # -- 1. a command-line rebuild while the server answers ------------------------------------------------------
 def test_a_cli_rebuild_while_serving_leaves_every_question_answered(server: Server) -> None:
     assert _cited(_client(server).predict(EXAMPLE, api_name="/ask"))  # the index the server built at start
-    stop = threading.Event()
-    answers: list[tuple[float, float, str, dict[str, Any]]] = []
-    failures: list[str] = []
-
-    def keep_asking(offset: int) -> None:
-        client = _client(server)
-        n = offset
-        while not stop.is_set():
-            question = QUESTIONS[n % len(QUESTIONS)]
-            n += 1
-            started = time.monotonic()
-            try:
-                answers.append((started, time.monotonic(), question, client.predict(question, api_name="/ask")))
-            except Exception as exc:  # reported below
-                failures.append(f"{question!r}: {type(exc).__name__}: {exc}")
-
-    askers = [threading.Thread(target=keep_asking, args=(i,), daemon=True) for i in range(3)]
-    for thread in askers:
-        thread.start()
+    asking = KeepAsking(lambda: _client(server))
     time.sleep(1.0)
     watcher = _client(server)
-    started = time.monotonic()
+    started = time.perf_counter()
     outcome: list[subprocess.CompletedProcess[str]] = []
     rebuild = threading.Thread(target=lambda: outcome.append(_cli(server, "index", "--rebuild", "--json")))
     rebuild.start()
@@ -142,11 +124,10 @@ def test_a_cli_rebuild_while_serving_leaves_every_question_answered(server: Serv
         overviews.append(watcher.predict(api_name="/overview"))
         time.sleep(0.3)
     rebuild.join(timeout=300)
-    ended = time.monotonic()
+    ended = time.perf_counter()
     time.sleep(1.0)
-    stop.set()
-    for thread in askers:
-        thread.join(timeout=120)
+    asking.stop()
+    answers, failures = asking.answers, asking.failures
 
     result = outcome[0]
     assert result.returncode == 0, result.stderr

@@ -7,7 +7,7 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,40 @@ def _client(server: Server) -> Any:
     from gradio_client import Client
 
     return Client(server.url, verbose=False)
+
+
+class KeepAsking:
+    """``clients`` threads, each with its own client, asking ``QUESTIONS`` in turn until ``stop()`` (or until
+    ``limit`` answers): every answer with when it was asked and when it came (``time.perf_counter``), and every
+    failure, for the caller to assert on."""
+
+    def __init__(self, make_client: Callable[[], Any], clients: int = 3, limit: int | None = None) -> None:
+        self.answers: list[tuple[float, float, str, dict[str, Any]]] = []
+        self.failures: list[str] = []
+        self._stop = threading.Event()
+        self._limit = limit
+        self._threads = [threading.Thread(target=self._ask, args=(make_client, i), daemon=True) for i in range(clients)]
+        for thread in self._threads:
+            thread.start()
+
+    def _ask(self, make_client: Callable[[], Any], offset: int) -> None:
+        client = make_client()
+        n = offset
+        while not self._stop.is_set() and (self._limit is None or len(self.answers) < self._limit):
+            question = QUESTIONS[n % len(QUESTIONS)]
+            n += 1
+            started = time.perf_counter()
+            try:
+                result = client.predict(question, api_name="/ask")
+            except Exception as exc:  # reported by the caller's assertions
+                self.failures.append(f"{question!r}: {type(exc).__name__}: {exc}")
+                continue
+            self.answers.append((started, time.perf_counter(), question, result))
+
+    def stop(self, timeout: float = 120) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=timeout)
 
 
 def _same_answer(result: dict[str, Any]) -> tuple[object, ...]:
@@ -143,36 +177,15 @@ def test_questions_keep_being_answered_while_an_upload_syncs(server: Server, tmp
     article = tmp_path / "montenegro-naval-centre.txt"
     article.write_text(NEW_ARTICLE, encoding="utf-8")
     uploader = _client(server)
-    stop = threading.Event()
-    answers: list[tuple[float, float, str, dict[str, Any]]] = []
-    errors: list[str] = []
-
-    def ask_repeatedly(offset: int) -> None:
-        client = _client(server)
-        n = offset
-        while not stop.is_set() and len(answers) < 400:
-            question = QUESTIONS[n % len(QUESTIONS)]
-            n += 1
-            started = time.perf_counter()
-            try:
-                result = client.predict(question, api_name="/ask")
-            except Exception as exc:  # reported by the assertion below
-                errors.append(f"{question!r}: {type(exc).__name__}: {exc}")
-                continue
-            answers.append((started, time.perf_counter(), question, result))
-
-    askers = [threading.Thread(target=ask_repeatedly, args=(i,), daemon=True) for i in range(3)]
-    for thread in askers:
-        thread.start()
+    asking = KeepAsking(lambda: _client(server), limit=400)
     time.sleep(1.0)  # questions are flowing before the upload starts
     upload_started = time.perf_counter()
     job = uploader.submit([handle_file(str(article))], api_name="/upload")
     message, status, table, _, _ = job.result(timeout=180)
     upload_ended = time.perf_counter()
     time.sleep(0.5)
-    stop.set()
-    for thread in askers:
-        thread.join(timeout=60)
+    asking.stop(timeout=60)
+    answers, errors = asking.answers, asking.failures
 
     assert "Added montenegro-naval-centre.txt" in message, message
     assert "<b>6</b> documents" in status and "montenegro-naval-centre.txt" in table

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import queue
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_load import NEW_ARTICLE, QUESTIONS
+from test_load import NEW_ARTICLE, QUESTIONS, KeepAsking
 from test_ui_server import QA, Server, start_server, stop_server
 
 from index.embedding import MiniLMEmbedder
@@ -213,24 +212,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def test_a_file_written_into_the_served_corpus_is_answerable_within_ten_seconds(server: Server) -> None:
     probe = _client(server)
     assert not _source_cited(probe.predict(NEW_QUESTION, api_name="/ask"), NEW_NAME)
-    stop = threading.Event()
-    answers: list[tuple[str, dict[str, Any]]] = []
-    failures: list[str] = []
-
-    def keep_asking(offset: int) -> None:
-        client = _client(server)
-        n = offset
-        while not stop.is_set():
-            question = QUESTIONS[n % len(QUESTIONS)]
-            n += 1
-            try:
-                answers.append((question, client.predict(question, api_name="/ask")))
-            except Exception as exc:  # reported below
-                failures.append(f"{question!r}: {type(exc).__name__}: {exc}")
-
-    askers = [threading.Thread(target=keep_asking, args=(i,), daemon=True) for i in range(3)]
-    for thread in askers:
-        thread.start()
+    asking = KeepAsking(lambda: _client(server))
     try:
         time.sleep(1.0)  # questions are flowing before the file arrives
         (server.corpus / NEW_NAME).write_text(NEW_ARTICLE, encoding="utf-8")  # no upload, no qa index, no click
@@ -250,15 +232,14 @@ def test_a_file_written_into_the_served_corpus_is_answerable_within_ten_seconds(
         assert f"removed, no longer cited: {NEW_NAME}" in probe.predict(api_name="/live")
         time.sleep(0.5)
     finally:
-        stop.set()
-        for thread in askers:
-            thread.join(timeout=120)
+        asking.stop()
 
+    answers, failures = asking.answers, asking.failures
     assert not failures, failures[:5]
-    errors = [(q, a) for q, a in answers if "error" in a]
+    errors = [(q, a) for _, _, q, a in answers if "error" in a]
     assert not errors, errors[:3]
     assert len(answers) >= 10, "questions must have been asked while the file came and went"
-    assert all(_source_cited(a, "003_0a3dde30e4285642.txt") for q, a in answers if q == QUESTIONS[0])
+    assert all(_source_cited(a, "003_0a3dde30e4285642.txt") for _, _, q, a in answers if q == QUESTIONS[0])
     assert "Traceback" not in server.log.read_text()
     print(
         f"\nwatch: answerable {answerable_s:.1f} s after the write, not cited {forgotten_s:.1f} s after the removal; "
