@@ -28,6 +28,7 @@ from qa.extractive import (
     local_weights,
     score_sentences,
     select_sentences,
+    similar,
     with_aliases,
 )
 from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
@@ -379,14 +380,6 @@ def closest_sentences(ranked: Sequence[ScoredSentence], question_terms: Sequence
         ):
             out.append(item)
     return out
-
-
-def similar(a: str, b: str) -> bool:
-    """Two sentences that say nearly the same (most terms of the shorter are in the longer): quote one."""
-    ta, tb = set(terms(a)), set(terms(b))
-    if not ta or not tb:
-        return a.strip().lower() == b.strip().lower()
-    return len(ta & tb) / min(len(ta), len(tb)) >= 0.7
 
 
 def strip_markup(text: str) -> str:

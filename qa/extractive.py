@@ -414,7 +414,8 @@ def score_sentences(
     return sorted(scored, key=lambda s: -s.score)
 
 
-def _similar(a: str, b: str) -> bool:
+def similar(a: str, b: str) -> bool:
+    """Two sentences that say nearly the same (most terms of the shorter are in the longer): quote one."""
     ta, tb = set(terms(a)), set(terms(b))
     if not ta or not tb:
         return a.strip().lower() == b.strip().lower()
@@ -430,7 +431,7 @@ def select_sentences(scored: Sequence[ScoredSentence], max_sentences: int = MAX_
     for candidate in scored[1:]:
         if len(chosen) >= max_sentences or candidate.score < RELATIVE_CUTOFF * best.score:
             break
-        if any(_similar(candidate.sentence.text, c.sentence.text) for c in chosen):
+        if any(similar(candidate.sentence.text, c.sentence.text) for c in chosen):
             continue
         chosen.append(candidate)
     # The best sentence leads; the others follow it grouped by source, in document order.
