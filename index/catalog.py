@@ -87,6 +87,21 @@ class NewChunk:
     end: int
 
 
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    """A document to write, with its chunks and the stamp of the file it was read from."""
+
+    doc_id: str
+    file_name: str
+    title: str
+    date: str | None
+    content_hash: str
+    text: str
+    chunks: tuple[NewChunk, ...]
+    indexed_at: str
+    stamp: FileStamp | None = None
+
+
 class DocumentLookup(Mapping[str, DocumentRecord]):
     """The catalog's documents as a read-only mapping that reads a record when it is asked for (by key, so the
     cost does not grow with the corpus, and never stale)."""
@@ -174,7 +189,8 @@ class Catalog:
             "SELECT d.doc_id, d.content_hash, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.taken_ns "
             "FROM documents d JOIN stamps s ON s.doc_id = d.doc_id"
         )
-        return {row[0]: (row[1], FileStamp(*row[2:])) for row in rows}
+        make = FileStamp._make
+        return {row[0]: (row[1], make(row[2:])) for row in rows}
 
     def set_stamps(self, stamps: dict[str, FileStamp]) -> None:
         """Record the stamps of files hashed again and found unchanged (touched, or new to the stamp table)."""
@@ -250,41 +266,53 @@ class Catalog:
     ) -> list[str]:
         """Write a document, its chunks and their postings (and the stamp of the file it was read from) in one
         transaction; returns the replaced chunk ids."""
+        new = NewDocument(doc_id, file_name, title, date, content_hash, text, tuple(chunks), indexed_at, stamp)
+        return self.replace_documents([new])[doc_id]
+
+    def replace_documents(self, documents: Sequence[NewDocument]) -> dict[str, list[str]]:
+        """Write documents as ``replace_document`` does, all in one transaction: a commit per document cost a
+        batch of 250 new documents 0.25 s, more than the rest of their catalog writes. Returns each document's
+        replaced chunk ids."""
+        replaced: dict[str, list[str]] = {}
         with _transaction(self.db) as db:
-            old = self._delete_document(db, doc_id)
+            for doc in documents:
+                replaced[doc.doc_id] = self._write_document(db, doc)
+        return replaced
+
+    def _write_document(self, db: sqlite3.Connection, doc: NewDocument) -> list[str]:
+        old = self._delete_document(db, doc.doc_id)
+        text = doc.text
+        db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc.doc_id, doc.file_name, doc.title, doc.date, doc.content_hash, text, len(doc.chunks), doc.indexed_at),
+        )
+        if doc.stamp is not None:
+            stamp = doc.stamp
             db.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (doc_id, file_name, title, date, content_hash, text, len(chunks), indexed_at),
+                "INSERT INTO stamps VALUES (?, ?, ?, ?, ?, ?)",
+                (doc.doc_id, stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode, stamp.taken_ns),
             )
-            if stamp is not None:
-                db.execute(
-                    "INSERT INTO stamps VALUES (?, ?, ?, ?, ?, ?)",
-                    (doc_id, stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode, stamp.taken_ns),
-                )
-            for chunk in chunks:
-                chunk_terms = Counter(terms(text[chunk.start : chunk.end]))
-                cur = db.execute(
-                    'INSERT INTO chunks (chunk_id, doc_id, position, start, "end", n_terms) VALUES (?, ?, ?, ?, ?, ?)',
-                    (
-                        chunk.chunk_id,
-                        doc_id,
-                        chunk.position,
-                        chunk.start,
-                        chunk.end,
-                        sum(chunk_terms.values()),
-                    ),
-                )
-                rowid = cur.lastrowid
-                db.executemany(
-                    "INSERT INTO postings (term, chunk, tf) VALUES (?, ?, ?)",
-                    [(term, rowid, tf) for term, tf in chunk_terms.items()],
-                )
+        for chunk in doc.chunks:
+            chunk_terms = Counter(terms(text[chunk.start : chunk.end]))
+            cur = db.execute(
+                'INSERT INTO chunks (chunk_id, doc_id, position, start, "end", n_terms) VALUES (?, ?, ?, ?, ?, ?)',
+                (chunk.chunk_id, doc.doc_id, chunk.position, chunk.start, chunk.end, sum(chunk_terms.values())),
+            )
+            rowid = cur.lastrowid
+            db.executemany(
+                "INSERT INTO postings (term, chunk, tf) VALUES (?, ?, ?)",
+                [(term, rowid, tf) for term, tf in chunk_terms.items()],
+            )
         return old
 
     def remove_document(self, doc_id: str) -> list[str]:
         """Delete a document, its chunks and postings in one transaction; returns its chunk ids."""
+        return self.remove_documents([doc_id])
+
+    def remove_documents(self, doc_ids: Iterable[str]) -> list[str]:
+        """Delete documents, their chunks and postings in one transaction; returns their chunk ids."""
         with _transaction(self.db) as db:
-            return self._delete_document(db, doc_id)
+            return [chunk for doc_id in doc_ids for chunk in self._delete_document(db, doc_id)]
 
     def _delete_document(self, db: sqlite3.Connection, doc_id: str) -> list[str]:
         rows = db.execute("SELECT id, chunk_id FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()

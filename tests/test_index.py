@@ -164,6 +164,32 @@ def test_second_index_run_changes_nothing(cli: Cli, settings: Settings, embedder
     assert assert_consistent(settings, embedder) == before
 
 
+def test_llama_index_reads_the_collection_as_text_nodes(
+    cli: Cli, settings: Settings, embedder: MiniLMEmbedder
+) -> None:
+    """The store writes with Chroma's client, not llama-index's; a llama-index pipeline over the same collection
+    still retrieves our chunks, text and offsets included."""
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    assert cli("index", "--json").code == 0
+    corpus_index = CorpusIndex(settings, embedder=embedder)
+    corpus_index.open()
+    try:
+        store = ChromaVectorStore(chroma_collection=corpus_index.store._collection)
+        question = "What did Albania authorize KAYO to produce?"
+        found = store.query(VectorStoreQuery(query_embedding=embedder.embed_query(question).tolist(), similarity_top_k=3))
+        assert found.nodes and len(found.nodes) == 3
+        for node in found.nodes:
+            doc_id, start, end = node.metadata["doc_id"], node.metadata["start"], node.metadata["end"]
+            assert node.node_id in corpus_index.catalog.chunk_ids_of(doc_id)
+            text = corpus_index.catalog.document_text(doc_id)
+            assert node.get_content() == text[start:end]
+        assert found.similarities is not None and max(found.similarities) > 0.4
+    finally:
+        corpus_index.catalog.close()
+
+
 def test_touching_a_file_changes_nothing(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
     cli("index", "--json")
     before = assert_consistent(settings, embedder)
