@@ -164,9 +164,7 @@ def test_second_index_run_changes_nothing(cli: Cli, settings: Settings, embedder
     assert assert_consistent(settings, embedder) == before
 
 
-def test_llama_index_reads_the_collection_as_text_nodes(
-    cli: Cli, settings: Settings, embedder: MiniLMEmbedder
-) -> None:
+def test_llama_index_reads_the_collection_as_text_nodes(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
     """The store writes with Chroma's client, not llama-index's; a llama-index pipeline over the same collection
     still retrieves our chunks, text and offsets included."""
     from llama_index.core.vector_stores.types import VectorStoreQuery
@@ -178,7 +176,8 @@ def test_llama_index_reads_the_collection_as_text_nodes(
     try:
         store = ChromaVectorStore(chroma_collection=corpus_index.store._collection)
         question = "What did Albania authorize KAYO to produce?"
-        found = store.query(VectorStoreQuery(query_embedding=embedder.embed_query(question).tolist(), similarity_top_k=3))
+        query = VectorStoreQuery(query_embedding=embedder.embed_query(question).tolist(), similarity_top_k=3)
+        found = store.query(query)
         assert found.nodes and len(found.nodes) == 3
         for node in found.nodes:
             doc_id, start, end = node.metadata["doc_id"], node.metadata["start"], node.metadata["end"]
