@@ -171,6 +171,9 @@ def cmd_grow(args: argparse.Namespace) -> dict[str, Any]:
     count_tokens("load the tokenizer")
     index = CorpusIndex(settings, embedder=embedder)
     index.sync()  # anything left by an earlier, interrupted run
+    started = time.perf_counter()
+    index.sync()  # no change: what every run costs before it adds anything (the scan of the corpus)
+    nochange_s = time.perf_counter() - started
     before = index.catalog.counts()[0]
     paras = paragraphs()
     paths = [settings.corpus_dir / f"zz_grow_{i:05d}.txt" for i in range(args.count)]
@@ -200,6 +203,7 @@ def cmd_grow(args: argparse.Namespace) -> dict[str, Any]:
         "grow_cpu_s": cpu_seconds,
         "bare_s": bare_s,
         "bare_cpu_s": bare_cpu_s,
+        "nochange_s": nochange_s,
         "remove_all_s": remove_s,
         "removed": len(removed.removed),
         "device": embedder.device,
