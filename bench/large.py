@@ -76,7 +76,9 @@ def render_large(stored: dict[str, Any]) -> str:
     stand_in = bool(stored.get("stand_in"))
     out = [LARGE_BEGIN, f"## {n:,} documents (`make bench-large`)", ""]
     out += [
-        f"`python -m bench.large --size {n} --reference {ref_n}{' --stand-in' if stand_in else ''}`, "
+        f"`python -m bench.large --size {n} --reference {ref_n}{' --stand-in' if stand_in else ''}"
+        f"{' --grow ' + str(stored['grow']['added']) if stored.get('grow') else ''}"
+        f"{' --pairs ' + str(len(stored['side_by_side']['reference'])) if stored.get('side_by_side') else ''}`, "
         f"started {stored.get('started', '?')}"
         + (f"; answer() measured again at {stored['latency_again']}" if "latency_again" in stored else "")
         + " "
