@@ -87,6 +87,21 @@ class NewChunk:
     end: int
 
 
+@dataclass(frozen=True, slots=True)
+class NewDocument:
+    """A document to write, with its chunks and the stamp of the file it was read from."""
+
+    doc_id: str
+    file_name: str
+    title: str
+    date: str | None
+    content_hash: str
+    text: str
+    chunks: tuple[NewChunk, ...]
+    indexed_at: str
+    stamp: FileStamp | None = None
+
+
 class DocumentLookup(Mapping[str, DocumentRecord]):
     """The catalog's documents as a read-only mapping that reads a record when it is asked for (by key, so the
     cost does not grow with the corpus, and never stale)."""
@@ -174,7 +189,8 @@ class Catalog:
             "SELECT d.doc_id, d.content_hash, s.size, s.mtime_ns, s.ctime_ns, s.inode, s.taken_ns "
             "FROM documents d JOIN stamps s ON s.doc_id = d.doc_id"
         )
-        return {row[0]: (row[1], FileStamp(*row[2:])) for row in rows}
+        make = FileStamp._make
+        return {row[0]: (row[1], make(row[2:])) for row in rows}
 
     def set_stamps(self, stamps: dict[str, FileStamp]) -> None:
         """Record the stamps of files hashed again and found unchanged (touched, or new to the stamp table)."""
@@ -250,41 +266,53 @@ class Catalog:
     ) -> list[str]:
         """Write a document, its chunks and their postings (and the stamp of the file it was read from) in one
         transaction; returns the replaced chunk ids."""
+        new = NewDocument(doc_id, file_name, title, date, content_hash, text, tuple(chunks), indexed_at, stamp)
+        return self.replace_documents([new])[doc_id]
+
+    def replace_documents(self, documents: Sequence[NewDocument]) -> dict[str, list[str]]:
+        """Write documents as ``replace_document`` does, all in one transaction: a commit per document cost a
+        batch of 250 new documents 0.25 s, more than the rest of their catalog writes. Returns each document's
+        replaced chunk ids."""
+        replaced: dict[str, list[str]] = {}
         with _transaction(self.db) as db:
-            old = self._delete_document(db, doc_id)
+            for doc in documents:
+                replaced[doc.doc_id] = self._write_document(db, doc)
+        return replaced
+
+    def _write_document(self, db: sqlite3.Connection, doc: NewDocument) -> list[str]:
+        old = self._delete_document(db, doc.doc_id)
+        text = doc.text
+        db.execute(
+            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc.doc_id, doc.file_name, doc.title, doc.date, doc.content_hash, text, len(doc.chunks), doc.indexed_at),
+        )
+        if doc.stamp is not None:
+            stamp = doc.stamp
             db.execute(
-                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (doc_id, file_name, title, date, content_hash, text, len(chunks), indexed_at),
+                "INSERT INTO stamps VALUES (?, ?, ?, ?, ?, ?)",
+                (doc.doc_id, stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode, stamp.taken_ns),
             )
-            if stamp is not None:
-                db.execute(
-                    "INSERT INTO stamps VALUES (?, ?, ?, ?, ?, ?)",
-                    (doc_id, stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode, stamp.taken_ns),
-                )
-            for chunk in chunks:
-                chunk_terms = Counter(terms(text[chunk.start : chunk.end]))
-                cur = db.execute(
-                    'INSERT INTO chunks (chunk_id, doc_id, position, start, "end", n_terms) VALUES (?, ?, ?, ?, ?, ?)',
-                    (
-                        chunk.chunk_id,
-                        doc_id,
-                        chunk.position,
-                        chunk.start,
-                        chunk.end,
-                        sum(chunk_terms.values()),
-                    ),
-                )
-                rowid = cur.lastrowid
-                db.executemany(
-                    "INSERT INTO postings (term, chunk, tf) VALUES (?, ?, ?)",
-                    [(term, rowid, tf) for term, tf in chunk_terms.items()],
-                )
+        for chunk in doc.chunks:
+            chunk_terms = Counter(terms(text[chunk.start : chunk.end]))
+            cur = db.execute(
+                'INSERT INTO chunks (chunk_id, doc_id, position, start, "end", n_terms) VALUES (?, ?, ?, ?, ?, ?)',
+                (chunk.chunk_id, doc.doc_id, chunk.position, chunk.start, chunk.end, sum(chunk_terms.values())),
+            )
+            rowid = cur.lastrowid
+            db.executemany(
+                "INSERT INTO postings (term, chunk, tf) VALUES (?, ?, ?)",
+                [(term, rowid, tf) for term, tf in chunk_terms.items()],
+            )
         return old
 
     def remove_document(self, doc_id: str) -> list[str]:
         """Delete a document, its chunks and postings in one transaction; returns its chunk ids."""
+        return self.remove_documents([doc_id])
+
+    def remove_documents(self, doc_ids: Iterable[str]) -> list[str]:
+        """Delete documents, their chunks and postings in one transaction; returns their chunk ids."""
         with _transaction(self.db) as db:
-            return self._delete_document(db, doc_id)
+            return [chunk for doc_id in doc_ids for chunk in self._delete_document(db, doc_id)]
 
     def _delete_document(self, db: sqlite3.Connection, doc_id: str) -> list[str]:
         rows = db.execute("SELECT id, chunk_id FROM chunks WHERE doc_id = ?", (doc_id,)).fetchall()
@@ -394,27 +422,55 @@ class Catalog:
         _, avgdl = self._collection_stats()
         lengths = self._chunk_lengths()
         counts = Counter(query_terms)
-        chunk_parts: list[np.ndarray] = []
-        score_parts: list[np.ndarray] = []
-        for term, freq in df.items():
-            weight = bm25_idf(total, freq) * counts[term] * (weights or {}).get(term, 1.0)
-            rows = self.db.execute("SELECT chunk, tf FROM postings WHERE term = ?", (term,)).fetchall()
-            if not rows:
+        # Terms in order of the most they can add to a chunk's score (weight × (k1 + 1), as tf grows): rare ones
+        # first. Once the n-th best score so far is above what the terms left could add together, a chunk none
+        # of the terms so far matched cannot reach the n best, nor can a chunk whose score plus that is below it:
+        # the terms left are read only for the chunks that still can ("max-score" pruning; the n best and their
+        # scores are exactly those of scoring every posting). At 100,000 documents a common word's postings (tens
+        # of thousands) were most of a question's keyword search.
+        plan = sorted(
+            (
+                (bm25_idf(total, freq) * counts[term] * (weights or {}).get(term, 1.0), term)
+                for term, freq in df.items()
+            ),
+            reverse=True,
+        )
+        left = total_bound = sum(weight for weight, _ in plan) * (BM25_K1 + 1)
+        prunable = all(weight >= 0 for weight, _ in plan)  # scores that only grow
+        scores = np.zeros(len(lengths), dtype=np.float64)
+        open_to_all = True
+        candidates = np.zeros(0, dtype=np.int64)
+        for weight, term in plan:
+            left -= weight * (BM25_K1 + 1)
+            if open_to_all or len(candidates) * 8 >= df[term]:
+                arr = self._postings(term)
+            else:
+                arr = np.asarray(self._postings_of(term, candidates), dtype=np.int64).reshape(-1, 2)
+            if not len(arr):
                 continue
-            arr = np.asarray(rows, dtype=np.int64)
             if arr[:, 0].max() >= len(lengths) or not lengths[arr[:, 0]].all():  # chunks written since the read
                 lengths = self._chunk_lengths(reload=True)
                 arr = arr[arr[:, 0] < len(lengths)]
                 arr = arr[lengths[arr[:, 0]] > 0]
+                scores = np.concatenate([scores, np.zeros(max(0, len(lengths) - len(scores)))])
+            if not open_to_all:
+                arr = arr[np.isin(arr[:, 0], candidates)]
             tf, dl = arr[:, 1].astype(np.float64), lengths[arr[:, 0]]
-            chunk_parts.append(arr[:, 0])
-            score_parts.append(weight * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / avgdl)))
-        if not chunk_parts:
+            # A term's postings name each chunk once, so a fancy-indexed add is safe.
+            scores[arr[:, 0]] += weight * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / avgdl))
+            if prunable and open_to_all and (total_bound - left) <= left:
+                continue  # the n-th best so far is at most what the terms read so far can add: not above ``left``
+            hit = np.flatnonzero(scores)
+            if len(hit) >= n:
+                nth = np.partition(scores[hit], len(hit) - n)[len(hit) - n]
+                if nth > left and prunable:
+                    open_to_all = False
+                    candidates = hit[scores[hit] + left >= nth]
+        hit = np.flatnonzero(scores)
+        if not len(hit):
             return []
-        rowids, inverse = np.unique(np.concatenate(chunk_parts), return_inverse=True)
-        sums = np.bincount(inverse, weights=np.concatenate(score_parts))
-        top = np.argsort(-sums, kind="stable")[:n]
-        best = [(int(rowids[i]), float(sums[i])) for i in top]
+        top = hit[np.argsort(-scores[hit], kind="stable")[:n]]  # ties: the older chunk first
+        best = [(int(rowid), float(scores[rowid])) for rowid in top]
         ids = dict(
             self.db.execute(
                 f"SELECT id, chunk_id FROM chunks WHERE id IN ({','.join('?' * len(best))})",
@@ -422,6 +478,27 @@ class Catalog:
             ).fetchall()
         )
         return [(ids[rowid], score) for rowid, score in best if rowid in ids]
+
+    def _postings(self, term: str) -> np.ndarray:
+        """``term``'s postings as rows of (chunk, tf). SQLite joins them into one string that NumPy parses: half
+        the time of a Python tuple a posting, for a common word's tens of thousands."""
+        (joined,) = self.db.execute(
+            "SELECT group_concat(chunk || ',' || tf) FROM postings WHERE term = ?", (term,)
+        ).fetchone()
+        if not joined:
+            return np.zeros((0, 2), dtype=np.int64)
+        return np.fromstring(joined, dtype=np.int64, sep=",").reshape(-1, 2)
+
+    def _postings_of(self, term: str, chunks: np.ndarray) -> list[tuple[int, int]]:
+        """``term``'s (chunk, tf) postings in ``chunks`` only (an index seek each, in pages of bound variables)."""
+        rows: list[tuple[int, int]] = []
+        for i in range(0, len(chunks), 500):
+            page = [int(c) for c in chunks[i : i + 500]]
+            rows += self.db.execute(
+                f"SELECT chunk, tf FROM postings WHERE term = ? AND chunk IN ({','.join('?' * len(page))})",
+                [term, *page],
+            ).fetchall()
+        return rows
 
 
 def bm25_idf(total: int, freq: int) -> float:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +28,14 @@ TEMPORARY_SUFFIXES = (".part", ".crdownload", ".download", ".partial", ".tmp", "
 RACY_NS = 2 * 10**9  # a file changed this close to its stamp could change again without changing the stamp
 
 
-@dataclass(frozen=True, slots=True)
-class FileStamp:
+class FileStamp(NamedTuple):
     """What ``stat`` said of a file when it was hashed. A file whose size, modification and change times and inode
     still match was not changed since (git trusts its index the same way), unless it was changed within
     ``RACY_NS`` of the stamp being taken: timestamps are coarse (a clock tick; 2 s on FAT), so a second write in
-    the same tick could leave them as they were. Such a file is hashed again."""
+    the same tick could leave them as they were. Such a file is hashed again.
+
+    A named tuple, as ``CorpusFile``: a scan of 100,000 unchanged files makes 100,000 of each, and a frozen
+    dataclass costs several times a tuple to build (0.4 s of a 1.5 s no-change ``qa index`` at that size)."""
 
     size: int
     mtime_ns: int
@@ -45,17 +48,16 @@ class FileStamp:
         return cls(info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, time.time_ns())
 
     def matches(self, info: os.stat_result) -> bool:
-        same = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino) == (
-            self.size,
-            self.mtime_ns,
-            self.ctime_ns,
-            self.inode,
+        return (
+            info.st_size == self.size
+            and info.st_mtime_ns == self.mtime_ns
+            and info.st_ctime_ns == self.ctime_ns
+            and info.st_ino == self.inode
+            and max(self.mtime_ns, self.ctime_ns) < self.taken_ns - RACY_NS
         )
-        return same and max(self.mtime_ns, self.ctime_ns) < self.taken_ns - RACY_NS
 
 
-@dataclass(frozen=True, slots=True)
-class CorpusFile:
+class CorpusFile(NamedTuple):
     """A file found in the corpus, with the hash of its bytes (read before any parsing).
 
     ``stamp`` is what ``stat`` said when it was hashed; ``hashed`` is False when the hash was taken from the

@@ -28,7 +28,7 @@ from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-FLUSH = "20"  # chunks per batch: the seed corpus (about 60 chunks) gives several batches
+FLUSH = "10"  # chunks per batch: the seed corpus (about 60 chunks) gives four (a batch commits to the catalog at once)
 
 
 def index_command(settings: Settings, *args: str, **env: str) -> subprocess.Popen[str]:

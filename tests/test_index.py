@@ -150,6 +150,74 @@ def test_keyword_search_sees_chunks_written_by_another_process_since_its_last_qu
     assert after == Catalog(path).bm25(["pact"], 50)  # scored with every chunk's length, as a fresh reader does
 
 
+def test_keyword_search_returns_exactly_what_scoring_every_posting_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BM25 skips postings that cannot change the n best (max-score pruning): the n best and their scores must be
+    those of the textbook formula over every posting, also when one rare word and several common ones meet."""
+    import math
+    import random
+
+    from index.catalog import BM25_B, BM25_K1, bm25_idf
+    from index.keywords import terms
+
+    rng = random.Random(7)
+    common = ["alpha", "bravo", "charlie", "delta", "echo"]
+    rare = ["zulu", "yankee", "xray"]
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    texts: dict[str, str] = {}
+    for i in range(400):
+        words = [rng.choice(common) for _ in range(rng.randint(3, 40))] + ["filler"] * rng.randint(0, 10)
+        if i % 37 == 0:
+            words += [rng.choice(rare)] * rng.randint(1, 3)
+        text = " ".join(rng.sample(words, len(words)))
+        doc_id = f"doc-{i:03d}.txt"
+        texts[f"{doc_id}#0"] = text
+        catalog.replace_document(
+            doc_id=doc_id,
+            file_name=doc_id,
+            title=doc_id,
+            date=None,
+            content_hash=str(i),
+            text=text,
+            chunks=[NewChunk(f"{doc_id}#0", 0, 0, len(text))],
+            indexed_at="2026-12-02T00:00:00+00:00",
+        )
+    counted = {cid: terms(text) for cid, text in texts.items()}
+    avgdl = sum(len(t) for t in counted.values()) / len(counted)
+
+    def textbook(query: list[str], n: int) -> list[tuple[str, float]]:
+        df = {q: sum(q in t for t in counted.values()) for q in set(query)}
+        scores: dict[str, float] = {}
+        for cid, chunk_terms in counted.items():
+            score = 0.0
+            for q in set(query):
+                tf = chunk_terms.count(q)
+                if tf:
+                    norm = tf + BM25_K1 * (1 - BM25_B + BM25_B * len(chunk_terms) / avgdl)
+                    score += bm25_idf(len(counted), df[q]) * query.count(q) * tf * (BM25_K1 + 1) / norm
+            if score:
+                scores[cid] = score
+        return sorted(scores.items(), key=lambda item: -item[1])[:n]
+
+    pruned: list[str] = []  # terms read only for the chunks that could still make the n best
+    read_some = Catalog._postings_of
+    monkeypatch.setattr(
+        Catalog, "_postings_of", lambda self, term, chunks: pruned.append(term) or read_some(self, term, chunks)
+    )
+    for query in (["zulu", "alpha", "bravo", "charlie"], ["yankee", "xray", "delta"], ["echo", "alpha"], ["zulu"]):
+        for n in (1, 5, 20):
+            found = catalog.bm25(query, n)
+            expected = textbook(query, n)
+            assert [round(s, 9) for _, s in found] == [round(s, 9) for _, s in expected], (query, n)
+            # Same scores; a tie may be listed in either order, so compare the chunks above the last score.
+            last = expected[-1][1]
+            assert {c for c, s in found if not math.isclose(s, last)} == {
+                c for c, s in expected if not math.isclose(s, last)
+            }
+    assert pruned, "no query took the pruned path: the comparison above checked only the full one"
+
+
 def test_second_index_run_changes_nothing(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
     first = cli("index", "--json")
     assert first.code == 0, first.err
@@ -162,6 +230,31 @@ def test_second_index_run_changes_nothing(cli: Cli, settings: Settings, embedder
     assert (second["added"], second["updated"], second["removed"], second["embedded"]) == (0, 0, 0, 0)
     assert second["unchanged"] == 5 and second["chunks"] == summary["chunks"]
     assert assert_consistent(settings, embedder) == before
+
+
+def test_llama_index_reads_the_collection_as_text_nodes(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
+    """The store writes with Chroma's client, not llama-index's; a llama-index pipeline over the same collection
+    still retrieves our chunks, text and offsets included."""
+    from llama_index.core.vector_stores.types import VectorStoreQuery
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    assert cli("index", "--json").code == 0
+    corpus_index = CorpusIndex(settings, embedder=embedder)
+    corpus_index.open()
+    try:
+        store = ChromaVectorStore(chroma_collection=corpus_index.store._collection)
+        question = "What did Albania authorize KAYO to produce?"
+        query = VectorStoreQuery(query_embedding=embedder.embed_query(question).tolist(), similarity_top_k=3)
+        found = store.query(query)
+        assert found.nodes and len(found.nodes) == 3
+        for node in found.nodes:
+            doc_id, start, end = node.metadata["doc_id"], node.metadata["start"], node.metadata["end"]
+            assert node.node_id in corpus_index.catalog.chunk_ids_of(doc_id)
+            text = corpus_index.catalog.document_text(doc_id)
+            assert node.get_content() == text[start:end]
+        assert found.similarities is not None and max(found.similarities) > 0.4
+    finally:
+        corpus_index.catalog.close()
 
 
 def test_touching_a_file_changes_nothing(cli: Cli, settings: Settings, embedder: MiniLMEmbedder) -> None:
