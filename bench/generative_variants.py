@@ -81,10 +81,11 @@ def build_variants(index: Any) -> dict[str, Variant]:
         return out
 
     def holding(retrieval: Any, n: int) -> list[Any]:
-        """The passages holding the ``n`` best sentences, in the order of their best sentence."""
+        """The passages holding the ``n`` best sentences, in the order of their best sentence (as the second
+        attempt of ``LLMGenerator.stream`` chooses them: ``qa.generative.best_sentences``)."""
         given: list[Any] = []
-        for x in best_sentences(retrieval, n):
-            p = next(p for p in retrieval.passages if p.source == x.source and p.start <= x.start < p.end)
+        for source, start in g.best_sentences(retrieval, index.embedder.embed_documents, n):
+            p = next(p for p in retrieval.passages if p.source == source and p.start <= start < p.end)
             if p not in given:
                 given.append(p)
         return given
@@ -132,6 +133,12 @@ def build_variants(index: Any) -> dict[str, Variant]:
     }
 
 
+def contains(text: str, wanted: Sequence[str]) -> bool:
+    """Whether ``text`` names every term of ``answer_contains`` ("a|b": either)."""
+    low = text.lower()
+    return all(any(alt.lower() in low for alt in term.split("|")) for term in wanted)
+
+
 def main() -> None:
     prepare_offline_runtime()
     import httpx
@@ -145,11 +152,23 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(prog="bench.generative_variants")
     parser.add_argument("--variants", default="", help="comma-separated names (default: all)")
-    parser.add_argument("--questions", type=Path, default=ROOT / "bench" / "data" / "generative_dev.jsonl")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "bench" / "data" / "generative_dev.jsonl"],
+        help="JSON-lines files of questions (never the evaluation sets)",
+    )
+    parser.add_argument(
+        "--retry",
+        default="",
+        help="comma-separated variants tried as a second attempt: each is asked only the questions the first "
+        "of --variants failed, and the union (first, then the retry where the first failed) is reported",
+    )
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
     parser.add_argument("--dump", type=Path, default=None, help="write every reply and answer to this JSON file")
     args = parser.parse_args()
-    questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
+    questions = [json.loads(line) for f in args.questions for line in f.read_text().splitlines() if line.strip()]
     counts: dict[str, int] = {}
     rows: dict[str, list[dict[str, Any]]] = {}
     with (
@@ -169,29 +188,61 @@ def main() -> None:
         generator = LLMGenerator(settings, index)
         variants = build_variants(index)
         names = [n for n in args.variants.split(",") if n] or list(variants)
+        retries = [n for n in args.retry.split(",") if n]
+        unknown = [n for n in names + retries if n not in variants]
+        if unknown:
+            parser.error(f"unknown variants {unknown}; known: {', '.join(variants)}")
+        if retries:
+            names = names[:1]
+
+        def ask(name: str, q: dict[str, Any]) -> dict[str, Any] | None:
+            """The variant's answer to ``q`` as a row (None when the model is not asked: no related passage)."""
+            standalone = condense(q["question"], q.get("history", []))
+            retrieval = extractive.retriever.retrieve(standalone, settings.top_k)
+            fallback = extractive.extractive(standalone, retrieval, settings.top_k)
+            if not found_related_passages(fallback):
+                return None
+            retrieval = replace(retrieval, passages=list(fallback.retrieved))
+            messages, given, extra = variants[name](standalone.text, retrieval, fallback)
+            body = {"model": MODEL_ALIAS, "temperature": 0.0, "max_tokens": 256, **extra}
+            body["messages"] = [{"role": r, "content": c} for r, c in messages]
+            response = httpx.post(f"{llm.base_url}/chat/completions", json=body, timeout=600)
+            response.raise_for_status()
+            reply = clean_reply(response.json()["choices"][0]["message"]["content"] or "")
+            answer = fallback
+            if reply and not reply.strip(".").startswith(NOT_ANSWERED):
+                answer = generator.verify(reply, standalone, replace(retrieval, passages=list(given)), fallback)
+            good = answer.mode == "generative" and any(s.supported for s in answer.sentences)
+            return {
+                "id": q["id"],
+                "answerable": q.get("answerable", True),
+                "good": good,
+                # a right answer: it names what the question's answer_contains asks for
+                "right": good and q.get("answerable", True) and contains(answer.text, q.get("answer_contains", [])),
+                "reply": reply,
+                "answer": answer.text if good else None,
+            }
+
+        def summary(name: str, got: list[dict[str, Any]]) -> str:
+            good = [r for r in got if r["good"]]
+            answerable = sum(r["answerable"] for r in good)
+            right = sum(r["right"] for r in good)
+            return (
+                f"{name}: {len(good)}/{len(questions)} (answerable {answerable}, of them naming the answer {right};"
+                f" unanswerable answered {len(good) - answerable}): {' '.join(r['id'] for r in good)}"
+            )
+
         for name in names:
-            counts[name] = 0
-            rows[name] = []
-            for q in questions:
-                standalone = condense(q["question"], q.get("history", []))
-                retrieval = extractive.retriever.retrieve(standalone, settings.top_k)
-                fallback = extractive.extractive(standalone, retrieval, settings.top_k)
-                if not found_related_passages(fallback):
-                    continue
-                retrieval = replace(retrieval, passages=list(fallback.retrieved))
-                messages, given, extra = variants[name](standalone.text, retrieval, fallback)
-                body = {"model": MODEL_ALIAS, "temperature": 0.0, "max_tokens": 256, **extra}
-                body["messages"] = [{"role": r, "content": c} for r, c in messages]
-                response = httpx.post(f"{llm.base_url}/chat/completions", json=body, timeout=600)
-                response.raise_for_status()
-                reply = clean_reply(response.json()["choices"][0]["message"]["content"] or "")
-                answer = fallback
-                if reply and not reply.strip(".").startswith(NOT_ANSWERED):
-                    answer = generator.verify(reply, standalone, replace(retrieval, passages=list(given)), fallback)
-                good = answer.mode == "generative" and any(s.supported for s in answer.sentences)
-                counts[name] += good
-                rows[name].append({"id": q["id"], "reply": reply, "answer": answer.text if good else None})
-            print(f"{name}: {counts[name]}/{len(questions)}", flush=True)
+            rows[name] = [r for q in questions if (r := ask(name, q)) is not None]
+            counts[name] = sum(r["good"] for r in rows[name])
+            print(summary(name, rows[name]), flush=True)
+        first = names[0]
+        failed = {r["id"] for r in rows[first] if not r["good"]}
+        for name in retries:
+            rows[name] = [r for q in questions if q["id"] in failed and (r := ask(name, q)) is not None]
+            union = [r for r in rows[first] if r["good"]] + rows[name]
+            counts[f"{first}, then {name}"] = sum(r["good"] for r in union)
+            print(summary(f"{first}, then {name} (asked {len(rows[name])})", union), flush=True)
     print("| variant | questions with a generative answer with ≥1 supported, cited sentence |\n|---|---|")
     for name, count in counts.items():
         print(f"| {name} | {count}/{len(questions)} |")
