@@ -5,8 +5,10 @@ Indexes ``corpus/`` into a temporary folder and starts llama.cpp's server on the
 (default ``bench/data/generative_dev.jsonl``, never the evaluation sets) it retrieves and reranks as
 ``Answerer.stream`` does, sends each variant's messages to the server (temperature 0, not streamed) and passes the
 reply through the unchanged ``LLMGenerator.verify``. Prints, per variant, the questions that got a generative
-answer with at least one supported, cited sentence (the figure of ``bench.generative``). docs/LLM.md has the
-results; no variant beat the current prompt, so none is used by ``qa.generative``.
+answer with at least one supported, cited sentence (the figure of ``bench.generative``). With ``--retry``, each
+named variant is asked only the questions the first variant failed, as a second attempt, and the union is
+reported. docs/LLM.md has the results: no variant beat the current prompt as the first attempt; ``sentences3``
+is the second attempt of ``qa.generative`` (``LLMGenerator.stream``).
 """
 
 from __future__ import annotations
@@ -48,11 +50,9 @@ Variant = Callable[[str, Any, Any], tuple[Messages, Sequence[Any], dict[str, Any
 
 def build_variants(index: Any) -> dict[str, Variant]:
     """Name -> function of (question, retrieval, extractive answer) giving (messages, passages given, body extras)."""
-    import numpy as np
 
     from index.sentences import split_sentences
     from qa import generative as g
-    from qa.extractive import lexical_coverage
 
     rules = g.SYSTEM_PROMPT.split("\n\nSecurity:")
     old_rules = re.search(r"\n2\. .*?\n3\. .*?\n", g.SYSTEM_PROMPT, re.S)
@@ -62,30 +62,22 @@ def build_variants(index: Any) -> dict[str, Variant]:
 
     def best_sentences(retrieval: Any, n: int, following: int = 0) -> list[Any]:
         """The ``n`` sentences of the passages closest to the question (meaning and keywords, weighted as the
-        support check weighs them), each as a passage of its own (with the next ``following`` sentences)."""
-        spans: list[tuple[Any, int, list[tuple[int, int]]]] = []
-        for p in retrieval.passages:
-            sentences = [(s, e) for s, e in split_sentences(p.text) if re.search(r"\w", p.text[s:e])]
-            spans.extend((p, j, sentences) for j in range(len(sentences)))
-        texts = [p.text[slice(*sentences[j])] for p, j, sentences in spans]
-        dense = np.asarray(index.embedder.embed_documents(texts)) @ retrieval.query_vector
-        scores = [
-            g.support_score(float(d), lexical_coverage(retrieval.query_terms, t, retrieval.idf))
-            for d, t in zip(dense, texts, strict=True)
-        ]
+        support check weighs them: ``qa.generative.best_sentences``, as the second attempt of
+        ``LLMGenerator.stream`` chooses them), each as a passage of its own (with the next ``following``)."""
         out = []
-        for i in sorted(range(len(spans)), key=lambda i: -scores[i])[:n]:
-            p, j, sentences = spans[i]
-            s, e = sentences[j][0], sentences[min(len(sentences) - 1, j + following)][1]
-            out.append(replace(p, start=p.start + s, end=p.start + e, text=p.text[s:e]))
+        for source, start, end in g.best_sentences(retrieval, index.embedder.embed_documents, n):
+            p = next(p for p in retrieval.passages if p.source == source and p.start <= start < p.end)
+            spans = [(p.start + s, p.start + e) for s, e in split_sentences(p.text) if re.search(r"\w", p.text[s:e])]
+            j = next(k for k, (s, _) in enumerate(spans) if s == start)
+            end = spans[min(len(spans) - 1, j + following)][1]
+            out.append(replace(p, start=start, end=end, text=p.text[start - p.start : end - p.start]))
         return out
 
     def holding(retrieval: Any, n: int) -> list[Any]:
-        """The passages holding the ``n`` best sentences, in the order of their best sentence (as the second
-        attempt of ``LLMGenerator.stream`` chooses them: ``qa.generative.best_sentences``)."""
+        """The passages holding the ``n`` best sentences, in the order of their best sentence."""
         given: list[Any] = []
-        for source, start in g.best_sentences(retrieval, index.embedder.embed_documents, n):
-            p = next(p for p in retrieval.passages if p.source == source and p.start <= start < p.end)
+        for x in best_sentences(retrieval, n):
+            p = next(p for p in retrieval.passages if p.source == x.source and p.start <= x.start < p.end)
             if p not in given:
                 given.append(p)
         return given

@@ -50,11 +50,13 @@ REPEAT_SPAN = 120  # characters: an answer that repeats this much word for word 
 DEADLINE_FACTOR = 4.0
 SHOWING_EXTRACTIVE = "; showing the extractive answer."
 NOTHING_SUPPORTED = "The language model's answer cites nothing in the documents"
-# A reply with nothing supported is asked for again with the passages holding this many of the sentences closest
-# to the question (chosen on the team's own development questions: docs/LLM.md).
+# A reply with nothing supported is asked for again with only this many sentences of the passages, those closest
+# to the question, each as a passage (chosen on the team's own development questions: docs/LLM.md, ``sentences3``).
 RETRY_SENTENCES = 3
-RETRY_STOP = ("\n\n",)  # and it ends at its first blank line (the second attempt as measured: ``holding3``)
-RETRYING = "Nothing in the model's first answer could be traced to the articles; asking it again with fewer passages…"
+RETRY_STOP = ("\n\n",)  # and the second reply ends at its first blank line (as measured)
+RETRYING = (
+    "Nothing in the model's first answer could be traced to the articles; asking it again with the closest sentences…"
+)
 
 SYSTEM_PROMPT = f"""You answer questions about news articles using ONLY the numbered passages you are given.
 
@@ -328,22 +330,24 @@ def foreign_names(claim: str, passage: str) -> list[str]:
     return [w for w in words if (w[0].isupper() or w[0].isdigit()) and not mentioned(w)]
 
 
-def best_sentences(retrieval: Retrieval, embed: Any, n: int) -> list[tuple[str, int]]:
-    """``(source, start offset)`` of the ``n`` sentences of ``retrieval``'s passages closest to the question: meaning
-    (cosine with the question's vector) and coverage of its terms, weighed as the support check weighs them; best
-    first."""
-    spans: list[tuple[str, int, str]] = []
+def best_sentences(retrieval: Retrieval, embed: Any, n: int) -> list[tuple[str, int, int]]:
+    """``(source, start, end)`` document offsets of the ``n`` sentences of ``retrieval``'s passages closest to the
+    question: meaning (cosine with the question's vector) and coverage of its terms, weighed as the support check
+    weighs them; best first."""
+    spans: list[tuple[str, int, int, str]] = []
     for p in retrieval.passages:
         spans.extend(
-            (p.source, p.start + s, p.text[s:e]) for s, e in split_sentences(p.text) if _WORD.search(p.text[s:e])
+            (p.source, p.start + s, p.start + e, p.text[s:e])
+            for s, e in split_sentences(p.text)
+            if _WORD.search(p.text[s:e])
         )
     if not spans:
         return []
-    dense = np.asarray(embed([t for _, _, t in spans])) @ retrieval.query_vector
+    dense = np.asarray(embed([span[3] for span in spans])) @ retrieval.query_vector
     coverage = Coverage(retrieval.query_terms, retrieval.idf)
-    scores = [support_score(float(d), coverage(t)) for d, (_, _, t) in zip(dense, spans, strict=True)]
+    scores = [support_score(float(d), coverage(span[3])) for d, span in zip(dense, spans, strict=True)]
     order = sorted(range(len(spans)), key=lambda i: -scores[i])[:n]
-    return [(spans[i][0], spans[i][1]) for i in order]
+    return [spans[i][:3] for i in order]
 
 
 _WORD = re.compile(r"\w")
@@ -402,7 +406,7 @@ class LLMGenerator:
         """Text deltas as the model writes, then the verified ``Answer`` (or ``fallback`` with a notice).
 
         A reply of which nothing is supported gets a second attempt before the extractive answer is shown: the
-        model is asked again with only the passages holding the sentences closest to the question
+        model is asked again with only the sentences of the passages closest to the question
         (``retry_passages``), after a ``Restart`` that withdraws the first reply's text. Both attempts share one
         deadline (``DEADLINE_FACTOR`` times ``QA_LLM_TIMEOUT``); the second is made only if a whole timeout is
         left. A model that fails (unreachable, an error, too slow) is not asked again.
@@ -412,7 +416,7 @@ class LLMGenerator:
         if not unsupported:
             yield replace(answer, attempts=1)
             return
-        given = self.retry_passages(standalone, retrieval)
+        given = self.retry_passages(retrieval)
         if not given or time.monotonic() + self.settings.llm_timeout > deadline:
             yield replace(answer, attempts=1)
             return
@@ -467,16 +471,15 @@ class LLMGenerator:
         answer = self.verify(reply, standalone, retrieval, fallback)
         return answer, answer.mode != "generative"  # verify gives the fallback when nothing is supported
 
-    def retry_passages(self, standalone: StandaloneQuestion, retrieval: Retrieval) -> list[Passage]:
-        """The passages for the second attempt: those holding the ``RETRY_SENTENCES`` sentences closest to the
-        question (meaning and keywords, weighed as the support check weighs them), best first; none when that
-        is every passage already (the same prompt at temperature 0 would get the same reply)."""
+    def retry_passages(self, retrieval: Retrieval) -> list[Passage]:
+        """The passages for the second attempt: the ``RETRY_SENTENCES`` sentences of the first attempt's passages
+        closest to the question (meaning and keywords, weighed as the support check weighs them), best first,
+        each a passage of its own (offsets and all, so its citations stay verbatim)."""
         given: list[Passage] = []
-        for source, start in best_sentences(retrieval, self.index.embedder.embed_documents, RETRY_SENTENCES):
+        for source, start, end in best_sentences(retrieval, self.index.embedder.embed_documents, RETRY_SENTENCES):
             p = next(p for p in retrieval.passages if p.source == source and p.start <= start < p.end)
-            if p not in given:
-                given.append(p)
-        return given if len(given) < len(retrieval.passages) else []
+            given.append(replace(p, start=start, end=end, text=p.text[start - p.start : end - p.start]))
+        return given
 
     # -- verification --------------------------------------------------------------------------------------
     def verify(self, reply: str, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer) -> Answer:

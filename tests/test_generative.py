@@ -17,6 +17,7 @@ import pytest
 
 from index.builder import CorpusIndex
 from index.embedding import MiniLMEmbedder
+from index.sentences import split_sentences
 from index.settings import Settings
 from qa.answering import Answerer, found_related_passages
 from qa.generative import (
@@ -242,7 +243,7 @@ def test_unsupported_sentence_is_flagged_and_loses_its_marker(corpus_index: Corp
 UNSUPPORTED = "The moon is made of green cheese [1]. Nobody knows why [2]."
 
 
-def test_unsupported_first_reply_is_asked_again_with_the_passages_closest_to_the_question(
+def test_unsupported_first_reply_is_asked_again_with_the_sentences_closest_to_the_question(
     corpus_index: CorpusIndex, fake_llm: FakeLLM
 ) -> None:
     fake_llm.reset(lambda body: Reply(UNSUPPORTED if len(fake_llm.requests) == 1 else f"{AUTHORISED}."))
@@ -254,8 +255,9 @@ def test_unsupported_first_reply_is_asked_again_with_the_passages_closest_to_the
     assert "".join(e for e in before if isinstance(e, str)).strip() == UNSUPPORTED  # streamed, then withdrawn
     assert all(isinstance(e, str) for e in after) and "".join(map(str, after)).strip() == f"{AUTHORISED}."
     first, second = (passages_in(r.body) for r in fake_llm.requests)
-    assert 1 <= len(second) <= RETRY_SENTENCES and len(second) < len(first)
-    assert set(second.values()) <= set(first.values())
+    assert len(second) == RETRY_SENTENCES  # each a sentence of a passage of the first attempt
+    assert all(len(split_sentences(html.unescape(t))) == 1 for t in second.values())
+    assert all(any(t in whole for whole in first.values()) for t in second.values())
     assert any(escape("authorized the state-owned firm KAYO") in text for text in second.values())
     assert fake_llm.requests[1].messages[0]["content"] == SYSTEM_PROMPT and fake_llm.requests[1].body["stream"]
     assert "stop" not in fake_llm.requests[0].body and fake_llm.requests[1].body["stop"] == list(RETRY_STOP)
