@@ -4,7 +4,9 @@ The model sees the retrieved passages numbered inside ``<passage id="n">`` block
 declared to be data), and must mark each claim with ``[n]``. After generation each sentence is verified:
 its ``[n]`` must name a retrieved passage that contains a sentence supporting it (meaning + keywords); that
 sentence, verbatim with its document offsets, becomes the citation's quote. Unsupported sentences are kept
-but flagged; any failure of the model gives the extractive answer with a one-line notice.
+but flagged. A reply of which nothing is supported is asked for once more, with only the sentences closest to
+the question; any failure of the model, or a second reply with nothing supported, gives the extractive answer
+with a one-line notice.
 """
 
 from __future__ import annotations
