@@ -44,6 +44,8 @@ class Tally:
     fallbacks: int = 0
     model_refusals: int = 0
     not_asked: int = 0
+    retried: int = 0  # the model was asked a second time (nothing of its first reply supported)
+    rescued: int = 0  # ... and the second reply gave a generative answer with a supported sentence
     citations: int = 0
     verbatim: int = 0
     first_token: list[float] = field(default_factory=list)
@@ -86,7 +88,7 @@ def run(name: str, base_url: str, model: str, data: Path, questions: list[dict[s
     from qa.answering import found_related_passages
     from qa.generative import split_claims
     from qa.service import build_answerer, build_index
-    from qa.types import Answer
+    from qa.types import Answer, Restart
 
     settings = Settings(
         data_dir=data, corpus_dir=ROOT / "corpus", llm_base_url=base_url, llm_model=model, llm_timeout=120
@@ -105,6 +107,8 @@ def run(name: str, base_url: str, model: str, data: Path, questions: list[dict[s
         for event in answerer.stream(q["question"], history):
             if isinstance(event, Answer):
                 final = event
+            elif isinstance(event, Restart):  # the model is asked again: the reply checked is the second one
+                parts = []
             else:
                 first = first if first is not None else time.perf_counter() - started
                 parts.append(event)
@@ -117,6 +121,9 @@ def run(name: str, base_url: str, model: str, data: Path, questions: list[dict[s
         for c in final.citations:
             tally.citations += 1
             tally.verbatim += (index.document_text(c.source) or "")[c.start : c.end] == c.quote
+        good = final.mode == "generative" and not final.refused and any(s.supported for s in final.sentences)
+        tally.retried += final.attempts > 1
+        tally.rescued += final.attempts > 1 and good
         if final.mode == "generative" and not final.refused:
             tally.sentences += len(final.sentences)
             tally.supported += sum(s.supported for s in final.sentences)
@@ -138,6 +145,7 @@ def run(name: str, base_url: str, model: str, data: Path, questions: list[dict[s
                 "reply": "".join(parts),
                 "answer": final.text,
                 "notice": final.notice,
+                "attempts": final.attempts,
                 "seconds": round(tally.whole[-1], 2),
             }
         )
@@ -169,6 +177,11 @@ def table(tallies: list[Tally]) -> str:
         ),
         ("… of which cited by the check, not the model", [share(t.attributed, t.supported) for t in tallies]),
         ("the model's citation markers dropped as invalid", [share(t.markers_dropped, t.markers) for t in tallies]),
+        (
+            "model asked a second time (nothing of its first reply supported)",
+            [share(t.retried, t.questions) for t in tallies],
+        ),
+        ("… of which answered with ≥1 supported, cited sentence", [share(t.rescued, t.retried) for t in tallies]),
         ("fallbacks to the extractive answer (model asked)", [share(t.fallbacks, t.questions) for t in tallies]),
         ("model replied the passages don't say", [share(t.model_refusals, t.questions) for t in tallies]),
         ("model not asked (no related passage)", [share(t.not_asked, t.questions) for t in tallies]),

@@ -5,8 +5,10 @@ Indexes ``corpus/`` into a temporary folder and starts llama.cpp's server on the
 (default ``bench/data/generative_dev.jsonl``, never the evaluation sets) it retrieves and reranks as
 ``Answerer.stream`` does, sends each variant's messages to the server (temperature 0, not streamed) and passes the
 reply through the unchanged ``LLMGenerator.verify``. Prints, per variant, the questions that got a generative
-answer with at least one supported, cited sentence (the figure of ``bench.generative``). docs/LLM.md has the
-results; no variant beat the current prompt, so none is used by ``qa.generative``.
+answer with at least one supported, cited sentence (the figure of ``bench.generative``). With ``--retry``, each
+named variant is asked only the questions the first variant failed, as a second attempt, and the union is
+reported. docs/LLM.md has the results: no variant beat the current prompt as the first attempt; ``sentences3``
+is the second attempt of ``qa.generative`` (``LLMGenerator.stream``).
 """
 
 from __future__ import annotations
@@ -48,11 +50,9 @@ Variant = Callable[[str, Any, Any], tuple[Messages, Sequence[Any], dict[str, Any
 
 def build_variants(index: Any) -> dict[str, Variant]:
     """Name -> function of (question, retrieval, extractive answer) giving (messages, passages given, body extras)."""
-    import numpy as np
 
     from index.sentences import split_sentences
     from qa import generative as g
-    from qa.extractive import lexical_coverage
 
     rules = g.SYSTEM_PROMPT.split("\n\nSecurity:")
     old_rules = re.search(r"\n2\. .*?\n3\. .*?\n", g.SYSTEM_PROMPT, re.S)
@@ -62,22 +62,15 @@ def build_variants(index: Any) -> dict[str, Variant]:
 
     def best_sentences(retrieval: Any, n: int, following: int = 0) -> list[Any]:
         """The ``n`` sentences of the passages closest to the question (meaning and keywords, weighted as the
-        support check weighs them), each as a passage of its own (with the next ``following`` sentences)."""
-        spans: list[tuple[Any, int, list[tuple[int, int]]]] = []
-        for p in retrieval.passages:
-            sentences = [(s, e) for s, e in split_sentences(p.text) if re.search(r"\w", p.text[s:e])]
-            spans.extend((p, j, sentences) for j in range(len(sentences)))
-        texts = [p.text[slice(*sentences[j])] for p, j, sentences in spans]
-        dense = np.asarray(index.embedder.embed_documents(texts)) @ retrieval.query_vector
-        scores = [
-            g.support_score(float(d), lexical_coverage(retrieval.query_terms, t, retrieval.idf))
-            for d, t in zip(dense, texts, strict=True)
-        ]
+        support check weighs them: ``qa.generative.best_sentences``, as the second attempt of
+        ``LLMGenerator.stream`` chooses them), each as a passage of its own (with the next ``following``)."""
         out = []
-        for i in sorted(range(len(spans)), key=lambda i: -scores[i])[:n]:
-            p, j, sentences = spans[i]
-            s, e = sentences[j][0], sentences[min(len(sentences) - 1, j + following)][1]
-            out.append(replace(p, start=p.start + s, end=p.start + e, text=p.text[s:e]))
+        for source, start, end in g.best_sentences(retrieval, index.embedder.embed_documents, n):
+            p = next(p for p in retrieval.passages if p.source == source and p.start <= start < p.end)
+            spans = [(p.start + s, p.start + e) for s, e in split_sentences(p.text) if re.search(r"\w", p.text[s:e])]
+            j = next(k for k, (s, _) in enumerate(spans) if s == start)
+            end = spans[min(len(spans) - 1, j + following)][1]
+            out.append(replace(p, start=start, end=end, text=p.text[start - p.start : end - p.start]))
         return out
 
     def holding(retrieval: Any, n: int) -> list[Any]:
@@ -132,6 +125,12 @@ def build_variants(index: Any) -> dict[str, Variant]:
     }
 
 
+def contains(text: str, wanted: Sequence[str]) -> bool:
+    """Whether ``text`` names every term of ``answer_contains`` ("a|b": either)."""
+    low = text.lower()
+    return all(any(alt.lower() in low for alt in term.split("|")) for term in wanted)
+
+
 def main() -> None:
     prepare_offline_runtime()
     import httpx
@@ -145,11 +144,23 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(prog="bench.generative_variants")
     parser.add_argument("--variants", default="", help="comma-separated names (default: all)")
-    parser.add_argument("--questions", type=Path, default=ROOT / "bench" / "data" / "generative_dev.jsonl")
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[ROOT / "bench" / "data" / "generative_dev.jsonl"],
+        help="JSON-lines files of questions (never the evaluation sets)",
+    )
+    parser.add_argument(
+        "--retry",
+        default="",
+        help="comma-separated variants tried as a second attempt: each is asked only the questions the first "
+        "of --variants failed, and the union (first, then the retry where the first failed) is reported",
+    )
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
     parser.add_argument("--dump", type=Path, default=None, help="write every reply and answer to this JSON file")
     args = parser.parse_args()
-    questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]
+    questions = [json.loads(line) for f in args.questions for line in f.read_text().splitlines() if line.strip()]
     counts: dict[str, int] = {}
     rows: dict[str, list[dict[str, Any]]] = {}
     with (
@@ -169,29 +180,61 @@ def main() -> None:
         generator = LLMGenerator(settings, index)
         variants = build_variants(index)
         names = [n for n in args.variants.split(",") if n] or list(variants)
+        retries = [n for n in args.retry.split(",") if n]
+        unknown = [n for n in names + retries if n not in variants]
+        if unknown:
+            parser.error(f"unknown variants {unknown}; known: {', '.join(variants)}")
+        if retries:
+            names = names[:1]
+
+        def ask(name: str, q: dict[str, Any]) -> dict[str, Any] | None:
+            """The variant's answer to ``q`` as a row (None when the model is not asked: no related passage)."""
+            standalone = condense(q["question"], q.get("history", []))
+            retrieval = extractive.retriever.retrieve(standalone, settings.top_k)
+            fallback = extractive.extractive(standalone, retrieval, settings.top_k)
+            if not found_related_passages(fallback):
+                return None
+            retrieval = replace(retrieval, passages=list(fallback.retrieved))
+            messages, given, extra = variants[name](standalone.text, retrieval, fallback)
+            body = {"model": MODEL_ALIAS, "temperature": 0.0, "max_tokens": 256, **extra}
+            body["messages"] = [{"role": r, "content": c} for r, c in messages]
+            response = httpx.post(f"{llm.base_url}/chat/completions", json=body, timeout=600)
+            response.raise_for_status()
+            reply = clean_reply(response.json()["choices"][0]["message"]["content"] or "")
+            answer = fallback
+            if reply and not reply.strip(".").startswith(NOT_ANSWERED):
+                answer = generator.verify(reply, standalone, replace(retrieval, passages=list(given)), fallback)
+            good = answer.mode == "generative" and any(s.supported for s in answer.sentences)
+            return {
+                "id": q["id"],
+                "answerable": q.get("answerable", True),
+                "good": good,
+                # a right answer: it names what the question's answer_contains asks for
+                "right": good and q.get("answerable", True) and contains(answer.text, q.get("answer_contains", [])),
+                "reply": reply,
+                "answer": answer.text if good else None,
+            }
+
+        def summary(name: str, got: list[dict[str, Any]]) -> str:
+            good = [r for r in got if r["good"]]
+            answerable = sum(r["answerable"] for r in good)
+            right = sum(r["right"] for r in good)
+            return (
+                f"{name}: {len(good)}/{len(questions)} (answerable {answerable}, of them naming the answer {right};"
+                f" unanswerable answered {len(good) - answerable}): {' '.join(r['id'] for r in good)}"
+            )
+
         for name in names:
-            counts[name] = 0
-            rows[name] = []
-            for q in questions:
-                standalone = condense(q["question"], q.get("history", []))
-                retrieval = extractive.retriever.retrieve(standalone, settings.top_k)
-                fallback = extractive.extractive(standalone, retrieval, settings.top_k)
-                if not found_related_passages(fallback):
-                    continue
-                retrieval = replace(retrieval, passages=list(fallback.retrieved))
-                messages, given, extra = variants[name](standalone.text, retrieval, fallback)
-                body = {"model": MODEL_ALIAS, "temperature": 0.0, "max_tokens": 256, **extra}
-                body["messages"] = [{"role": r, "content": c} for r, c in messages]
-                response = httpx.post(f"{llm.base_url}/chat/completions", json=body, timeout=600)
-                response.raise_for_status()
-                reply = clean_reply(response.json()["choices"][0]["message"]["content"] or "")
-                answer = fallback
-                if reply and not reply.strip(".").startswith(NOT_ANSWERED):
-                    answer = generator.verify(reply, standalone, replace(retrieval, passages=list(given)), fallback)
-                good = answer.mode == "generative" and any(s.supported for s in answer.sentences)
-                counts[name] += good
-                rows[name].append({"id": q["id"], "reply": reply, "answer": answer.text if good else None})
-            print(f"{name}: {counts[name]}/{len(questions)}", flush=True)
+            rows[name] = [r for q in questions if (r := ask(name, q)) is not None]
+            counts[name] = sum(r["good"] for r in rows[name])
+            print(summary(name, rows[name]), flush=True)
+        first = names[0]
+        failed = {r["id"] for r in rows[first] if not r["good"]}
+        for name in retries:
+            rows[name] = [r for q in questions if q["id"] in failed and (r := ask(name, q)) is not None]
+            union = [r for r in rows[first] if r["good"]] + rows[name]
+            counts[f"{first}, then {name}"] = sum(r["good"] for r in union)
+            print(summary(f"{first}, then {name} (asked {len(rows[name])})", union), flush=True)
     print("| variant | questions with a generative answer with ≥1 supported, cited sentence |\n|---|---|")
     for name, count in counts.items():
         print(f"| {name} | {count}/{len(questions)} |")

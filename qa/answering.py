@@ -33,7 +33,7 @@ from qa.extractive import (
 )
 from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
 from qa.spelling import respell
-from qa.types import Answer, AnswerSentence, Citation, Passage
+from qa.types import Answer, AnswerSentence, Citation, Passage, StreamEvent
 
 SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
@@ -68,8 +68,9 @@ class Generator(Protocol):
         """A standalone question written by the model, or None to use the rule-based one."""
         ...
 
-    def stream(self, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer) -> Iterator[str | Answer]:
-        """Text deltas, then the verified ``Answer``; on any model failure, ``fallback`` with a notice."""
+    def stream(self, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer) -> Iterator[StreamEvent]:
+        """Text deltas (a ``Restart`` withdraws those before it), then the verified ``Answer``; on any model
+        failure, ``fallback`` with a notice."""
         ...
 
 
@@ -142,8 +143,9 @@ class Answerer:
         assert final is not None  # stream() always ends with the Answer
         return final
 
-    def stream(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Iterator[str | Answer]:
-        """Text as it forms, then the finished ``Answer`` (same errors as ``answer``)."""
+    def stream(self, question: str, history: Sequence[str] = (), k: int | None = None) -> Iterator[StreamEvent]:
+        """Text as it forms, then the finished ``Answer`` (same errors as ``answer``). In generative mode a
+        ``Restart`` may withdraw the text so far: the model is asked again."""
         cleaned = strip_markup(self.validate(question))
         turns = [strip_markup(self._clip(h)) for h in history]
         standalone = (self.generator.condense(cleaned, turns) if self.generator and turns else None) or condense(

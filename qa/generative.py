@@ -4,7 +4,9 @@ The model sees the retrieved passages numbered inside ``<passage id="n">`` block
 declared to be data), and must mark each claim with ``[n]``. After generation each sentence is verified:
 its ``[n]`` must name a retrieved passage that contains a sentence supporting it (meaning + keywords); that
 sentence, verbatim with its document offsets, becomes the citation's quote. Unsupported sentences are kept
-but flagged; any failure of the model gives the extractive answer with a one-line notice.
+but flagged. A reply of which nothing is supported is asked for once more, with only the sentences closest to
+the question; any failure of the model, or a second reply with nothing supported, gives the extractive answer
+with a one-line notice.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from index.sentences import split_sentences
 from index.settings import Settings
 from qa.answering import REFUSAL_TEXT, context_window
 from qa.condense import StandaloneQuestion
-from qa.extractive import lexical_coverage
-from qa.types import Answer, AnswerSentence, Citation, Passage
+from qa.extractive import Coverage, lexical_coverage
+from qa.types import Answer, AnswerSentence, Citation, Passage, Restart, StreamEvent
 
 if TYPE_CHECKING:
     from index.builder import CorpusIndex
@@ -49,6 +51,14 @@ REPEAT_SPAN = 120  # characters: an answer that repeats this much word for word 
 # The timeout bounds each wait (connect, first token, gap between tokens); a whole answer gets this many.
 DEADLINE_FACTOR = 4.0
 SHOWING_EXTRACTIVE = "; showing the extractive answer."
+NOTHING_SUPPORTED = "The language model's answer cites nothing in the documents"
+# A reply with nothing supported is asked for again with only this many sentences of the passages, those closest
+# to the question, each as a passage (chosen on the team's own development questions: docs/LLM.md, ``sentences3``).
+RETRY_SENTENCES = 3
+RETRY_STOP = ("\n\n",)  # and the second reply ends at its first blank line (as measured)
+RETRYING = (
+    "Nothing in the model's first answer could be traced to the articles; asking it again with the closest sentences…"
+)
 
 SYSTEM_PROMPT = f"""You answer questions about news articles using ONLY the numbered passages you are given.
 
@@ -322,6 +332,29 @@ def foreign_names(claim: str, passage: str) -> list[str]:
     return [w for w in words if (w[0].isupper() or w[0].isdigit()) and not mentioned(w)]
 
 
+def best_sentences(retrieval: Retrieval, embed: Any, n: int) -> list[tuple[str, int, int]]:
+    """``(source, start, end)`` document offsets of the ``n`` sentences of ``retrieval``'s passages closest to the
+    question: meaning (cosine with the question's vector) and coverage of its terms, weighed as the support check
+    weighs them; best first."""
+    spans: list[tuple[str, int, int, str]] = []
+    for p in retrieval.passages:
+        spans.extend(
+            (p.source, p.start + s, p.start + e, p.text[s:e])
+            for s, e in split_sentences(p.text)
+            if _WORD.search(p.text[s:e])
+        )
+    if not spans:
+        return []
+    dense = np.asarray(embed([span[3] for span in spans])) @ retrieval.query_vector
+    coverage = Coverage(retrieval.query_terms, retrieval.idf)
+    scores = [support_score(float(d), coverage(span[3])) for d, span in zip(dense, spans, strict=True)]
+    order = sorted(range(len(spans)), key=lambda i: -scores[i])[:n]
+    return [spans[i][:3] for i in order]
+
+
+_WORD = re.compile(r"\w")
+
+
 # -- the generator -----------------------------------------------------------------------------------------
 class LLMGenerator:
     """Writes answers with an OpenAI-compatible chat model (llama-index ``OpenAILike``) and verifies them."""
@@ -371,13 +404,47 @@ class LLMGenerator:
             return None
         return StandaloneQuestion(line, line)
 
-    def stream(self, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer) -> Iterator[str | Answer]:
-        """Text deltas as the model writes, then the verified ``Answer`` (or ``fallback`` with a notice)."""
+    def stream(self, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer) -> Iterator[StreamEvent]:
+        """Text deltas as the model writes, then the verified ``Answer`` (or ``fallback`` with a notice).
+
+        A reply of which nothing is supported gets a second attempt before the extractive answer is shown: the
+        model is asked again with only the sentences of the passages closest to the question
+        (``retry_passages``), after a ``Restart`` that withdraws the first reply's text. Both attempts share one
+        deadline (``DEADLINE_FACTOR`` times ``QA_LLM_TIMEOUT``); the second is made only if a whole timeout is
+        left. A model that fails (unreachable, an error, too slow) is not asked again.
+        """
+        deadline = time.monotonic() + self.settings.llm_timeout * DEADLINE_FACTOR
+        answer, unsupported = yield from self._attempt(standalone, retrieval, fallback, deadline)
+        if not unsupported:
+            yield replace(answer, attempts=1)
+            return
+        given = self.retry_passages(retrieval)
+        if not given or time.monotonic() + self.settings.llm_timeout > deadline:
+            yield replace(answer, attempts=1)
+            return
+        logger.info("nothing of the model's answer is supported; asking again with %d passages", len(given))
+        yield Restart(RETRYING)
+        second, unsupported = yield from self._attempt(
+            standalone, replace(retrieval, passages=list(given)), fallback, deadline, stop=RETRY_STOP
+        )
+        if unsupported:
+            second = replace(second, notice=f"{NOTHING_SUPPORTED}, also when asked again{SHOWING_EXTRACTIVE}")
+        yield replace(second, attempts=2)
+
+    def _attempt(
+        self,
+        standalone: StandaloneQuestion,
+        retrieval: Retrieval,
+        fallback: Answer,
+        deadline: float,
+        stop: Sequence[str] = (),
+    ) -> Generator[str, None, tuple[Answer, bool]]:
+        """One request (ending at any of ``stop``): yields the reply's text as it streams; returns the verified
+        ``Answer`` (or ``fallback`` with a notice) and whether the model replied but nothing it wrote is supported."""
         passages = tuple(retrieval.passages)
-        messages = answer_messages(standalone.text, passages)
         parts: list[str] = []
         holding = True  # text is kept back while it could still be the NOT_IN_DOCUMENTS reply
-        chat = self._stream_chat(messages)
+        chat = self._stream_chat(answer_messages(standalone.text, passages), deadline, list(stop))
         try:
             for delta in chat:
                 parts.append(delta)
@@ -391,19 +458,30 @@ class LLMGenerator:
                     logger.info("the language model repeats itself; its answer is read up to here")
                     break
         except ModelFailure as exc:
-            yield replace(fallback, notice=exc.notice)
-            return
+            return replace(fallback, notice=exc.notice), False
         finally:
             chat.close()  # closes the connection: the server stops generating
         reply = clean_reply("".join(parts))
         if not reply:
             self._log_failure("empty reply")
-            yield replace(fallback, notice=f"The language model returned an empty answer{SHOWING_EXTRACTIVE}")
-            return
+            return replace(fallback, notice=f"The language model returned an empty answer{SHOWING_EXTRACTIVE}"), False
         if reply.strip(".").startswith(NOT_ANSWERED):
-            yield Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, mode="generative")
-            return
-        yield self.verify(reply, standalone, retrieval, fallback)
+            refusal = Answer(
+                REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, mode="generative"
+            )
+            return refusal, False
+        answer = self.verify(reply, standalone, retrieval, fallback)
+        return answer, answer.mode != "generative"  # verify gives the fallback when nothing is supported
+
+    def retry_passages(self, retrieval: Retrieval) -> list[Passage]:
+        """The passages for the second attempt: the ``RETRY_SENTENCES`` sentences of the first attempt's passages
+        closest to the question (meaning and keywords, weighed as the support check weighs them), best first,
+        each a passage of its own (offsets and all, so its citations stay verbatim)."""
+        given: list[Passage] = []
+        for source, start, end in best_sentences(retrieval, self.index.embedder.embed_documents, RETRY_SENTENCES):
+            p = next(p for p in retrieval.passages if p.source == source and p.start <= start < p.end)
+            given.append(replace(p, start=start, end=end, text=p.text[start - p.start : end - p.start]))
+        return given
 
     # -- verification --------------------------------------------------------------------------------------
     def verify(self, reply: str, standalone: StandaloneQuestion, retrieval: Retrieval, fallback: Answer) -> Answer:
@@ -439,7 +517,7 @@ class LLMGenerator:
             logger.info("no sentence of the model's answer is supported by the passages it cites")
             return replace(
                 fallback,
-                notice=f"The language model's answer cites nothing in the documents{SHOWING_EXTRACTIVE}",
+                notice=f"{NOTHING_SUPPORTED}{SHOWING_EXTRACTIVE}",
             )
         unsupported = sum(not s.supported for s in sentences)
         notice = (
@@ -514,16 +592,17 @@ class LLMGenerator:
             raise ModelFailure("The language model returned an empty answer.")
         return content
 
-    def _stream_chat(self, messages: list[tuple[str, str]]) -> Generator[str, None, None]:
+    def _stream_chat(
+        self, messages: list[tuple[str, str]], deadline: float, stop: list[str] | None = None
+    ) -> Generator[str, None, None]:
         """Text deltas of one streamed completion.
 
         Raises:
-            ModelFailure: as ``_chat``, also when the whole answer takes longer than the deadline.
+            ModelFailure: as ``_chat``, also when the answer is not done by ``deadline`` (``time.monotonic``).
         """
-        deadline = time.monotonic() + self.settings.llm_timeout * DEADLINE_FACTOR
         chunks: Any = None
         try:
-            chunks = self.llm().stream_chat(_to_chat_messages(messages))
+            chunks = self.llm().stream_chat(_to_chat_messages(messages), **({"stop": stop} if stop else {}))
             for chunk in chunks:
                 if time.monotonic() > deadline:
                     raise TimeoutError("the answer took longer than the deadline")

@@ -60,6 +60,7 @@ class Answer:
     notice: str | None = None  # e.g. "the language model was unreachable; showing the extractive answer"
     signals: dict[str, float] = field(default_factory=dict)
     closest: tuple[Citation, ...] = ()  # refused, but these sentences come closest (each cited in ``text``)
+    attempts: int = 0  # generative mode: how many times the model was asked to write this answer (0: not asked)
 
     def to_json(self) -> dict[str, object]:
         """The ``qa ask --json`` object."""
@@ -77,9 +78,23 @@ class Answer:
                 for s in self.sentences
             ]
             out["mode"] = self.mode
+        if self.attempts:
+            out["attempts"] = self.attempts
         if self.notice:
             out["notice"] = self.notice
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Restart:
+    """A streamed answer starts over: the text streamed so far is withdrawn, and ``status`` (one line) is shown
+    until new text comes. Generative mode sends it before it asks the model a second time."""
+
+    status: str
+
+
+# What ``Answerer.stream`` yields: text as it forms (a ``Restart`` withdraws the text so far), then the ``Answer``.
+StreamEvent = str | Restart | Answer
 
 
 def _citation_json(citation: Citation) -> dict[str, object]:

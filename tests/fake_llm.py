@@ -25,6 +25,7 @@ class Reply:
     delay: float = 0.0  # seconds to wait before answering
     raw: bytes | None = None  # sent as the body (or the one SSE event) instead of a well-formed completion
     chunk_words: int = 2  # words per streamed chunk
+    chunk_delay: float = 0.001  # seconds between streamed chunks
 
 
 @dataclass
@@ -117,7 +118,7 @@ class FakeLLM:
                     for piece in _pieces(reply.text, reply.chunk_words):
                         self.wfile.write(b"data: " + json.dumps(_chunk(body, piece)).encode() + b"\n\n")
                         self.wfile.flush()
-                        time.sleep(0.001)
+                        time.sleep(reply.chunk_delay)
                     self.wfile.write(b"data: " + json.dumps(_chunk(body, None, "stop")).encode() + b"\n\n")
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()

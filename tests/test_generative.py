@@ -17,10 +17,15 @@ import pytest
 
 from index.builder import CorpusIndex
 from index.embedding import MiniLMEmbedder
+from index.sentences import split_sentences
 from index.settings import Settings
 from qa.answering import Answerer, found_related_passages
 from qa.generative import (
     NOT_ANSWERED,
+    NOTHING_SUPPORTED,
+    RETRY_SENTENCES,
+    RETRY_STOP,
+    SHOWING_EXTRACTIVE,
     SYSTEM_PROMPT,
     clean_reply,
     escape,
@@ -29,7 +34,7 @@ from qa.generative import (
     split_claims,
 )
 from qa.service import build_answerer
-from qa.types import Answer
+from qa.types import Answer, Restart, StreamEvent
 from tests.conftest import CORPUS
 from tests.fake_llm import FakeLLM, Reply
 
@@ -88,7 +93,7 @@ def number_of(body: dict[str, Any], needle: str) -> int:
     return found[0]
 
 
-def drain(stream: Iterator[str | Answer]) -> tuple[list[str], Answer]:
+def drain(stream: Iterator[StreamEvent]) -> tuple[list[str], Answer]:
     events = list(stream)
     assert isinstance(events[-1], Answer)
     assert all(isinstance(e, str) for e in events[:-1])
@@ -234,21 +239,89 @@ def test_unsupported_sentence_is_flagged_and_loses_its_marker(corpus_index: Corp
     assert isinstance(sentences, list) and sentences[1]["supported"] is False
 
 
-def test_answer_with_no_supported_sentence_falls_back_to_extractive(
+# -- a second attempt when nothing of the first reply is supported ----------------------------------
+UNSUPPORTED = "The moon is made of green cheese [1]. Nobody knows why [2]."
+
+
+def test_unsupported_first_reply_is_asked_again_with_the_sentences_closest_to_the_question(
     corpus_index: CorpusIndex, fake_llm: FakeLLM
 ) -> None:
-    fake_llm.reset(lambda body: Reply("The moon is made of green cheese [1]. Nobody knows why [2]."))
+    fake_llm.reset(lambda body: Reply(UNSUPPORTED if len(fake_llm.requests) == 1 else f"{AUTHORISED}."))
+    events = list(answerer(corpus_index, fake_llm).stream(QUESTION))
+
+    restarts = [i for i, e in enumerate(events) if isinstance(e, Restart)]
+    assert len(fake_llm.requests) == 2 and len(restarts) == 1
+    before, after = events[: restarts[0]], events[restarts[0] + 1 : -1]
+    assert "".join(e for e in before if isinstance(e, str)).strip() == UNSUPPORTED  # streamed, then withdrawn
+    assert all(isinstance(e, str) for e in after) and "".join(map(str, after)).strip() == f"{AUTHORISED}."
+    first, second = (passages_in(r.body) for r in fake_llm.requests)
+    assert len(second) == RETRY_SENTENCES  # each a sentence of a passage of the first attempt
+    assert all(len(split_sentences(html.unescape(t))) == 1 for t in second.values())
+    assert all(any(t in whole for whole in first.values()) for t in second.values())
+    assert any(escape("authorized the state-owned firm KAYO") in text for text in second.values())
+    assert fake_llm.requests[1].messages[0]["content"] == SYSTEM_PROMPT and fake_llm.requests[1].body["stream"]
+    assert "stop" not in fake_llm.requests[0].body and fake_llm.requests[1].body["stop"] == list(RETRY_STOP)
+
+    answer = events[-1]
+    assert isinstance(answer, Answer)
+    assert answer.mode == "generative" and answer.notice is None and answer.attempts == 2
+    assert [(s.supported, s.attributed) for s in answer.sentences] == [(True, True)]
+    assert_verbatim(corpus_index, answer)
+    assert answer.to_json()["attempts"] == 2
+
+
+def test_two_unsupported_replies_give_the_extractive_answer_with_a_note(
+    corpus_index: CorpusIndex, fake_llm: FakeLLM
+) -> None:
+    fake_llm.reset(lambda body: Reply(UNSUPPORTED))
     answer = answerer(corpus_index, fake_llm).answer(QUESTION)
     extractive = build_answerer(corpus_index.settings, index=corpus_index).answer(QUESTION)
 
-    assert answer.mode == "extractive" and answer.text == extractive.text
-    assert answer.notice and "extractive" in answer.notice
+    assert len(fake_llm.requests) == 2
+    assert answer.mode == "extractive" and answer.text == extractive.text and answer.citations == extractive.citations
+    assert answer.notice == f"{NOTHING_SUPPORTED}, also when asked again{SHOWING_EXTRACTIVE}"
+    assert answer.attempts == 2 and answer.to_json()["attempts"] == 2
+
+
+def test_a_server_gone_before_the_second_attempt_gives_the_extractive_answer_with_a_note(
+    corpus_index: CorpusIndex,
+) -> None:
+    extractive = build_answerer(corpus_index.settings, index=corpus_index).answer(QUESTION)
+    events: list[StreamEvent] = []
+    with FakeLLM() as server:
+        server.script = lambda body: Reply(UNSUPPORTED)
+        stream = answerer(corpus_index, server).stream(QUESTION)
+        for event in stream:
+            events.append(event)
+            if isinstance(event, Restart):
+                break
+    events.extend(stream)  # the server is stopped: its port refuses the second request
+
+    answer = events[-1]
+    assert len(server.requests) == 1 and sum(isinstance(e, Restart) for e in events) == 1
+    assert isinstance(answer, Answer) and answer.attempts == 2
+    assert answer.mode == "extractive" and answer.text == extractive.text and answer.citations == extractive.citations
+    assert answer.notice == f"The language model could not be reached (QA_LLM_BASE_URL){SHOWING_EXTRACTIVE}"
+
+
+def test_no_second_attempt_when_less_than_one_timeout_is_left(corpus_index: CorpusIndex, fake_llm: FakeLLM) -> None:
+    # 1 s per wait, 4 s for the whole answer: a first reply streamed over ~3.2 s leaves no time for a second.
+    fake_llm.reset(lambda body: Reply(UNSUPPORTED, chunk_words=1, chunk_delay=0.27))
+    started = time.monotonic()
+    events = list(answerer(corpus_index, fake_llm, llm_timeout=1.0).stream(QUESTION))
+    answer = events[-1]
+
+    assert len(fake_llm.requests) == 1 and not any(isinstance(e, Restart) for e in events)
+    assert isinstance(answer, Answer) and answer.mode == "extractive" and answer.attempts == 1
+    assert answer.notice == f"{NOTHING_SUPPORTED}{SHOWING_EXTRACTIVE}"
+    assert time.monotonic() - started < 8.0
 
 
 def test_model_saying_the_documents_do_not_answer_refuses(corpus_index: CorpusIndex, fake_llm: FakeLLM) -> None:
     fake_llm.reset(lambda body: Reply(NOT_ANSWERED))
     deltas, answer = drain(answerer(corpus_index, fake_llm).stream(QUESTION))
 
+    assert len(fake_llm.requests) == 1  # the model's own refusal is not asked again
     assert answer.refused and answer.mode == "generative" and not answer.citations
     assert NOT_ANSWERED not in "".join(deltas)  # the sentinel is never shown as answer text
 
@@ -311,8 +384,8 @@ def test_model_failure_gives_extractive_answer_with_notice(
     _, answer = drain(qa.stream(QUESTION))
     waited = time.monotonic() - fake_llm.requests[-1].received
 
-    assert fake_llm.requests, "the model was never asked"
-    assert answer.mode == "extractive" and not answer.refused
+    assert len(fake_llm.requests) == 1, "a model that failed is not asked again"
+    assert answer.mode == "extractive" and not answer.refused and answer.attempts == 1
     assert answer.text == extractive.text and answer.citations == extractive.citations
     assert answer.notice and expected in answer.notice and "\n" not in answer.notice
     assert waited < 5.0  # the timeout case gives up after ~1 s, not when the server wakes after 20 s
@@ -415,7 +488,7 @@ def test_model_writing_about_a_refused_question_gets_checked_like_any_answer(
     fake_llm.reset(lambda body: Reply(invented))
     answer = answerer(corpus_index, fake_llm).answer(question)
 
-    assert fake_llm.requests, "retrieval found passages about Croatia: the model is asked"
+    assert len(fake_llm.requests) == 2, "retrieval found passages about Croatia: the model is asked, twice"
     assert answer.refused and answer.mode == "extractive"  # nothing it wrote is in the passages: the refusal stays
     assert answer.notice and "showing the extractive answer" in answer.notice
 
@@ -463,7 +536,8 @@ def test_cli_json_has_the_extractive_citation_shape_plus_supported(
 
     assert "mode" not in extractive and "sentences" not in extractive
     assert generative["mode"] == "generative"
-    assert set(generative) == set(extractive) | {"mode", "sentences", "notice"}
+    assert set(generative) == set(extractive) | {"mode", "sentences", "notice", "attempts"}
+    assert generative["attempts"] == 1
     assert extractive["citations"] and generative["citations"]
     assert {tuple(sorted(c)) for c in generative["citations"]} == {tuple(sorted(c)) for c in extractive["citations"]}
     assert [(s["supported"], s["citations"]) for s in generative["sentences"]] == [(True, [1]), (False, [])]

@@ -22,10 +22,10 @@ from test_ui_server import QA
 from index.builder import CorpusIndex
 from index.settings import Settings
 from qa.answering import found_related_passages
-from qa.generative import SHOWING_EXTRACTIVE, Claim, LLMGenerator, Support
+from qa.generative import NOTHING_SUPPORTED, SHOWING_EXTRACTIVE, Claim, LLMGenerator, Support
 from qa.local_llm import MODEL_ALIAS, LocalLLMServer, server_available
 from qa.service import build_answerer
-from qa.types import Answer, Passage
+from qa.types import Answer, Passage, Restart
 
 pytestmark = [pytest.mark.llm, pytest.mark.server]
 
@@ -142,10 +142,13 @@ def test_reply_with_no_usable_sentence_gives_the_extractive_answer(
     answer = events[-1]
 
     assert isinstance(answer, Answer)
-    assert "".join(e for e in events if isinstance(e, str)).strip(), "the model's text should have streamed"
+    restarts = [i for i, e in enumerate(events) if isinstance(e, Restart)]
+    assert len(restarts) == 1 and answer.attempts == 2, "nothing of the first reply is supported: it is asked again"
+    for attempt in (events[: restarts[0]], events[restarts[0] + 1 : -1]):
+        assert "".join(e for e in attempt if isinstance(e, str)).strip(), "the model's text should have streamed"
     assert answer.mode == "extractive" and answer.text == extractive.text
     assert answer.citations == extractive.citations
-    assert answer.notice == f"The language model's answer cites nothing in the documents{SHOWING_EXTRACTIVE}"
+    assert answer.notice == f"{NOTHING_SUPPORTED}, also when asked again{SHOWING_EXTRACTIVE}"
 
 
 def test_server_killed_mid_answer_gives_the_extractive_answer_with_a_note(

@@ -20,9 +20,9 @@ import pytest
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS
 from qa.answering import CLOSEST_TEXT
-from qa.types import Answer, AnswerSentence, Citation
+from qa.types import Answer, AnswerSentence, Citation, Restart, StreamEvent
 from ui import render
-from ui.app import launch_options
+from ui.app import ChatUI, launch_options
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = ROOT / ".venv" / "bin" / "qa"
@@ -180,6 +180,36 @@ def test_refusal_and_unsupported_sentences_look_different() -> None:
     assert html.count("qa-unsupported-label") == 1 and "not supported by the sources" in html
     assert html.index("Invented.") > html.index('class="qa-unsupported"')
     assert "the language model was slow" in html
+
+
+class _Restarting:
+    """A backend whose answer starts over (generative mode asking the model again) halfway through."""
+
+    gate = type("Gate", (), {"rebuilding": False})()
+
+    def validate(self, question: str) -> str:
+        return question
+
+    def stream(self, question: str, history: list[str]) -> Iterator[StreamEvent]:
+        yield from ["The moon is made ", "of green cheese."]
+        yield Restart("Asking the model again…")
+        yield from ["Croatia said ", "no."]
+        yield Answer(
+            "Croatia said no. [1]", False, (_citation(),), sentences=(AnswerSentence("Croatia said no.", (1,)),)
+        )
+
+    def document_text(self, source: str) -> str:
+        return DOC
+
+
+def test_a_restarted_answer_shows_the_status_and_drops_the_withdrawn_text() -> None:
+    # What the conversation's last message shows at each step (the handler updates one list in place).
+    shown = [step[0][-1]["content"] for step in ChatUI(_Restarting()).chat("What did Croatia say?", [], [])]  # type: ignore[arg-type]
+
+    at = next(i for i, html in enumerate(shown) if "Asking the model again" in html)
+    assert "green cheese" in shown[at - 1] and "green cheese" not in "".join(shown[at:])
+    assert "qa-stream-status" in shown[at] and "Croatia said no." in shown[-2] and "Asking" in shown[-2]
+    assert "qa-streaming" not in shown[-1] and "Asking" not in shown[-1] and "Croatia said no." in shown[-1]
 
 
 def test_highlight_falls_back_when_offsets_are_stale() -> None:

@@ -21,7 +21,7 @@ from index.builder import Progress, SyncReport
 from index.errors import InvalidQuestionError, QAError
 from index.settings import Settings
 from index.uploads import size_limit, trash_folder
-from qa.types import Answer
+from qa.types import Answer, Restart
 from ui import render
 from ui.backend import ChatBackend
 
@@ -79,14 +79,18 @@ class ChatUI:
         )
         yield messages, turns, gr.skip(), render.notice_html(waiting), "", gr.skip()
         partial = ""
+        status: str | None = None  # a line shown above the text while the model is asked a second time
         final: Answer | None = None
         try:
             for event in self.backend.stream(cleaned, turns):
                 if isinstance(event, Answer):
                     final = event
                     break
-                partial += event
-                messages[-1] = {"role": "assistant", "content": render.streaming_html(partial)}
+                if isinstance(event, Restart):  # the model is asked again: its first text is withdrawn
+                    partial, status = "", event.status
+                else:
+                    partial += event
+                messages[-1] = {"role": "assistant", "content": render.streaming_html(partial, status)}
                 yield messages, turns, gr.skip(), "", gr.skip(), gr.skip()
         except QAError as exc:
             messages[-1] = {"role": "assistant", "content": render.error_html(str(exc))}

@@ -39,7 +39,7 @@ from index.watching import ChangeBatch, CorpusWatcher
 from qa.answering import Answerer
 from qa.condense import condense
 from qa.service import build_answerer, build_index
-from qa.types import Answer
+from qa.types import Answer, StreamEvent
 from ui.workers import AnswerPool, default_size
 
 log = logging.getLogger(__name__)
@@ -285,7 +285,7 @@ class ChatBackend:
         """The cleaned question (raises InvalidQuestionError with the message to show)."""
         return self.answerer.validate(question)
 
-    def stream(self, question: str, history: Sequence[str] = ()) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: Sequence[str] = ()) -> Iterator[StreamEvent]:
         """Text deltas then the ``Answer``; waits while a full rebuild runs."""
         with self.gate.reading():
             self._ensure_open()

@@ -60,9 +60,10 @@ def link_markers(escaped: str, known: Sequence[int], key: int | None = None) -> 
     return MARKER.sub(repl, escaped)
 
 
-def streaming_html(partial: str) -> str:
-    """The answer while it forms."""
-    return f'<div class="qa-answer qa-streaming">{text(partial)}<span class="qa-caret">▍</span></div>'
+def streaming_html(partial: str, status: str | None = None) -> str:
+    """The answer while it forms, under a one-line ``status`` when there is one (the model asked again)."""
+    line = f'<div class="qa-stream-status" role="status">{text(status)}</div>' if status else ""
+    return f'<div class="qa-answer qa-streaming">{line}{text(partial)}<span class="qa-caret">▍</span></div>'
 
 
 def answer_html(answer: Answer, key: int | None = None) -> str:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from index.errors import IndexNotBuiltError
 from index.settings import Settings
-from qa.types import Answer
+from qa.types import StreamEvent
 
 if TYPE_CHECKING:  # NumPy is not imported here: a worker limits its BLAS threads before it loads NumPy
     import numpy as np
@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # NumPy is not imported here: a worker limits its BLAS thread
 
 log = logging.getLogger(__name__)
 
-Events = list[str | Answer]
+Events = list[StreamEvent]
 WARM_UP_QUESTION = "warm up the index"
 RESTART_PAUSE_S = 2.0  # a worker that died is started again after this long (never in a tight loop)
 
