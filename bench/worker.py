@@ -81,28 +81,32 @@ def stand_in_embedder(batch_size: int | None, device: Any) -> Any:
     return StandInEmbedder(batch_size, device=device)
 
 
-def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
-    """Index the corpus from scratch (model load excluded), then time the bare model on the same chunks."""
+def _warm_index(stand_in: bool = False) -> Any:
+    """A ``CorpusIndex`` on the QA_* settings whose model, store and tokenizer are loaded: indexing throughput is
+    torch's, and its load is not part of it; nor is the store's import (~0.6 s, most of a 100-document run).
+    Start-up is what the cold-start figures measure; these are the pipeline's throughput."""
     from index.builder import CorpusIndex
+    from index.chunking import count_tokens
     from index.embedding import MiniLMEmbedder
     from index.settings import Settings
 
     settings = Settings()
-    if args.stand_in:
+    if stand_in:
         embedder = stand_in_embedder(settings.embed_batch_size, settings.embed_device)
     else:
         embedder = MiniLMEmbedder(settings.embed_batch_size, device=settings.embed_device)
-    embedder.warm_up(bulk=True)  # indexing throughput is torch's; its load is not part of it
+    embedder.warm_up(bulk=True)
     embedder.embed_documents(["warm up the model"] * 8)
-    # Nor is the store's import (~0.6 s, most of a 100-document run): start-up is what the cold-start figures
-    # measure; this one is the pipeline's throughput.
     import chromadb  # noqa: F401
 
-    from index.chunking import count_tokens
-
     count_tokens("load the tokenizer")
+    return CorpusIndex(settings, embedder=embedder)
 
-    index = CorpusIndex(settings, embedder=embedder)
+
+def cmd_index(args: argparse.Namespace) -> dict[str, Any]:
+    """Index the corpus from scratch (model load excluded), then time the bare model on the same chunks."""
+    index = _warm_index(args.stand_in)
+    settings, embedder = index.settings, index.embedder
     rss_before = _rss_mib()
     runs: list[tuple[float, float]] = []
     for _ in range(args.repeat):  # a small corpus takes seconds: the median of a few rebuilds is steadier
@@ -157,19 +161,9 @@ def cmd_grow(args: argparse.Namespace) -> dict[str, Any]:
     model on the same chunks: indexing throughput at the index's size (what a 100,000-document index costs each
     new chunk: Chroma's graph, the catalog and keyword index at that size). The documents are removed again."""
     from bench.corpus import document_text, paragraphs
-    from index.builder import CorpusIndex
-    from index.chunking import count_tokens
-    from index.embedding import MiniLMEmbedder
-    from index.settings import Settings
 
-    settings = Settings()
-    embedder = MiniLMEmbedder(settings.embed_batch_size, device=settings.embed_device)
-    embedder.warm_up(bulk=True)
-    embedder.embed_documents(["warm up the model"] * 8)
-    import chromadb  # noqa: F401  (start-up, not throughput: see cmd_index)
-
-    count_tokens("load the tokenizer")
-    index = CorpusIndex(settings, embedder=embedder)
+    index = _warm_index()
+    settings, embedder = index.settings, index.embedder
     index.sync()  # anything left by an earlier, interrupted run
     started = time.perf_counter()
     index.sync()  # no change: what every run costs before it adds anything (the scan of the corpus)
