@@ -316,12 +316,7 @@ class CorpusIndex:
             replaced = self.catalog.replace_documents(
                 [
                     NewDocument(
-                        doc.doc_id,
-                        doc.file_name,
-                        doc.title,
-                        doc.date,
-                        doc.content_hash,
-                        doc.text,
+                        doc,
                         tuple(NewChunk(cid, c.position, c.start, c.end) for c, cid in zip(chunks, ids, strict=True)),
                         indexed_at,
                         stamp,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from index.keywords import terms
-from index.reading import FileStamp
+from index.reading import FileStamp, SourceDocument
 
 SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -89,14 +89,9 @@ class NewChunk:
 
 @dataclass(frozen=True, slots=True)
 class NewDocument:
-    """A document to write, with its chunks and the stamp of the file it was read from."""
+    """A parsed document to write, with its chunks and the stamp of the file it was read from."""
 
-    doc_id: str
-    file_name: str
-    title: str
-    date: str | None
-    content_hash: str
-    text: str
+    document: SourceDocument
     chunks: tuple[NewChunk, ...]
     indexed_at: str
     stamp: FileStamp | None = None
@@ -266,8 +261,8 @@ class Catalog:
     ) -> list[str]:
         """Write a document, its chunks and their postings (and the stamp of the file it was read from) in one
         transaction; returns the replaced chunk ids."""
-        new = NewDocument(doc_id, file_name, title, date, content_hash, text, tuple(chunks), indexed_at, stamp)
-        return self.replace_documents([new])[doc_id]
+        document = SourceDocument(doc_id, file_name, title, date, content_hash, text)
+        return self.replace_documents([NewDocument(document, tuple(chunks), indexed_at, stamp)])[doc_id]
 
     def replace_documents(self, documents: Sequence[NewDocument]) -> dict[str, list[str]]:
         """Write documents as ``replace_document`` does, all in one transaction: a commit per document cost a
@@ -275,24 +270,23 @@ class Catalog:
         replaced chunk ids."""
         replaced: dict[str, list[str]] = {}
         with _transaction(self.db) as db:
-            for doc in documents:
-                replaced[doc.doc_id] = self._write_document(db, doc)
+            for new in documents:
+                replaced[new.document.doc_id] = self._write_document(db, new)
         return replaced
 
-    def _write_document(self, db: sqlite3.Connection, doc: NewDocument) -> list[str]:
+    def _write_document(self, db: sqlite3.Connection, new: NewDocument) -> list[str]:
+        doc, text, stamp = new.document, new.document.text, new.stamp
         old = self._delete_document(db, doc.doc_id)
-        text = doc.text
         db.execute(
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (doc.doc_id, doc.file_name, doc.title, doc.date, doc.content_hash, text, len(doc.chunks), doc.indexed_at),
+            (doc.doc_id, doc.file_name, doc.title, doc.date, doc.content_hash, text, len(new.chunks), new.indexed_at),
         )
-        if doc.stamp is not None:
-            stamp = doc.stamp
+        if stamp is not None:
             db.execute(
                 "INSERT INTO stamps VALUES (?, ?, ?, ?, ?, ?)",
                 (doc.doc_id, stamp.size, stamp.mtime_ns, stamp.ctime_ns, stamp.inode, stamp.taken_ns),
             )
-        for chunk in doc.chunks:
+        for chunk in new.chunks:
             chunk_terms = Counter(terms(text[chunk.start : chunk.end]))
             cur = db.execute(
                 'INSERT INTO chunks (chunk_id, doc_id, position, start, "end", n_terms) VALUES (?, ?, ?, ?, ?, ?)',
