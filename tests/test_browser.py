@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_ui_server import EXAMPLE_SOURCE, Server, start_server, stop_server
+from test_ui_server import EXAMPLE_SOURCE, Server, serving
 
 from index.tables import find_tables
 
@@ -22,9 +22,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("ui-browser"), {"QA_MAX_FILE_MB": str(MAX_FILE_MB)})
-    yield running
-    stop_server(running)
+    with serving(tmp_path_factory.mktemp("ui-browser"), {"QA_MAX_FILE_MB": str(MAX_FILE_MB)}) as running:
+        yield running
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from typing import Any
 import psutil
 import pytest
 from test_load import NEW_ARTICLE, QUESTIONS, KeepAsking
-from test_ui_server import EXAMPLE, EXAMPLE_SOURCE, QA, ROOT, Server, launch_server, start_server, stop_server
+from test_ui_server import EXAMPLE, EXAMPLE_SOURCE, QA, ROOT, Server, launch_server, serving, start_server, stop_server
 
 from index.builder import CorpusIndex
 from index.embedding import MiniLMEmbedder
@@ -97,16 +97,13 @@ def _upload_folder(server: Server) -> Path:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not QA.exists():
-        pytest.fail(f"{QA} is missing; run `make install`")
-    running = start_server(
+    with serving(
         tmp_path_factory.mktemp("hardening"),
         # Not watching the corpus folder: a file dropped there must reach the index through the `qa index` these
         # tests hand to the server, not through the watcher racing it (tests/test_watch.py covers watching).
         {"QA_MAX_FILE_MB": "0.1", "QA_TEST_PAUSE_AFTER": f"drop:{REBUILD_PAUSE_S}", "QA_WATCH": "false"},
-    )
-    yield running
-    stop_server(running)
+    ) as running:
+        yield running
 
 
 # -- 1. a command-line rebuild while the server answers ------------------------------------------------------

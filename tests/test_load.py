@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_ui_server import QA, ROOT, Server, start_server, stop_server
+from test_ui_server import ROOT, Server, serving
 
 pytestmark = pytest.mark.server
 
@@ -44,11 +44,8 @@ NEW_ARTICLE = (
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not QA.exists():
-        pytest.fail(f"{QA} is missing; run `make install`")
-    running = start_server(tmp_path_factory.mktemp("load-server"))
-    yield running
-    stop_server(running)
+    with serving(tmp_path_factory.mktemp("load-server")) as running:
+        yield running
 
 
 def _client(server: Server) -> Any:

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -285,6 +286,18 @@ def launch_server(tmp: Path, data: Path, corpus: Path, name: str, **extra_env: s
     raise AssertionError(f"qa serve did not answer within {START_TIMEOUT} s:\n{log.read_text()}")
 
 
+@contextmanager
+def serving(tmp: Path, extra_env: dict[str, str] | None = None) -> Iterator[Server]:
+    """``start_server`` for the length of a ``with`` block, stopped however it ends."""
+    if not QA.exists():
+        pytest.fail(f"{QA} is missing; run `make install`")
+    running = start_server(tmp, extra_env)
+    try:
+        yield running
+    finally:
+        stop_server(running)
+
+
 def stop_server(server: Server) -> None:
     server.process.terminate()
     try:
@@ -296,12 +309,9 @@ def stop_server(server: Server) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not QA.exists():
-        pytest.fail(f"{QA} is missing; run `make install`")
-    running = start_server(tmp_path_factory.mktemp("ui-server"))
-    print(f"qa serve answered after {running.started_in:.1f} s", file=sys.stderr)
-    yield running
-    stop_server(running)
+    with serving(tmp_path_factory.mktemp("ui-server")) as running:
+        print(f"qa serve answered after {running.started_in:.1f} s", file=sys.stderr)
+        yield running
 
 
 @pytest.fixture(scope="module")

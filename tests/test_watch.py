@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from test_load import NEW_ARTICLE, QUESTIONS, KeepAsking
-from test_ui_server import QA, Server, start_server, stop_server
+from test_ui_server import Server, serving
 
 from index.embedding import MiniLMEmbedder
 from index.settings import Settings
@@ -201,11 +201,8 @@ def _source_cited(result: dict[str, Any], source: str) -> bool:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not QA.exists():
-        pytest.fail(f"{QA} is missing; run `make install`")
-    running = start_server(tmp_path_factory.mktemp("watch-server"))
-    yield running
-    stop_server(running)
+    with serving(tmp_path_factory.mktemp("watch-server")) as running:
+        yield running
 
 
 @pytest.mark.server
@@ -287,16 +284,13 @@ def test_a_burst_is_one_sync_and_editors_temporary_files_stay_out_of_the_served_
 
 @pytest.mark.server
 def test_no_watch_leaves_the_folder_to_qa_index(tmp_path: Path) -> None:
-    running = start_server(tmp_path, {"QA_WATCH": "false"})
-    try:
+    with serving(tmp_path, {"QA_WATCH": "false"}) as running:
         client = _client(running)
         assert not _source_cited(client.predict(NEW_QUESTION, api_name="/ask"), NEW_NAME)
         (running.corpus / NEW_NAME).write_text(NEW_ARTICLE, encoding="utf-8")
         time.sleep(4.0)  # several times what a watched folder takes (test above)
         assert not _source_cited(client.predict(NEW_QUESTION, api_name="/ask"), NEW_NAME)
         assert NEW_NAME not in client.predict(api_name="/live")  # (it tells of the start-up build, not of this)
-    finally:
-        stop_server(running)
 
 
 def test_no_watch_flag_turns_the_watcher_off(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
