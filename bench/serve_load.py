@@ -44,7 +44,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start(checkout: Path, tmp: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+def start_serve(checkout: Path, tmp: Path, extra_env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     corpus = tmp / "corpus"
     shutil.copytree(ROOT / "corpus", corpus)
     port = _free_port()
@@ -285,7 +285,7 @@ def main() -> None:
     questions = [q["question"] for q in seed][: args.questions]
     extra = dict(item.split("=", 1) for item in args.env)
     with tempfile.TemporaryDirectory(prefix="serve-load-") as tmp:
-        process, url = _start(args.checkout.resolve(), Path(tmp), extra)
+        process, url = start_serve(args.checkout.resolve(), Path(tmp), extra)
         try:
             for figures in measure(
                 url, questions, args.clients, args.rounds, process.pid, args.client, args.warm_rounds

@@ -7,23 +7,19 @@ quotes, a ``[3]`` that was clicked (its card in view, flashed), and the delete c
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Literal
 
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script (make screenshots): the checkout's bench/ is importable
+
+from bench.serve_load import start_serve  # noqa: E402  (qa serve over a copy of corpus/, started and waited for)
+
 DOCS = ROOT / "docs"
-QA = Path(sys.executable).parent / "qa"
 CHROMIUM = "/usr/bin/chromium"
 QUESTION = "What are the training programs for KAYO?"
 ANSWER_TIMEOUT_MS = 120_000
@@ -32,41 +28,6 @@ SHOTS: list[tuple[Literal["light", "dark"], int, int, str]] = [
     ("dark", 1400, 1000, "chat-dark.png"),
     ("light", 390, 844, "chat-phone.png"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
-    corpus = tmp / "corpus"
-    shutil.copytree(ROOT / "corpus", corpus)
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-    env.update(
-        QA_DATA_DIR=str(tmp / "data"),
-        QA_CORPUS_DIR=str(corpus),
-        GRADIO_TEMP_DIR=str(tmp / "gradio"),
-        HF_HUB_OFFLINE="1",
-        GRADIO_ANALYTICS_ENABLED="False",
-        ANONYMIZED_TELEMETRY="False",
-    )
-    log = open(tmp / "serve.log", "wb")  # noqa: SIM115 (closed with the process)
-    process = subprocess.Popen([str(QA), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"qa serve exited with {process.returncode}:\n{(tmp / 'serve.log').read_text()}")
-        try:
-            with urllib.request.urlopen(url + "config", timeout=5):
-                return process, url
-        except (OSError, urllib.error.HTTPError):
-            time.sleep(0.5)
-    process.kill()
-    raise SystemExit("qa serve did not answer within 300 s")
 
 
 def _ask(page: Page, question: str) -> None:
@@ -87,7 +48,8 @@ def _chat(page: Page, name: str) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qa-screenshots-") as tmp:
-        process, url = _serve(Path(tmp))
+        offline = {"HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "ANONYMIZED_TELEMETRY": "False"}
+        process, url = start_serve(ROOT, Path(tmp), offline)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless"])
