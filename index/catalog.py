@@ -436,10 +436,13 @@ class Catalog:
         candidates = np.zeros(0, dtype=np.int64)
         for weight, term in plan:
             left -= weight * (BM25_K1 + 1)
-            if open_to_all or len(candidates) * 8 >= df[term]:
+            if open_to_all:
                 arr = self._postings(term)
+            elif len(candidates) * 8 >= df[term]:  # most of its postings are wanted: one read, then filtered
+                arr = self._postings(term)
+                arr = arr[np.isin(arr[:, 0], candidates)]
             else:
-                arr = np.asarray(self._postings_of(term, candidates), dtype=np.int64).reshape(-1, 2)
+                arr = self._postings_of(term, candidates)
             if not len(arr):
                 continue
             if arr[:, 0].max() >= len(lengths) or not lengths[arr[:, 0]].all():  # chunks written since the read
@@ -447,17 +450,17 @@ class Catalog:
                 arr = arr[arr[:, 0] < len(lengths)]
                 arr = arr[lengths[arr[:, 0]] > 0]
                 scores = np.concatenate([scores, np.zeros(max(0, len(lengths) - len(scores)))])
-            if not open_to_all:
-                arr = arr[np.isin(arr[:, 0], candidates)]
             tf, dl = arr[:, 1].astype(np.float64), lengths[arr[:, 0]]
             # A term's postings name each chunk once, so a fancy-indexed add is safe.
             scores[arr[:, 0]] += weight * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * dl / avgdl))
-            if prunable and open_to_all and (total_bound - left) <= left:
-                continue  # the n-th best so far is at most what the terms read so far can add: not above ``left``
+            if not prunable or (open_to_all and (total_bound - left) <= left):
+                # No pruning with a negative weight; and the n-th best so far is at most what the terms read so far
+                # can add: not yet above ``left``.
+                continue
             hit = np.flatnonzero(scores)
             if len(hit) >= n:
                 nth = np.partition(scores[hit], len(hit) - n)[len(hit) - n]
-                if nth > left and prunable:
+                if nth > left:
                     open_to_all = False
                     candidates = hit[scores[hit] + left >= nth]
         hit = np.flatnonzero(scores)
@@ -483,8 +486,9 @@ class Catalog:
             return np.zeros((0, 2), dtype=np.int64)
         return np.fromstring(joined, dtype=np.int64, sep=",").reshape(-1, 2)
 
-    def _postings_of(self, term: str, chunks: np.ndarray) -> list[tuple[int, int]]:
-        """``term``'s (chunk, tf) postings in ``chunks`` only (an index seek each, in pages of bound variables)."""
+    def _postings_of(self, term: str, chunks: np.ndarray) -> np.ndarray:
+        """``term``'s postings in ``chunks`` only, as rows of (chunk, tf) (an index seek each, in pages of bound
+        variables)."""
         rows: list[tuple[int, int]] = []
         for i in range(0, len(chunks), 500):
             page = [int(c) for c in chunks[i : i + 500]]
@@ -492,7 +496,7 @@ class Catalog:
                 f"SELECT chunk, tf FROM postings WHERE term = ? AND chunk IN ({','.join('?' * len(page))})",
                 [term, *page],
             ).fetchall()
-        return rows
+        return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
 
 
 def bm25_idf(total: int, freq: int) -> float:
