@@ -238,6 +238,36 @@ def has_enumeration(sentence: str, max_words: int = 7) -> bool:
     return False
 
 
+_ASKS_FOR_TIME = re.compile(r"^\W*when\b|\b(what|which|in which) (year|date|month|day)\b", re.I)
+_NUMBER_WORD = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|"
+    r"hundreds|thousand|thousands|million|millions|billion|billions|dozen|dozens|half|double|twice|single)\b",
+    re.I,
+)
+
+
+# A time a "when" question can be answered with: a year, a month ("may" only beside a day or after "in"), a weekday,
+# a relative time ("last year", "earlier this week", "recently": all the articles may say).
+_TIME = re.compile(
+    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|june|july|august|september|october|november|december|"
+    r"(?:in|of|on|since|until|by) may|may \d{1,2}|\d{1,2} may|century|decade|yesterday|today|tomorrow|"
+    r"(?:last|next|this|coming) (?:week|month|year|spring|summer|autumn|fall|winter)|recently|ago|soon|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    re.I,
+)
+
+
+def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
+    """The question asks for a quantity ("how many", "how much", "what percentage") or a time ("when", "in which
+    year") and none of ``sentences`` holds one (a figure or a number word; a year, a month or a date): they share
+    the question's words but not its answer, the near-miss a user must not be given as the answer."""
+    if _WH_NUMBER.search(question):
+        return not any(_NUMBER.search(s) or _NUMBER_WORD.search(s) for s in sentences)
+    if _ASKS_FOR_TIME.search(question):
+        return not any(_TIME.search(s) for s in sentences)
+    return False
+
+
 def answer_type_match(question: str, sentence: str) -> float:
     """1.0 when the sentence holds the kind of thing the question asks for (a number, a time, names, a list of
     things), else 0."""
