@@ -229,6 +229,14 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     for when in ("It opens in September.", "It opened last year.", "It opens on 4 May.", "It opened in 2023."):
         assert not lacks_asked_type("When will the plant open?", [when]), when
     assert not lacks_asked_type("In which year was KAYO founded?", ["KAYO was founded in 1947."])
+    for year in ("The first request was made in 1407.", "It rose to fame in the late 1990s."):
+        assert not lacks_asked_type("When did it start?", [year]), year
+    for words in ("They ruled thirteen states.", "After eighty years of control."):
+        assert not lacks_asked_type("How many states were there?", [words]), words
+    assert lacks_asked_type("How many members does NATO have?", ["Several NATO members oppose it."])  # no figure
+    assert not lacks_asked_type("How many times has he played Bond?", ["His fourth performance as Bond."])
+    # A question opening with a "when" clause does not ask for a time.
+    assert not lacks_asked_type("When demand is high, what does the pump become?", ["It becomes a generator."])
     # Other questions, and a "when" inside a long question's clause, want no particular type.
     assert not lacks_asked_type("What did Croatia say about the initiative?", no_figure)
     assert not lacks_asked_type("How exactly did the ministry describe it when it commented on it?", no_figure)
