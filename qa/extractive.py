@@ -257,9 +257,9 @@ _QUANTITY = re.compile(
 # relative time ("last year", "earlier this week", "recently": all an article may say).
 _TIME = re.compile(
     r"\b\d{3,4}s?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:january|february|march|april|june|july|august|september|"
-    r"october|november|december|(?:in|of|on|since|until|by) may|may \d{1,2}|century|centuries|decades?|yesterday|"
-    r"today|tomorrow|(?:last|next|this|coming|previous|following) (?:week|month|year|spring|summer|autumn|fall|"
-    r"winter)|recently|ago|soon|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    r"october|november|december|(?:in|of|on|since|until|by) may|may \d{1,2}|\d{1,2} may|century|centuries|"
+    r"decades?|yesterday|today|tomorrow|(?:last|next|this|coming|previous|following) "
+    r"(?:week|month|year|spring|summer|autumn|fall|winter)|recently|ago|soon|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
     re.I,
 )
 
