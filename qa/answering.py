@@ -24,6 +24,7 @@ from qa.extractive import (
     ScoredSentence,
     abbreviations,
     candidate_sentences,
+    lacks_asked_type,
     lexical_coverage,
     local_weights,
     score_sentences,
@@ -214,22 +215,7 @@ class Answerer:
         passages = tuple(rerank_passages(merged, best, k))
         signals = self._signals(scored, merged, retrieval)
         if self.refusal.refuse(signals):
-            closest = closest_sentences(scored, query_terms)
-            citations, sentences = self._cite(closest, query_terms)
-            if not citations:
-                return Answer(
-                    REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals
-                )
-            text = " ".join([CLOSEST_TEXT, *(f"“{s.text}” [{s.citations[0]}]" for s in sentences)])
-            return Answer(
-                text,
-                True,
-                retrieved=passages,
-                standalone_question=standalone.text,
-                signals=signals,
-                closest=tuple(citations),
-                sentences=tuple(sentences),
-            )
+            return self._refusal(scored, query_terms, passages, standalone, signals)
         # Passages are ranked, and refusal decided, on corpus-wide term weights; the sentence to quote is chosen
         # on weights local to the candidates (a term every passage shares does not tell them apart).
         weights = local_weights(query_terms, pool, retrieval.idf)
@@ -238,6 +224,10 @@ class Answerer:
         )
         chosen = select_sentences(scored)
         citations, sentences = self._cite(chosen, query_terms)
+        if lacks_asked_type(standalone.question, [c.quote for c in citations]):
+            # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
+            # question's words, not its answer.
+            return self._refusal(scored, query_terms, passages, standalone, {**signals, "lacks_asked_type": 1.0})
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
         return Answer(
             text=text,
@@ -247,6 +237,30 @@ class Answerer:
             sentences=tuple(sentences),
             standalone_question=standalone.text,
             signals=signals,
+        )
+
+    def _refusal(
+        self,
+        scored: Sequence[ScoredSentence],
+        query_terms: Sequence[str],
+        passages: tuple[Passage, ...],
+        standalone: StandaloneQuestion,
+        signals: dict[str, float],
+    ) -> Answer:
+        """ "The documents don't say", with the closest sentences cited when some share a word with the question."""
+        closest = closest_sentences(scored, query_terms)
+        citations, sentences = self._cite(closest, query_terms)
+        if not citations:
+            return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals)
+        text = " ".join([CLOSEST_TEXT, *(f"“{s.text}” [{s.citations[0]}]" for s in sentences)])
+        return Answer(
+            text,
+            True,
+            retrieved=passages,
+            standalone_question=standalone.text,
+            signals=signals,
+            closest=tuple(citations),
+            sentences=tuple(sentences),
         )
 
     @staticmethod

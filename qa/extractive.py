@@ -238,6 +238,43 @@ def has_enumeration(sentence: str, max_words: int = 7) -> bool:
     return False
 
 
+# "When did/will/is …?" asks for a time; "When water is released, what …?" opens with a clause and does not.
+_ASKS_FOR_TIME = re.compile(
+    r"^\W*when\s+(?:did|does|do|is|was|were|are|will|would|has|have|had|can|could|should|shall|might|must)\b"
+    r"|\b(what|which|in which|in what) (year|date|month|day|decade|century)\b",
+    re.I,
+)
+# A quantity: a figure, or a number written as a word ("thirteen", "eighty", "a dozen", "twice", "his fourth").
+_QUANTITY = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|"
+    r"millions?|billions?|trillions?|dozens?|half|quarter|double|twice|triple|single|first|second|third|fourth|fifth|"
+    r"sixth|seventh|eighth|ninth|tenth|\w+teenth|\w+ieth)\b",
+    re.I,
+)
+# A time a "when" question can be answered with: a year of three or four figures ("1407", "the 1990s"), a day of a
+# month ("the 5th"), a month ("may" only beside a day or after a preposition), a century or decade, a weekday, a
+# relative time ("last year", "earlier this week", "recently": all an article may say).
+_TIME = re.compile(
+    r"\b\d{3,4}s?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:january|february|march|april|june|july|august|september|"
+    r"october|november|december|(?:in|of|on|since|until|by) may|may \d{1,2}|\d{1,2} may|century|centuries|"
+    r"decades?|yesterday|today|tomorrow|(?:last|next|this|coming|previous|following) "
+    r"(?:week|month|year|spring|summer|autumn|fall|winter)|recently|ago|soon|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    re.I,
+)
+
+
+def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
+    """The question asks for a quantity ("how many", "how much", "what percentage") or a time ("when", "in which
+    year") and none of ``sentences`` holds one (a figure or a number word; a year, a month or a date): they share
+    the question's words but not its answer, the near-miss a user must not be given as the answer."""
+    if _WH_NUMBER.search(question):
+        return not any(_QUANTITY.search(s) for s in sentences)
+    if _ASKS_FOR_TIME.search(question):
+        return not any(_TIME.search(s) for s in sentences)
+    return False
+
+
 def answer_type_match(question: str, sentence: str) -> float:
     """1.0 when the sentence holds the kind of thing the question asks for (a number, a time, names, a list of
     things), else 0."""

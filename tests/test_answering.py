@@ -34,6 +34,7 @@ from qa.extractive import (
     defined_term,
     definition_match,
     has_enumeration,
+    lacks_asked_type,
     lexical_coverage,
     local_weights,
     score_sentences,
@@ -216,6 +217,42 @@ def test_number_and_list_questions_want_a_number_and_a_list() -> None:
     assert not has_enumeration("After the war, the country rebuilt its army.")
     # Questions naming an entity keep asking for names, even in the plural.
     assert answer_type_match("Which countries signed it?", "It was signed by Albania and Kosovo.") == 1.0
+
+
+def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() -> None:
+    no_figure = ["The plant is expected to create jobs and stimulate local economies."]
+    assert lacks_asked_type("How many jobs will the plant create?", no_figure)
+    assert not lacks_asked_type("How many jobs will the plant create?", ["It will employ 1,200 people."])
+    assert not lacks_asked_type("how much will it cost", ["The plant will cost two million euros."])
+    assert not lacks_asked_type("What percentage of the budget goes to defence?", ["Defence takes 2% of it."])
+    assert lacks_asked_type("When will the plant open?", ["The plant may open doors to exports."])  # "may": a verb
+    for when in ("It opens in September.", "It opened last year.", "It opens on 4 May.", "It opened in 2023."):
+        assert not lacks_asked_type("When will the plant open?", [when]), when
+    assert not lacks_asked_type("In which year was KAYO founded?", ["KAYO was founded in 1947."])
+    for year in ("The first request was made in 1407.", "It rose to fame in the late 1990s."):
+        assert not lacks_asked_type("When did it start?", [year]), year
+    for words in ("They ruled thirteen states.", "After eighty years of control."):
+        assert not lacks_asked_type("How many states were there?", [words]), words
+    assert lacks_asked_type("How many members does NATO have?", ["Several NATO members oppose it."])  # no figure
+    assert not lacks_asked_type("How many times has he played Bond?", ["His fourth performance as Bond."])
+    # A question opening with a "when" clause does not ask for a time.
+    assert not lacks_asked_type("When demand is high, what does the pump become?", ["It becomes a generator."])
+    # Other questions, and a "when" inside a long question's clause, want no particular type.
+    assert not lacks_asked_type("What did Croatia say about the initiative?", no_figure)
+    assert not lacks_asked_type("How exactly did the ministry describe it when it commented on it?", no_figure)
+    # Any of the answer's sentences may hold it.
+    assert not lacks_asked_type("How many jobs will it create?", [*no_figure, "About 300 jobs, it said."])
+
+
+def test_a_near_miss_quantity_question_is_refused_with_the_closest_passages(answerer: Answerer) -> None:
+    """The articles say KAYO will make weapons and ammunition, and never how many workers it has: the sentences
+    sharing the question's words are shown as the closest, not given as the answer."""
+    answer = answerer.answer("How many workers does KAYO employ?")
+    assert answer.refused and answer.citations == (), answer.text
+    assert answer.text.startswith(CLOSEST_TEXT) and answer.closest
+    # A time the articles do give is still answered: the guide goes to the ministries in September.
+    dated = answerer.answer("When is the finalized guide to be presented to the defense ministries?")
+    assert not dated.refused and "September" in dated.text, dated.text
 
 
 def test_abbreviations_match_their_long_form() -> None:

@@ -280,11 +280,12 @@ def test_seed_regression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 
 # -- the team's own held-out questions (dev_data/): kinds people type, never tuned on ----------------------
 OWN_HOLDOUT = ROOT / "dev_data" / "seed_own_holdout.jsonl"
-# Just under the figures measured on 2026-12-02 (first citation 0.35, unanswerables refused 0.50; 20 answerable
-# and 10 unanswerable questions, one question moves an answerable figure by 0.05). Far from where answering
-# should be (issue 15's targets: first citation 0.80, false refusals 0.10, near-misses refused 0.75): a floor
-# against losing ground, not a claim of quality.
-OWN_FLOORS = {"hit_at_k": 0.95, "first_citation": 0.30, "citation_verbatim": 0.999, "refusal_accuracy": 0.45}
+# Just under the figures measured on 2026-12-02 (first citation 0.35, unanswerables refused 0.80 since quantity and
+# time questions want a figure or a time in the answer, 0.50 before; 20 answerable and 10 unanswerable questions,
+# one question moves an answerable figure by 0.05, an unanswerable one by 0.10). Far from where answering should be
+# (issue 15's targets: first citation 0.80, false refusals 0.10): a floor against losing ground, not a claim of
+# quality.
+OWN_FLOORS = {"hit_at_k": 0.95, "first_citation": 0.30, "citation_verbatim": 0.999, "refusal_accuracy": 0.65}
 OWN_FALSE_REFUSAL_CEILING = 0.35  # measured 0.30
 
 
