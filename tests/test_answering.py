@@ -37,6 +37,7 @@ from qa.extractive import (
     lacks_asked_type,
     lexical_coverage,
     local_weights,
+    proper_names,
     score_sentences,
     stance_match,
     with_aliases,
@@ -199,6 +200,24 @@ def test_sentence_features() -> None:
     assert stance_match(question, "The Croatian Ministry of Defense has stated that it is open.") == 1.0
     assert stance_match(question, "The Serbian government has expressed opposition.") == -1.0
     assert stance_match("Which firm makes arms?", "The firm said so.") == 0.0
+    # Typed without capitals: the party is a word the candidates write as a name (and never in lower case).
+    texts = [
+        "The Croatian Ministry of Defense has stated that it is open.",
+        "Kosovo and Croatia signed a military pact.",
+    ]
+    names = proper_names(texts)
+    assert "croatia" in names and "military" not in names
+    lowered = "what did croatia say about military blocs"
+    assert stance_match(lowered, texts[0], names) == 1.0
+    assert stance_match(lowered, "The Serbian government has expressed opposition.", names) == -1.0
+    assert stance_match(lowered, "The Serbian government has expressed opposition.") == 0.0  # no names: no party
+
+
+def test_the_flagship_question_typed_without_capitals_or_question_mark(answerer: Answerer) -> None:
+    answer = answerer.answer("what did croatia say about military blocs")
+    assert not answer.refused
+    assert answer.citations[0].source == CROATIA
+    assert "does not constitute a military alliance" in answer.citations[0].quote
 
 
 def test_number_and_list_questions_want_a_number_and_a_list() -> None:
