@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -23,6 +23,7 @@ from qa.extractive import (
     Coverage,
     ScoredSentence,
     abbreviations,
+    asked_type,
     candidate_sentences,
     lacks_asked_type,
     lexical_coverage,
@@ -223,7 +224,7 @@ class Answerer:
             candidates, vectors, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
         chosen = select_sentences(scored)
-        citations, sentences = self._cite(chosen, query_terms)
+        citations, sentences = self._cite(chosen, query_terms, standalone.question)
         if lacks_asked_type(standalone.question, [c.quote for c in citations]):
             # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
             # question's words, not its answer.
@@ -304,8 +305,12 @@ class Answerer:
         }
 
     def _cite(
-        self, chosen: Sequence[ScoredSentence], question_terms: Sequence[str]
+        self, chosen: Sequence[ScoredSentence], question_terms: Sequence[str], question: str = ""
     ) -> tuple[list[Citation], list[AnswerSentence]]:
+        """Verbatim quotes of the chosen sentences, each widened where the answer runs on: a table row to its table,
+        a list's lead-in to its list, a sentence restating the question, or one without the kind of thing
+        ``question`` asks for, to the next sentence of its paragraph."""
+        wants = asked_type(question) if question else None
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         docs = self.retriever.documents()
@@ -322,6 +327,8 @@ class Answerer:
             end = extend_over_list(text, start, end)
             if (start, end) == (s.start, s.end):
                 end = extend_restatement(text, s.start, s.end, question_terms)
+            if wants is not None and (start, end) == (s.start, s.end):
+                end = extend_to_asked_type(text, start, end, wants)
             for i, (source, lo, hi) in enumerate(quoted):  # sentences next to each other: one quote, one [n]
                 if source == s.source and adjacent(text, lo, hi, start, end):
                     quoted[i] = (source, min(lo, start), max(hi, end))
@@ -441,6 +448,20 @@ def extend_restatement(text: str, start: int, end: int, question_terms: Sequence
     if not following or end + following[0][1] - start > MAX_QUOTE_CHARS:
         return end
     return end + following[0][1]
+
+
+def extend_to_asked_type(text: str, start: int, end: int, wants: Callable[[str], bool]) -> int:
+    """End offset of a quote that lacks what the question asks for (a figure, a time, a place), extended
+    over the next sentence of its paragraph when that one holds it ("Zelensky attended a summit of Southeast
+    European countries. The summit, which took place in Kyiv, …" for "Where was the summit?")."""
+    if wants(text[start:end]):
+        return end
+    para_end = paragraph_span(text, start, end)[1]
+    following = split_sentences(text[end:para_end])
+    if not following or end + following[0][1] - start > MAX_QUOTE_CHARS:
+        return end
+    a, b = following[0]
+    return end + b if wants(text[end + a : end + b]) else end
 
 
 def _is_short_item(line: str) -> bool:

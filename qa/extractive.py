@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -264,15 +264,38 @@ _TIME = re.compile(
 )
 
 
+_ASKS_FOR_PLACE = re.compile(
+    r"^\W*where\b|\bwhere (?:was|is|were|are|did|does|do|will|would|has|have)\b"
+    r"|\b(?:in|at) (?:which|what) (?:city|country|town|place|capital|venue|location)\b"
+    r"|\b(?:which|what) (?:city|town|venue|location)\b",
+    re.I,
+)
+# A place: a preposition of place before a name ("took place in Kyiv", "at the Royal Albert Hall").
+_PLACE = re.compile(r"\b(?:[Ii]n|[Aa]t|[Nn]ear|[Oo]utside|[Ii]nside|[Tt]hroughout)\s+(?:the\s+)?[A-Z][\w’'-]+")
+
+
+def asked_type(question: str) -> Callable[[str], bool] | None:
+    """What a sentence must hold to answer ``question``, as a test of the sentence: a quantity ("how many", "how
+    much", "what percentage"), a time ("when did", "in which year") or a place ("where", "in which city"); None for
+    questions that ask for no particular kind of thing."""
+    if _WH_NUMBER.search(question):
+        return lambda sentence: bool(_QUANTITY.search(sentence))
+    if _ASKS_FOR_TIME.search(question):
+        return lambda sentence: bool(_TIME.search(sentence))
+    if _ASKS_FOR_PLACE.search(question):
+        return lambda sentence: bool(_PLACE.search(sentence))
+    return None
+
+
 def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
     """The question asks for a quantity ("how many", "how much", "what percentage") or a time ("when", "in which
     year") and none of ``sentences`` holds one (a figure or a number word; a year, a month or a date): they share
-    the question's words but not its answer, the near-miss a user must not be given as the answer."""
-    if _WH_NUMBER.search(question):
-        return not any(_QUANTITY.search(s) for s in sentences)
-    if _ASKS_FOR_TIME.search(question):
-        return not any(_TIME.search(s) for s in sentences)
-    return False
+    the question's words but not its answer, the near-miss a user must not be given as the answer. (Places are
+    looser: an article may give one in words the pattern misses, so a place question is never refused for it.)"""
+    if not (_WH_NUMBER.search(question) or _ASKS_FOR_TIME.search(question)):
+        return False
+    wants = asked_type(question)
+    return wants is not None and not any(wants(s) for s in sentences)
 
 
 def answer_type_match(question: str, sentence: str) -> float:

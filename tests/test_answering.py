@@ -22,6 +22,7 @@ from qa.answering import (
     context_window,
     extend_over_list,
     extend_restatement,
+    extend_to_asked_type,
     strip_markup,
 )
 from qa.cache import LruCache
@@ -31,6 +32,7 @@ from qa.extractive import (
     Sentence,
     abbreviations,
     answer_type_match,
+    asked_type,
     defined_term,
     definition_match,
     has_enumeration,
@@ -398,6 +400,27 @@ def test_a_restating_sentence_is_quoted_with_the_next_whole_sentence_of_a_hard_w
     assert text[:extended].endswith("low-dose screening also applies to COVID-19.")
     # A sentence that does not restate the question is quoted alone.
     assert extend_restatement(text, 0, end, terms("Which cancers are ground-glass opacities?")) == end
+
+
+def test_a_quote_without_the_asked_place_or_figure_runs_on_to_the_next_sentence_that_has_it() -> None:
+    text = (
+        "Zelensky attended a two-day summit of Southeast European countries. The summit, which took place in Kyiv,"
+        " brought leaders together. Bulgaria sent 40 delegates.\n\nA new paragraph in Sofia."
+    )
+    first = text.index("countries.") + len("countries.")
+    second = text.index("together.") + len("together.")
+    where = asked_type("Where was the summit held?")
+    assert where is not None and where("It opened in Kyiv.") and not where("It opened in spring.")
+    assert text[: extend_to_asked_type(text, 0, first, where)].endswith("took place in Kyiv, brought leaders together.")
+    how_many = asked_type("how many delegates did bulgaria send")
+    assert how_many is not None
+    assert extend_to_asked_type(text, first + 1, second, how_many) == len(text[: text.index("delegates.") + 10])
+    # A quote that holds it already, or a next sentence without it, or none in the paragraph: the quote as it was.
+    assert extend_to_asked_type(text, first + 1, second, where) == second
+    assert extend_to_asked_type(text, 0, first, how_many) == first
+    last = text.index("delegates.") + len("delegates.")
+    assert extend_to_asked_type(text, second + 1, last, where) == last
+    assert asked_type("What did Croatia say?") is None
 
 
 def passage(source: str, start: int, end: int, text: str, rank: int) -> Passage:
