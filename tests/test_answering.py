@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EVAL_DATA
+from conftest import EVAL_DATA, ROOT
 
 from index.builder import CorpusIndex
 from index.errors import IndexNotBuiltError, InvalidQuestionError
@@ -27,7 +27,7 @@ from qa.answering import (
 )
 from qa.cache import LruCache
 from qa.cli import main
-from qa.condense import condense, looks_like_follow_up
+from qa.condense import condense, looks_like_follow_up, overview_topic
 from qa.extractive import (
     Sentence,
     abbreviations,
@@ -213,6 +213,41 @@ def test_sentence_features() -> None:
     assert stance_match(lowered, texts[0], names) == 1.0
     assert stance_match(lowered, "The Serbian government has expressed opposition.", names) == -1.0
     assert stance_match(lowered, "The Serbian government has expressed opposition.") == 0.0  # no names: no party
+
+
+def test_a_request_to_summarize_is_told_from_a_question() -> None:
+    for request in (
+        "summarize the articles",
+        "Summarise the documents please",
+        "what are the articles about?",
+        "tl;dr",
+    ):
+        assert overview_topic(request) == "", request
+    assert overview_topic("give me an overview of the KAYO article") == "KAYO"
+    assert overview_topic("can you summarize the piece about Kosovo and NATO") == "Kosovo and NATO"
+    for question in (
+        "What did Croatia say about military blocs?",
+        "What does the summary table show?",
+        "What is KAYO?",
+    ):
+        assert overview_topic(question) is None, question
+
+
+def test_summarize_the_articles_quotes_each_articles_opening_sentence(
+    answerer: Answerer, seed_index: CorpusIndex
+) -> None:
+    answer = answerer.answer("summarize the articles")
+    assert not answer.refused
+    sources = [c.source for c in answer.citations]
+    assert sorted(sources) == sorted(d.name for d in (ROOT / "corpus").glob("*.txt"))  # one quote per article
+    for c in answer.citations:
+        text = seed_index.document_text(c.source) or ""
+        assert text[c.start : c.end] == c.quote
+        # The opening sentence: only the title and date lines come before it.
+        assert all(len(line) < 120 and not line.rstrip().endswith(".") for line in text[: c.start].splitlines())
+        assert f"{c.quote} [{c.n}]" in answer.text
+    about_kayo = answerer.answer("give me an overview of the KAYO article")
+    assert not about_kayo.refused and about_kayo.citations[0].source == "000_0c62668bd953e794.txt"
 
 
 def test_the_flagship_question_typed_without_capitals_or_question_mark(answerer: Answerer) -> None:
