@@ -88,3 +88,4 @@ eval-own: install
 	$(BIN)/qa eval --dataset dev_data/seed_own_holdout.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset dev_data/squad_train/questions.jsonl --corpus dev_data/squad_train/corpus
 	$(BIN)/qa eval --dataset dev_data/squad_train/typed.jsonl --corpus dev_data/squad_train/corpus
+	$(BIN)/qa eval --dataset dev_data/squad_train/where.jsonl --corpus dev_data/squad_train/corpus

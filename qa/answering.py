@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -16,14 +16,17 @@ from index.sentences import LIST_ITEM, paragraph_span, split_sentences
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS, table_from, widen_to_table
 from qa.cache import LruCache
-from qa.condense import StandaloneQuestion, condense, the_ask
+from qa.condense import StandaloneQuestion, condense, overview_topic, the_ask
 from qa.extractive import (
     MAX_CANDIDATES,
     W_DENSE,
     Coverage,
     ScoredSentence,
+    Sentence,
     abbreviations,
+    asked_type,
     candidate_sentences,
+    is_heading,
     lacks_asked_type,
     lexical_coverage,
     local_weights,
@@ -40,6 +43,10 @@ SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
 NO_TERMS_TEXT = "Please ask a question with at least one word to search for."
 CLOSEST_TEXT = "The articles don't answer this directly. The closest they come:"
+OVERVIEW_TEXT = "What the articles are about, each in its opening words:"
+OVERVIEW_TOPIC_TEXT = "The articles closest to “{topic}”, each in its opening words:"
+MAX_OVERVIEW = 5  # articles quoted for a request to summarize
+TOPIC_PASSAGES = 3  # a request about a topic ("summarize the KAYO article") quotes the articles of this many passages
 MAX_CLOSEST = 3  # closest passages shown when the articles don't answer
 
 
@@ -156,6 +163,14 @@ class Answerer:
             yield Answer(NO_TERMS_TEXT, refused=True, standalone_question=standalone.text)
             return
         k = k or self.settings.top_k
+        topic = overview_topic(cleaned)
+        if topic is not None:  # "summarize the articles": each article's opening sentence, cited
+            overview = self.overview(topic, k)
+            for sentence in overview.sentences or (AnswerSentence(overview.text, ()),):
+                marks = "".join(f"[{n}]" for n in sentence.citations)
+                yield f"{sentence.text} {marks} " if marks else f"{sentence.text} "
+            yield overview
+            return
         retrieval = self.retriever.retrieve(standalone, k)
         extractive = self.extractive(standalone, retrieval, k)
         if self.generator is not None and found_related_passages(extractive):
@@ -223,7 +238,7 @@ class Answerer:
             candidates, vectors, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
         chosen = select_sentences(scored)
-        citations, sentences = self._cite(chosen, query_terms)
+        citations, sentences = self._cite(chosen, query_terms, standalone.question)
         if lacks_asked_type(standalone.question, [c.quote for c in citations]):
             # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
             # question's words, not its answer.
@@ -261,6 +276,38 @@ class Answerer:
             signals=signals,
             closest=tuple(citations),
             sentences=tuple(sentences),
+        )
+
+    def overview(self, topic: str, k: int) -> Answer:
+        """A request to summarize: the opening sentence of each article (up to ``MAX_OVERVIEW``), verbatim and cited;
+        with a ``topic``, of the articles holding the best ``TOPIC_PASSAGES`` passages for it, best first; without one,
+        the newest first."""
+        docs = self.retriever.documents()
+        retrieved: tuple[Passage, ...] = ()
+        if terms(topic):
+            retrieval = self.retriever.retrieve(condense(topic, ()), k)
+            retrieved = tuple(retrieval.passages[:k])
+            sources = list(dict.fromkeys(p.source for p in retrieval.passages[:TOPIC_PASSAGES]))
+        else:
+            sources = sorted(docs, key=lambda s: (docs[s].date or "", s), reverse=True)
+        leads: list[ScoredSentence] = []
+        for source in sources[:MAX_OVERVIEW]:
+            span = lead_span(self.index.document_text(source) or "")
+            if span is not None:
+                sentence = Sentence(source, span[0], span[1], "", len(leads))
+                leads.append(ScoredSentence(sentence, 0.0, 0.0, 0.0))
+        citations, sentences = self._cite(leads, ())
+        if not citations:
+            return Answer(REFUSAL_TEXT, True, retrieved=retrieved, standalone_question=topic)
+        heading = OVERVIEW_TOPIC_TEXT.format(topic=topic) if terms(topic) else OVERVIEW_TEXT
+        text = " ".join([heading, *(f"{s.text} [{s.citations[0]}]" for s in sentences)])
+        return Answer(
+            text,
+            False,
+            citations=tuple(citations),
+            retrieved=retrieved,
+            sentences=(AnswerSentence(heading, ()), *sentences),
+            standalone_question=topic,
         )
 
     @staticmethod
@@ -304,8 +351,12 @@ class Answerer:
         }
 
     def _cite(
-        self, chosen: Sequence[ScoredSentence], question_terms: Sequence[str]
+        self, chosen: Sequence[ScoredSentence], question_terms: Sequence[str], question: str = ""
     ) -> tuple[list[Citation], list[AnswerSentence]]:
+        """Verbatim quotes of the chosen sentences, each widened where the answer runs on: a table row to its table,
+        a list's lead-in to its list, a sentence restating the question, or one without the kind of thing
+        ``question`` asks for, to the next sentence of its paragraph."""
+        wants = asked_type(question) if question else None
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         docs = self.retriever.documents()
@@ -322,6 +373,8 @@ class Answerer:
             end = extend_over_list(text, start, end)
             if (start, end) == (s.start, s.end):
                 end = extend_restatement(text, s.start, s.end, question_terms)
+            if wants is not None and (start, end) == (s.start, s.end):
+                end = extend_to_asked_type(text, start, end, wants)
             for i, (source, lo, hi) in enumerate(quoted):  # sentences next to each other: one quote, one [n]
                 if source == s.source and adjacent(text, lo, hi, start, end):
                     quoted[i] = (source, min(lo, start), max(hi, end))
@@ -441,6 +494,29 @@ def extend_restatement(text: str, start: int, end: int, question_terms: Sequence
     if not following or end + following[0][1] - start > MAX_QUOTE_CHARS:
         return end
     return end + following[0][1]
+
+
+def lead_span(text: str) -> tuple[int, int] | None:
+    """Offsets of a document's opening sentence: the first that is not its title, a date line or another heading."""
+    for start, end in split_sentences(text):
+        sentence = text[start:end]
+        if len(sentence) >= 40 and not is_heading(sentence):
+            return start, end
+    return None
+
+
+def extend_to_asked_type(text: str, start: int, end: int, wants: Callable[[str], bool]) -> int:
+    """End offset of a quote that lacks what the question asks for (a figure, a time, a place), extended
+    over the next sentence of its paragraph when that one holds it ("Zelensky attended a summit of Southeast
+    European countries. The summit, which took place in Kyiv, …" for "Where was the summit?")."""
+    if wants(text[start:end]):
+        return end
+    para_end = paragraph_span(text, start, end)[1]
+    following = split_sentences(text[end:para_end])
+    if not following or end + following[0][1] - start > MAX_QUOTE_CHARS:
+        return end
+    a, b = following[0]
+    return end + b if wants(text[end + a : end + b]) else end
 
 
 def _is_short_item(line: str) -> bool:

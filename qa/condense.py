@@ -65,3 +65,29 @@ def the_ask(question: str) -> str:
     if len(ask.split()) < 6 and i > 0:  # "what do they mention?": the clause before says about what
         ask = clauses[i - 1].strip() + " " + ask
     return ask
+
+
+_OVERVIEW = re.compile(
+    r"^\W*(?:(?:please|pls|can you|could you|would you|now|ok|okay)[\s,]+)*"
+    r"(?:summari[sz]e|sum up|recap|give (?:me |us )?(?:an? |the )?(?:overview|summary|gist|rundown|recap)|overview|"
+    r"summary|tl;?dr|gist|what(?:'s| is| are) (?:the |these |this |all |those )*(?:articles?|documents?|docs?|texts?|"
+    r"stories|story|files?|pieces?|corpus)(?: all)? (?:about|on)|what do (?:the |these |all |those )*(?:articles?|"
+    r"documents?|docs|texts|stories|files|pieces) (?:say|cover|talk about|discuss)|(?:the )?(?:main|key) points)\b"
+    r"(?P<rest>.*)$",
+    re.I,
+)
+_NOT_A_TOPIC = re.compile(
+    r"\b(?:of|on|about|the|a|an|all|each|every|these|those|this|that|me|us|for|in|please|pls|briefly|quickly|short|"
+    r"articles?|documents?|docs?|texts?|stories|story|files?|pieces?|corpus|folder|collection|everything|say|says|"
+    r"said|them|it|they|so far|one|ones|you|have|has|here|there|is|are)\b|[^\w\s'’-]",
+    re.I,
+)
+
+
+def overview_topic(question: str) -> str | None:
+    """For a request to summarize ("summarize the articles", "what are the documents about?", "give me an overview
+    of the KAYO article"), the topic it narrows to ("" for all the documents); None for any other question."""
+    m = _OVERVIEW.match(question.strip())
+    if not m:
+        return None
+    return " ".join(_NOT_A_TOPIC.sub(" ", m.group("rest")).split())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -264,15 +264,38 @@ _TIME = re.compile(
 )
 
 
+_ASKS_FOR_PLACE = re.compile(
+    r"^\W*where\b|\bwhere (?:was|is|were|are|did|does|do|will|would|has|have)\b"
+    r"|\b(?:in|at) (?:which|what) (?:city|country|town|place|capital|venue|location)\b"
+    r"|\b(?:which|what) (?:city|town|venue|location)\b",
+    re.I,
+)
+# A place: a preposition of place before a name ("took place in Kyiv", "at the Royal Albert Hall").
+_PLACE = re.compile(r"\b(?:[Ii]n|[Aa]t|[Nn]ear|[Oo]utside|[Ii]nside|[Tt]hroughout)\s+(?:the\s+)?[A-Z][\w’'-]+")
+
+
+def asked_type(question: str) -> Callable[[str], bool] | None:
+    """What a sentence must hold to answer ``question``, as a test of the sentence: a quantity ("how many", "how
+    much", "what percentage"), a time ("when did", "in which year") or a place ("where", "in which city"); None for
+    questions that ask for no particular kind of thing."""
+    if _WH_NUMBER.search(question):
+        return lambda sentence: bool(_QUANTITY.search(sentence))
+    if _ASKS_FOR_TIME.search(question):
+        return lambda sentence: bool(_TIME.search(sentence))
+    if _ASKS_FOR_PLACE.search(question):
+        return lambda sentence: bool(_PLACE.search(sentence))
+    return None
+
+
 def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
     """The question asks for a quantity ("how many", "how much", "what percentage") or a time ("when", "in which
     year") and none of ``sentences`` holds one (a figure or a number word; a year, a month or a date): they share
-    the question's words but not its answer, the near-miss a user must not be given as the answer."""
-    if _WH_NUMBER.search(question):
-        return not any(_QUANTITY.search(s) for s in sentences)
-    if _ASKS_FOR_TIME.search(question):
-        return not any(_TIME.search(s) for s in sentences)
-    return False
+    the question's words but not its answer, the near-miss a user must not be given as the answer. (Places are
+    looser: an article may give one in words the pattern misses, so a place question is never refused for it.)"""
+    if not (_WH_NUMBER.search(question) or _ASKS_FOR_TIME.search(question)):
+        return False
+    wants = asked_type(question)
+    return wants is not None and not any(wants(s) for s in sentences)
 
 
 def answer_type_match(question: str, sentence: str) -> float:
@@ -304,28 +327,34 @@ _STANCE_CUE = re.compile(
 )
 
 
-def stance_match(question: str, sentence: str) -> float:
+_NOT_A_PARTY = frozenset(
+    ("what", "how", "why", "did", "does", "do", "and", "who", "when", "where", "which", "has", "have", "is", "was")
+)
+
+
+def proper_names(texts: Sequence[str]) -> frozenset[str]:
+    """Words of ``texts`` written with a capital inside a sentence and never in lower case, lowercased: the names a
+    question typed without capitals ("what did croatia say") can be matched against ("Military" in a title-case
+    heading is not one: the word is written in lower case elsewhere)."""
+    capitalised = {m.group().lower() for text in texts for m in _PROPER.finditer(text)}
+    lower = {w for text in texts for w in re.findall(r"\b[a-z][\w’'-]*", text)}
+    return frozenset(capitalised - lower)
+
+
+def stance_match(question: str, sentence: str, names: frozenset[str] = frozenset()) -> float:
     """For questions about what someone said or how they reacted: 1.0 when the sentence attributes a
     statement or reaction to that party (a demonym counts: Croatia/Croatian), -1.0 when it attributes one
-    without naming the party (most likely someone else's), else 0."""
+    without naming the party (most likely someone else's), else 0.
+
+    The party is a capitalised word of the question, or, for a question typed without capitals, a word of it
+    that ``names`` (the candidates' own proper names) holds."""
     if not _ASKS_STANCE.search(question) or not _STANCE_CUE.search(sentence):
         return 0.0
-    parties = {w.lower() for w in re.findall(r"\b[A-Z][\w’'-]+", question)} - {
-        "what",
-        "how",
-        "why",
-        "did",
-        "does",
-        "and",
-        "who",
-        "when",
-        "where",
-        "which",
-        "has",
-        "have",
-        "is",
-        "was",
-    }
+    parties = {w.lower() for w in re.findall(r"\b[A-Z][\w’'-]+", question)}
+    if names:
+        named = _index_terms(frozenset(stem(n) for n in names))
+        parties |= {w for w in re.findall(r"[\w’'-]+", question.lower()) if _matches(stem(w), named)}
+    parties -= _NOT_A_PARTY
     words = set(re.findall(r"\w+", sentence.lower()))
     if not parties:
         return 0.0
@@ -418,6 +447,7 @@ def score_sentences(
     )
     asked = set(question_terms)
     coverage = Coverage(question_terms, idf)
+    names = proper_names([s.text for s in sentences]) if question and _ASKS_STANCE.search(question) else frozenset()
     scored = []
     for i, sentence in enumerate(sentences):
         lexical = coverage(sentence.matched)
@@ -431,7 +461,7 @@ def score_sentences(
         # A sentence that only restates the question does not answer it: reward what it adds.
         novelty = len(own - asked) / len(own) if own else 0.0
         typed = answer_type_match(question, sentence.text) if question else 0.0
-        stance = stance_match(question, sentence.text) if question else 0.0
+        stance = stance_match(question, sentence.text, names) if question else 0.0
         # An answer often follows the sentence that restates the question ("X involves Y. It is expected to…").
         lead_in = max(0.0, in_context - lexical) if sentence.previous else 0.0
         score = (

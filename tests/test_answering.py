@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import EVAL_DATA
+from conftest import EVAL_DATA, ROOT
 
 from index.builder import CorpusIndex
 from index.errors import IndexNotBuiltError, InvalidQuestionError
@@ -22,21 +22,24 @@ from qa.answering import (
     context_window,
     extend_over_list,
     extend_restatement,
+    extend_to_asked_type,
     strip_markup,
 )
 from qa.cache import LruCache
 from qa.cli import main
-from qa.condense import condense, looks_like_follow_up
+from qa.condense import condense, looks_like_follow_up, overview_topic
 from qa.extractive import (
     Sentence,
     abbreviations,
     answer_type_match,
+    asked_type,
     defined_term,
     definition_match,
     has_enumeration,
     lacks_asked_type,
     lexical_coverage,
     local_weights,
+    proper_names,
     score_sentences,
     stance_match,
     with_aliases,
@@ -199,6 +202,59 @@ def test_sentence_features() -> None:
     assert stance_match(question, "The Croatian Ministry of Defense has stated that it is open.") == 1.0
     assert stance_match(question, "The Serbian government has expressed opposition.") == -1.0
     assert stance_match("Which firm makes arms?", "The firm said so.") == 0.0
+    # Typed without capitals: the party is a word the candidates write as a name (and never in lower case).
+    texts = [
+        "The Croatian Ministry of Defense has stated that it is open.",
+        "Kosovo and Croatia signed a military pact.",
+    ]
+    names = proper_names(texts)
+    assert "croatia" in names and "military" not in names
+    lowered = "what did croatia say about military blocs"
+    assert stance_match(lowered, texts[0], names) == 1.0
+    assert stance_match(lowered, "The Serbian government has expressed opposition.", names) == -1.0
+    assert stance_match(lowered, "The Serbian government has expressed opposition.") == 0.0  # no names: no party
+
+
+def test_a_request_to_summarize_is_told_from_a_question() -> None:
+    for request in (
+        "summarize the articles",
+        "Summarise the documents please",
+        "what are the articles about?",
+        "tl;dr",
+    ):
+        assert overview_topic(request) == "", request
+    assert overview_topic("give me an overview of the KAYO article") == "KAYO"
+    assert overview_topic("can you summarize the piece about Kosovo and NATO") == "Kosovo and NATO"
+    for question in (
+        "What did Croatia say about military blocs?",
+        "What does the summary table show?",
+        "What is KAYO?",
+    ):
+        assert overview_topic(question) is None, question
+
+
+def test_summarize_the_articles_quotes_each_articles_opening_sentence(
+    answerer: Answerer, seed_index: CorpusIndex
+) -> None:
+    answer = answerer.answer("summarize the articles")
+    assert not answer.refused
+    sources = [c.source for c in answer.citations]
+    assert sorted(sources) == sorted(d.name for d in (ROOT / "corpus").glob("*.txt"))  # one quote per article
+    for c in answer.citations:
+        text = seed_index.document_text(c.source) or ""
+        assert text[c.start : c.end] == c.quote
+        # The opening sentence: only the title and date lines come before it.
+        assert all(len(line) < 120 and not line.rstrip().endswith(".") for line in text[: c.start].splitlines())
+        assert f"{c.quote} [{c.n}]" in answer.text
+    about_kayo = answerer.answer("give me an overview of the KAYO article")
+    assert not about_kayo.refused and about_kayo.citations[0].source == "000_0c62668bd953e794.txt"
+
+
+def test_the_flagship_question_typed_without_capitals_or_question_mark(answerer: Answerer) -> None:
+    answer = answerer.answer("what did croatia say about military blocs")
+    assert not answer.refused
+    assert answer.citations[0].source == CROATIA
+    assert "does not constitute a military alliance" in answer.citations[0].quote
 
 
 def test_number_and_list_questions_want_a_number_and_a_list() -> None:
@@ -379,6 +435,27 @@ def test_a_restating_sentence_is_quoted_with_the_next_whole_sentence_of_a_hard_w
     assert text[:extended].endswith("low-dose screening also applies to COVID-19.")
     # A sentence that does not restate the question is quoted alone.
     assert extend_restatement(text, 0, end, terms("Which cancers are ground-glass opacities?")) == end
+
+
+def test_a_quote_without_the_asked_place_or_figure_runs_on_to_the_next_sentence_that_has_it() -> None:
+    text = (
+        "Zelensky attended a two-day summit of Southeast European countries. The summit, which took place in Kyiv,"
+        " brought leaders together. Bulgaria sent 40 delegates.\n\nA new paragraph in Sofia."
+    )
+    first = text.index("countries.") + len("countries.")
+    second = text.index("together.") + len("together.")
+    where = asked_type("Where was the summit held?")
+    assert where is not None and where("It opened in Kyiv.") and not where("It opened in spring.")
+    assert text[: extend_to_asked_type(text, 0, first, where)].endswith("took place in Kyiv, brought leaders together.")
+    how_many = asked_type("how many delegates did bulgaria send")
+    assert how_many is not None
+    assert extend_to_asked_type(text, first + 1, second, how_many) == len(text[: text.index("delegates.") + 10])
+    # A quote that holds it already, or a next sentence without it, or none in the paragraph: the quote as it was.
+    assert extend_to_asked_type(text, first + 1, second, where) == second
+    assert extend_to_asked_type(text, 0, first, how_many) == first
+    last = text.index("delegates.") + len("delegates.")
+    assert extend_to_asked_type(text, second + 1, last, where) == last
+    assert asked_type("What did Croatia say?") is None
 
 
 def passage(source: str, start: int, end: int, text: str, rank: int) -> Passage:

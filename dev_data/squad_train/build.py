@@ -4,7 +4,7 @@ The evaluation's SQuAD subset (``eval_data/external/squad2_dev_subset``) is draw
 only reports; a rule that could change SQuAD-like answers is chosen here instead, on training articles the
 evaluation never sees (PROVENANCE.md). Writes ``corpus/`` (one file per article), ``questions.jsonl`` (300 random
 questions: 240 answerable, 60 unanswerable) and ``typed.jsonl`` (300 answerable quantity and time questions and all
-45 unanswerable ones), in the seed JSONL format ``qa eval`` reads:
+45 unanswerable ones) and ``where.jsonl`` (the 192 answerable "where" questions), in the seed JSONL format ``qa eval`` reads:
 
     python dev_data/squad_train/build.py PATH/TO/train-v2.0.json
     qa eval --dataset dev_data/squad_train/questions.jsonl --corpus dev_data/squad_train/corpus
@@ -28,6 +28,7 @@ QUANTITY = re.compile(
     re.I,
 )
 TIME = re.compile(r"^\W*when\b|\b(what|which|in which|in what) (year|date|month|day|decade|century)\b", re.I)
+PLACE = re.compile(r"^\W*where\b|\bwhere (?:was|is|were|are|did|does|do|will)\b", re.I)
 
 
 def rows_of(squad: dict) -> list[dict]:
@@ -87,6 +88,8 @@ def main(source: Path) -> None:
     rng = random.Random(16)
     picked = rng.sample([r for r in typed if r["answers"]], 300) + [r for r in typed if not r["answers"]]
     write(HERE / "typed.jsonl", [seed_row(r, kind_of(r["question"])) for r in picked])
+    where = [r for r in rows if PLACE.search(r["question"]) and r["answers"]]
+    write(HERE / "where.jsonl", [seed_row(r, "place") for r in where])
 
 
 def write(path: Path, rows: list[dict]) -> None:
