@@ -287,6 +287,25 @@ def asked_type(question: str) -> Callable[[str], bool] | None:
     return None
 
 
+_PLACE_NAME = re.compile(r"\b(?:[Ii]n|[Aa]t|[Nn]ear|[Oo]utside|[Ii]nside|[Tt]hroughout)\s+(?:the\s+)?([A-Z][\w’'-]+)")
+
+
+def asked_kind(question: str) -> str | None:
+    """ "quantity", "time" or "place" for a question that asks for one, else None (as ``asked_type``)."""
+    if _WH_NUMBER.search(question):
+        return "quantity"
+    if _ASKS_FOR_TIME.search(question):
+        return "time"
+    if _ASKS_FOR_PLACE.search(question):
+        return "place"
+    return None
+
+
+def places_named(text: str) -> frozenset[str]:
+    """The places a text names after "in", "at", "near" … ("took place in Kyiv": "kyiv"), lowercased."""
+    return frozenset(m.group(1).lower() for m in _PLACE_NAME.finditer(text))
+
+
 def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
     """The question asks for a quantity ("how many", "how much", "what percentage") or a time ("when", "in which
     year") and none of ``sentences`` holds one (a figure or a number word; a year, a month or a date): they share

@@ -32,6 +32,7 @@ from qa.extractive import (
     Sentence,
     abbreviations,
     answer_type_match,
+    asked_kind,
     asked_type,
     defined_term,
     definition_match,
@@ -39,6 +40,7 @@ from qa.extractive import (
     lacks_asked_type,
     lexical_coverage,
     local_weights,
+    places_named,
     proper_names,
     score_sentences,
     stance_match,
@@ -248,6 +250,28 @@ def test_summarize_the_articles_quotes_each_articles_opening_sentence(
         assert f"{c.quote} [{c.n}]" in answer.text
     about_kayo = answerer.answer("give me an overview of the KAYO article")
     assert not about_kayo.refused and about_kayo.citations[0].source == "000_0c62668bd953e794.txt"
+
+
+def test_where_the_headline_and_the_text_disagree_the_answer_says_so_and_cites_both(
+    answerer: Answerer, seed_index: CorpusIndex
+) -> None:
+    """The Zelensky article's headline puts the summit in Albania, its text in Kyiv."""
+    assert places_named("The summit, which took place in Kyiv, brought leaders together.") == {"kyiv"}
+    assert asked_kind("Where was the summit held?") == "place" and asked_kind("What did Croatia say?") is None
+    for question in ("Where was the summit held?", "where did zelensky attend the summit"):
+        answer = answerer.answer(question)
+        assert not answer.refused
+        assert "took place in Kyiv" in answer.citations[0].quote
+        headline = [
+            c for c in answer.citations if c.quote == "Zelenskyy seeks support and arms at Balkan summit in Albania"
+        ]
+        assert len(headline) == 1, question
+        text = seed_index.document_text(headline[0].source) or ""
+        assert text[headline[0].start : headline[0].end] == headline[0].quote
+        assert f"The sources disagree: a headline says “{headline[0].quote}”. [{headline[0].n}]" in answer.text
+    # Where the sources agree, or the question asks for no place, nothing is said of a disagreement.
+    for question in ("What did Croatia say about military blocs?", "When did Albania authorize KAYO?"):
+        assert "disagree" not in answerer.answer(question).text
 
 
 def test_the_flagship_question_typed_without_capitals_or_question_mark(answerer: Answerer) -> None:

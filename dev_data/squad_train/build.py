@@ -3,8 +3,9 @@
 The evaluation's SQuAD subset (``eval_data/external/squad2_dev_subset``) is drawn from SQuAD's dev articles and
 only reports; a rule that could change SQuAD-like answers is chosen here instead, on training articles the
 evaluation never sees (PROVENANCE.md). Writes ``corpus/`` (one file per article), ``questions.jsonl`` (300 random
-questions: 240 answerable, 60 unanswerable) and ``typed.jsonl`` (300 answerable quantity and time questions and all
-45 unanswerable ones) and ``where.jsonl`` (the 192 answerable "where" questions), in the seed JSONL format ``qa eval`` reads:
+questions: 240 answerable, 60 unanswerable), ``typed.jsonl`` (300 answerable quantity and time questions and all
+45 unanswerable ones) and ``where.jsonl`` (the 194 answerable "where" questions), in the seed JSONL format
+``qa eval`` reads:
 
     python dev_data/squad_train/build.py PATH/TO/train-v2.0.json
     qa eval --dataset dev_data/squad_train/questions.jsonl --corpus dev_data/squad_train/corpus
