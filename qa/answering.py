@@ -10,6 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from index.builder import CorpusIndex
+from index.catalog import DocumentRecord
 from index.errors import InvalidQuestionError
 from index.keywords import terms
 from index.sentences import LIST_ITEM, paragraph_span, split_sentences
@@ -169,11 +170,7 @@ class Answerer:
         k = k or self.settings.top_k
         topic = overview_topic(cleaned)
         if topic is not None:  # "summarize the articles": each article's opening sentence, cited
-            overview = self.overview(topic, k)
-            for sentence in overview.sentences or (AnswerSentence(overview.text, ()),):
-                marks = "".join(f"[{n}]" for n in sentence.citations)
-                yield f"{sentence.text} {marks} " if marks else f"{sentence.text} "
-            yield overview
+            yield from _streamed(self.overview(topic, k))
             return
         retrieval = self.retriever.retrieve(standalone, k)
         extractive = self.extractive(standalone, retrieval, k)
@@ -184,10 +181,7 @@ class Answerer:
                 standalone, replace(retrieval, passages=list(extractive.retrieved)), extractive
             )
             return
-        for sentence in extractive.sentences or (AnswerSentence(extractive.text, ()),):
-            marks = "".join(f"[{n}]" for n in sentence.citations)
-            yield f"{sentence.text} {marks} " if marks else f"{sentence.text} "
-        yield extractive
+        yield from _streamed(extractive)
 
     def _clip(self, turn: str) -> str:
         return _SURROGATES.sub("", turn.replace("\x00", ""))[: self.settings.max_question_chars]
@@ -299,19 +293,7 @@ class Answerer:
             # The answer's own article's headline speaks to its topic; another article's must share the question's.
             shared = coverage(doc.title)
             if stated and stated.isdisjoint(answered) and shared > 0 and (source == first.source or shared >= needed):
-                start, end = at, at + len(doc.title)
-                passage_start, passage_end = context_window(text, start, end)
-                return Citation(
-                    n=0,
-                    source=source,
-                    title=doc.title,
-                    quote=text[start:end],
-                    passage=text[passage_start:passage_end],
-                    start=start,
-                    end=end,
-                    date=doc.date,
-                    passage_start=passage_start,
-                )
+                return citation(0, source, doc, text, at, at + len(doc.title))
         return None
 
     def _refusal(
@@ -443,24 +425,34 @@ class Answerer:
                 quoted.append((s.source, start, end))
         for source, start, end in quoted:
             text = texts[source]
-            passage_start, passage_end = context_window(text, start, end)
-            doc = docs.get(source)
             n = len(citations) + 1
-            citations.append(
-                Citation(
-                    n=n,
-                    source=source,
-                    title=doc.title if doc else source,
-                    quote=text[start:end],
-                    passage=text[passage_start:passage_end],
-                    start=start,
-                    end=end,
-                    date=doc.date if doc else None,
-                    passage_start=passage_start,
-                )
-            )
+            citations.append(citation(n, source, docs.get(source), text, start, end))
             sentences.append(AnswerSentence(text[start:end], (n,)))
         return citations, sentences
+
+
+def citation(n: int, source: str, doc: DocumentRecord | None, text: str, start: int, end: int) -> Citation:
+    """Citation ``[n]`` of ``text[start:end]`` (the document ``source``), with the passage around it."""
+    passage_start, passage_end = context_window(text, start, end)
+    return Citation(
+        n=n,
+        source=source,
+        title=doc.title if doc else source,
+        quote=text[start:end],
+        passage=text[passage_start:passage_end],
+        start=start,
+        end=end,
+        date=doc.date if doc else None,
+        passage_start=passage_start,
+    )
+
+
+def _streamed(answer: Answer) -> Iterator[StreamEvent]:
+    """An extractive answer as it is streamed: its sentences with their markers, then the answer itself."""
+    for sentence in answer.sentences or (AnswerSentence(answer.text, ()),):
+        marks = "".join(f"[{n}]" for n in sentence.citations)
+        yield f"{sentence.text} {marks} " if marks else f"{sentence.text} "
+    yield answer
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")  # never text: a lone half of a UTF-16 pair, or an undecodable byte

@@ -215,6 +215,20 @@ def _table_rows(source: str) -> list[str]:
     return [text[slice(*row.cells[0])] for row in table.rows if row.kind != "delimiter"]
 
 
+def test_a_summary_request_and_a_disagreement_are_answered_with_linked_quotes(page: Any) -> None:
+    """A request to summarize: each article's opening sentence with its link and card; "where was the summit":
+    the text's Kyiv, and the headline's Albania as a disagreement, both cited."""
+    answer = ask(page, "summarize the articles")
+    assert "What the articles are about" in answer.inner_text()
+    assert answer.locator(".qa-answer-text sup.cite a.cite-link").count() == 5
+    assert cards(page).count() == 5
+    answer = ask(page, "where was the summit held")
+    text = answer.inner_text()
+    assert "took place in Kyiv" in text and "The sources disagree" in text
+    assert "Balkan summit in Albania" in text
+    shot(page, "chat-disagreement.png")
+
+
 def test_a_quoted_table_is_drawn_whole_in_the_answer_the_card_and_the_article(page: Any) -> None:
     answer = ask(page, "What objectives did the Ministry of Defense outline for KAYO?")
     expected = _table_rows(KAYO)  # Objective, R&D Investment, Production Capacity, Training Programs
