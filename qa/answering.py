@@ -285,14 +285,16 @@ class Answerer:
         docs = self.retriever.documents()
         for source in dict.fromkeys([first.source, *(p.source for p in passages)]):
             doc = docs.get(source)
-            text = self.index.document_text(source) or ""
-            at = text.find(doc.title) if doc and doc.title else -1
-            if doc is None or at < 0 or (source == first.source and first.start <= at < first.end):
+            stated = places_named(doc.title) if doc else frozenset()
+            if doc is None or not stated or not stated.isdisjoint(answered):
                 continue
-            stated = places_named(doc.title)
             # The answer's own article's headline speaks to its topic; another article's must share the question's.
             shared = coverage(doc.title)
-            if stated and stated.isdisjoint(answered) and shared > 0 and (source == first.source or shared >= needed):
+            if shared == 0 or (source != first.source and shared < needed):
+                continue
+            text = self.index.document_text(source) or ""  # read only for a headline that disagrees
+            at = text.find(doc.title)
+            if at >= 0 and not (source == first.source and first.start <= at < first.end):
                 return citation(0, source, doc, text, at, at + len(doc.title))
         return None
 
@@ -326,7 +328,8 @@ class Answerer:
         the newest first."""
         docs = self.retriever.documents()
         retrieved: tuple[Passage, ...] = ()
-        if terms(topic):
+        topical = bool(terms(topic))
+        if topical:
             retrieval = self.retriever.retrieve(condense(topic, ()), k)
             retrieved = tuple(retrieval.passages[:k])
             sources = list(dict.fromkeys(p.source for p in retrieval.passages[:TOPIC_PASSAGES]))
@@ -341,7 +344,7 @@ class Answerer:
         citations, sentences = self._cite(leads, ())
         if not citations:
             return Answer(REFUSAL_TEXT, True, retrieved=retrieved, standalone_question=topic)
-        heading = OVERVIEW_TOPIC_TEXT.format(topic=topic) if terms(topic) else OVERVIEW_TEXT
+        heading = OVERVIEW_TOPIC_TEXT.format(topic=topic) if topical else OVERVIEW_TEXT
         text = " ".join([heading, *(f"{s.text} [{s.citations[0]}]" for s in sentences)])
         return Answer(
             text,
@@ -541,11 +544,18 @@ def extend_restatement(text: str, start: int, end: int, question_terms: Sequence
     own = terms(text[start:end])
     if not own or sum(t in set(question_terms) for t in own) / len(own) < RESTATEMENT_SHARE:
         return end
-    para_end = paragraph_span(text, start, end)[1]  # hard-wrapped lines (PDF text) are one paragraph
+    following = next_sentence(text, start, end)
+    return following[1] if following else end
+
+
+def next_sentence(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Offsets of the sentence after the quote ``text[start:end]`` in its paragraph (hard-wrapped lines, as in PDF
+    text, are one paragraph), or None when there is none or the quote would grow past ``MAX_QUOTE_CHARS``."""
+    para_end = paragraph_span(text, start, end)[1]
     following = split_sentences(text[end:para_end])
     if not following or end + following[0][1] - start > MAX_QUOTE_CHARS:
-        return end
-    return end + following[0][1]
+        return None
+    return end + following[0][0], end + following[0][1]
 
 
 def lead_span(text: str) -> tuple[int, int] | None:
@@ -563,12 +573,8 @@ def extend_to_asked_type(text: str, start: int, end: int, wants: Callable[[str],
     European countries. The summit, which took place in Kyiv, …" for "Where was the summit?")."""
     if wants(text[start:end]):
         return end
-    para_end = paragraph_span(text, start, end)[1]
-    following = split_sentences(text[end:para_end])
-    if not following or end + following[0][1] - start > MAX_QUOTE_CHARS:
-        return end
-    a, b = following[0]
-    return end + b if wants(text[end + a : end + b]) else end
+    following = next_sentence(text, start, end)
+    return following[1] if following and wants(text[following[0] : following[1]]) else end
 
 
 def _is_short_item(line: str) -> bool:

@@ -270,28 +270,15 @@ _ASKS_FOR_PLACE = re.compile(
     r"|\b(?:which|what) (?:city|town|venue|location)\b",
     re.I,
 )
-# A place: a preposition of place before a name ("took place in Kyiv", "at the Royal Albert Hall").
-_PLACE = re.compile(r"\b(?:[Ii]n|[Aa]t|[Nn]ear|[Oo]utside|[Ii]nside|[Tt]hroughout)\s+(?:the\s+)?[A-Z][\w’'-]+")
-
-
-def asked_type(question: str) -> Callable[[str], bool] | None:
-    """What a sentence must hold to answer ``question``, as a test of the sentence: a quantity ("how many", "how
-    much", "what percentage"), a time ("when did", "in which year") or a place ("where", "in which city"); None for
-    questions that ask for no particular kind of thing."""
-    if _WH_NUMBER.search(question):
-        return lambda sentence: bool(_QUANTITY.search(sentence))
-    if _ASKS_FOR_TIME.search(question):
-        return lambda sentence: bool(_TIME.search(sentence))
-    if _ASKS_FOR_PLACE.search(question):
-        return lambda sentence: bool(_PLACE.search(sentence))
-    return None
-
-
-_PLACE_NAME = re.compile(r"\b(?:[Ii]n|[Aa]t|[Nn]ear|[Oo]utside|[Ii]nside|[Tt]hroughout)\s+(?:the\s+)?([A-Z][\w’'-]+)")
+# A place: a preposition of place before a name ("took place in Kyiv", "at the Royal Albert Hall"); group 1 the name.
+_PLACE = re.compile(r"\b(?:[Ii]n|[Aa]t|[Nn]ear|[Oo]utside|[Ii]nside|[Tt]hroughout)\s+(?:the\s+)?([A-Z][\w’'-]+)")
+# What a sentence must hold for each kind of question that asks for one.
+_HOLDS_KIND = {"quantity": _QUANTITY, "time": _TIME, "place": _PLACE}
 
 
 def asked_kind(question: str) -> str | None:
-    """ "quantity", "time" or "place" for a question that asks for one, else None (as ``asked_type``)."""
+    """ "quantity" ("how many", "how much", "what percentage"), "time" ("when did", "in which year") or "place"
+    ("where", "in which city") for a question that asks for one, else None."""
     if _WH_NUMBER.search(question):
         return "quantity"
     if _ASKS_FOR_TIME.search(question):
@@ -301,9 +288,19 @@ def asked_kind(question: str) -> str | None:
     return None
 
 
+def asked_type(question: str) -> Callable[[str], bool] | None:
+    """What a sentence must hold to answer ``question`` (its ``asked_kind``), as a test of the sentence; None for
+    questions that ask for no particular kind of thing."""
+    kind = asked_kind(question)
+    if kind is None:
+        return None
+    pattern = _HOLDS_KIND[kind]
+    return lambda sentence: bool(pattern.search(sentence))
+
+
 def places_named(text: str) -> frozenset[str]:
     """The places a text names after "in", "at", "near" … ("took place in Kyiv": "kyiv"), lowercased."""
-    return frozenset(m.group(1).lower() for m in _PLACE_NAME.finditer(text))
+    return frozenset(m.group(1).lower() for m in _PLACE.finditer(text))
 
 
 def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
@@ -311,10 +308,10 @@ def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
     year") and none of ``sentences`` holds one (a figure or a number word; a year, a month or a date): they share
     the question's words but not its answer, the near-miss a user must not be given as the answer. (Places are
     looser: an article may give one in words the pattern misses, so a place question is never refused for it.)"""
-    if not (_WH_NUMBER.search(question) or _ASKS_FOR_TIME.search(question)):
+    kind = asked_kind(question)
+    if kind not in ("quantity", "time"):
         return False
-    wants = asked_type(question)
-    return wants is not None and not any(wants(s) for s in sentences)
+    return not any(_HOLDS_KIND[kind].search(s) for s in sentences)
 
 
 def answer_type_match(question: str, sentence: str) -> float:
@@ -360,6 +357,12 @@ def proper_names(texts: Sequence[str]) -> frozenset[str]:
     return frozenset(capitalised - lower)
 
 
+@lru_cache(maxsize=64)
+def _names_index(names: frozenset[str]) -> _TermIndex:
+    """``names`` as stems, indexed for ``_matches`` (once per question's candidates, not once per sentence)."""
+    return _index_terms(frozenset(stem(n) for n in names))
+
+
 def stance_match(question: str, sentence: str, names: frozenset[str] = frozenset()) -> float:
     """For questions about what someone said or how they reacted: 1.0 when the sentence attributes a
     statement or reaction to that party (a demonym counts: Croatia/Croatian), -1.0 when it attributes one
@@ -371,7 +374,7 @@ def stance_match(question: str, sentence: str, names: frozenset[str] = frozenset
         return 0.0
     parties = {w.lower() for w in re.findall(r"\b[A-Z][\w’'-]+", question)}
     if names:
-        named = _index_terms(frozenset(stem(n) for n in names))
+        named = _names_index(names)
         parties |= {w for w in re.findall(r"[\w’'-]+", question.lower()) if _matches(stem(w), named)}
     parties -= _NOT_A_PARTY
     words = set(re.findall(r"\w+", sentence.lower()))
