@@ -17,7 +17,7 @@ from index.sentences import LIST_ITEM, paragraph_span, split_sentences
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS, table_from, widen_to_table
 from qa.cache import LruCache
-from qa.condense import StandaloneQuestion, condense, overview_topic, the_ask
+from qa.condense import Comparison, StandaloneQuestion, comparison, condense, overview_topic, the_ask
 from qa.extractive import (
     MAX_CANDIDATES,
     W_DENSE,
@@ -53,6 +53,9 @@ OVERVIEW_TOPIC_TEXT = "The articles closest to “{topic}”, each in its openin
 MAX_OVERVIEW = 5  # articles quoted for a request to summarize
 TOPIC_PASSAGES = 3  # a request about a topic ("summarize the KAYO article") quotes the articles of this many passages
 MAX_CLOSEST = 3  # closest passages shown when the articles don't answer
+COMPARISON_TEXT = "What the articles say of each:"
+COMPARISON_SIDE_TEXT = "On {party}:"
+COMPARISON_SILENT_TEXT = "On {party}, the articles don't say."
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,18 @@ class Answerer:
             return
         retrieval = self.retriever.retrieve(standalone, k)
         extractive = self.extractive(standalone, retrieval, k)
+        compared = comparison(standalone.question) if not standalone.is_follow_up else None
+        if (
+            compared is not None
+            and self.generator is None
+            and not (
+                extractive.citations and not extractive.refused and names_both(extractive.citations[0].quote, compared)
+            )
+            and self._both_indexed(compared)
+        ):
+            # "How did Croatia and Serbia differ on the pact?" with no one sentence on both: each side in its own words.
+            yield from _streamed(self.compare(compared, k))
+            return
         if self.generator is not None and found_related_passages(extractive):
             # The model reads the passages the extractive step reranked, not all the candidates. It is asked even
             # when the extractive step refused: its own "the passages don't say" and the verification decide.
@@ -355,6 +370,53 @@ class Answerer:
             standalone_question=topic,
         )
 
+    def _both_indexed(self, compared: Comparison) -> bool:
+        """Both parties of a comparison are named in the documents (else the question is answered as it is)."""
+        _, df = self.index.catalog.document_frequencies(
+            [t for party in (compared.first, compared.second) for t in terms(party)]
+        )
+        return all(any(df.get(t) for t in terms(party)) for party in (compared.first, compared.second))
+
+    def compare(self, compared: Comparison, k: int) -> Answer:
+        """Each side of a comparison answered on its own ("What did Croatia say about the pact?", then Serbia), its
+        best quote cited under its name; a side the articles say nothing of is said to be so. Refused only when
+        neither side is answered."""
+        citations: list[Citation] = []
+        sentences: list[AnswerSentence] = [AnswerSentence(COMPARISON_TEXT, ())]
+        retrieved: list[Passage] = []
+        answered = 0
+        for party, ask in zip((compared.first, compared.second), compared.asks(), strict=True):
+            standalone = condense(ask, ())
+            side = self.extractive(standalone, self.retriever.retrieve(standalone, k), k)
+            retrieved += [p for p in side.retrieved if p.chunk_id not in {r.chunk_id for r in retrieved}]
+            first = side.citations[0] if side.citations and not side.refused else None
+            if first is None:
+                sentences.append(AnswerSentence(COMPARISON_SILENT_TEXT.format(party=party), ()))
+                continue
+            answered += 1
+            named = as_written(party, first.quote)
+            span = (first.source, first.start, first.end)
+            same = next((c for c in citations if (c.source, c.start, c.end) == span), None)
+            if same is not None:  # one quote speaks for both sides: it is shown once, under both names
+                sentences[-2] = AnswerSentence(f"{sentences[-2].text[:-1]} and {named}:", ())
+                continue
+            same = replace(first, n=len(citations) + 1)
+            citations.append(same)
+            sentences.append(AnswerSentence(COMPARISON_SIDE_TEXT.format(party=named), ()))
+            sentences.append(AnswerSentence(same.quote, (same.n,)))
+        question = " / ".join(compared.asks())
+        if not answered:
+            return Answer(REFUSAL_TEXT, True, retrieved=tuple(retrieved[:k]), standalone_question=question)
+        text = " ".join(f"{s.text} [{s.citations[0]}]" if s.citations else s.text for s in sentences)
+        return Answer(
+            text,
+            False,
+            citations=tuple(citations),
+            retrieved=tuple(retrieved[:k]),
+            sentences=tuple(sentences),
+            standalone_question=question,
+        )
+
     @staticmethod
     def _topic(standalone: StandaloneQuestion, retrieval: Retrieval) -> list[float]:
         """For a follow-up, how well each candidate passage covers the earlier turn's own terms ("And how did
@@ -432,6 +494,17 @@ class Answerer:
             citations.append(citation(n, source, docs.get(source), text, start, end))
             sentences.append(AnswerSentence(text[start:end], (n,)))
         return citations, sentences
+
+
+def as_written(party: str, text: str) -> str:
+    """``party`` as ``text`` writes it ("croatia" → "Croatia"), or as typed when ``text`` does not."""
+    m = re.search(rf"\b{re.escape(party)}\b", text, re.I)
+    return m.group() if m else party
+
+
+def names_both(text: str, compared: Comparison) -> bool:
+    """``text`` names both parties of a comparison (a demonym counts: Serbia/Serbian)."""
+    return all(lexical_coverage(terms(party), text, {}) > 0 for party in (compared.first, compared.second))
 
 
 def citation(n: int, source: str, doc: DocumentRecord | None, text: str, start: int, end: int) -> Citation:
