@@ -210,6 +210,7 @@ class Answerer:
         holding the best sentences are the answer's ``retrieved``.
         """
         merged = merge_passages(retrieval.passages)
+        standalone = retrieval.question or standalone  # as searched: "wich" read as "which", "defence" as "defense"
         standalone, retrieval = focus_on_the_ask(standalone, retrieval)
         query_terms = retrieval.query_terms or terms(standalone.context)
         defined: dict[str, str] = {}
