@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -38,9 +39,12 @@ from qa.extractive import (
     similar,
     with_aliases,
 )
+from qa.reranker import QuestionLikelihood, RerankerUnavailableError, blend
 from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
 from qa.spelling import respell
 from qa.types import Answer, AnswerSentence, Citation, Passage, StreamEvent
+
+log = logging.getLogger(__name__)
 
 SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
@@ -53,6 +57,9 @@ OVERVIEW_TOPIC_TEXT = "The articles closest to “{topic}”, each in its openin
 MAX_OVERVIEW = 5  # articles quoted for a request to summarize
 TOPIC_PASSAGES = 3  # a request about a topic ("summarize the KAYO article") quotes the articles of this many passages
 MAX_CLOSEST = 3  # closest passages shown when the articles don't answer
+# The language model's reading of the best candidates (qa.reranker), chosen on the development sets (docs/TUNING.md).
+RERANK_CANDIDATES = 4  # the best sentences by the hand-set score that the model reads
+RERANK_WEIGHT = 0.7  # the model's share of the blend (standardised scores)
 COMPARISON_TEXT = "What the articles say of each:"
 COMPARISON_SIDE_TEXT = "On {party}:"
 COMPARISON_SILENT_TEXT = "On {party}, the articles don't say."
@@ -68,6 +75,12 @@ class RefusalPolicy:
     min_score: float = 0.64
     min_dense: float = 0.35
     min_coverage: float = 0.20
+
+    @classmethod
+    def with_reranker(cls) -> RefusalPolicy:
+        """The thresholds where the language model reads the best candidates (``qa.reranker``): lower, chosen on the
+        development sets. Without it, the questions these let through were answered with the wrong sentence."""
+        return cls(min_score=0.50, min_dense=0.25, min_coverage=0.0)
 
     def refuse(self, signals: dict[str, float]) -> bool:
         return (
@@ -115,12 +128,15 @@ class Answerer:
         retriever: HybridRetriever | None = None,
         refusal: RefusalPolicy | None = None,
         generator: Generator | None = None,
+        reranker: QuestionLikelihood | None = None,
     ) -> None:
         self.settings = settings
         self.index = index
         self.retriever = retriever or HybridRetriever(index)
-        self.refusal = refusal or RefusalPolicy()
+        self.refusal = refusal or (RefusalPolicy.with_reranker() if reranker is not None else RefusalPolicy())
+        self._default_refusal = refusal is None
         self.generator = generator
+        self.reranker = reranker
         self._sentence_vectors: LruCache[str, np.ndarray] = LruCache(SENTENCE_CACHE_SIZE)
 
     def validate(self, question: str) -> str:
@@ -251,6 +267,7 @@ class Answerer:
         scored = score_sentences(
             candidates, vectors, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
+        scored = self._rerank(standalone, scored)
         chosen = select_sentences(scored)
         citations, sentences = self._cite(chosen, query_terms, standalone.question)
         if lacks_asked_type(standalone.question, [c.quote for c in citations]):
@@ -276,6 +293,26 @@ class Answerer:
             standalone_question=standalone.text,
             signals=signals,
         )
+
+    def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence]) -> list[ScoredSentence]:
+        """The best ``RERANK_CANDIDATES`` reordered by their hand-set score blended with the language model's
+        likelihood of the question after each (``qa.reranker``); the scores stay where they were, so the choice of
+        further sentences works as before. Not for questions that ask for a figure, a time or a place, where the
+        hand-set answer-type features choose better."""
+        if self.reranker is None or len(scored) < 2 or asked_kind(standalone.question) is not None:
+            return scored
+        top = scored[:RERANK_CANDIDATES]
+        try:
+            likelihood = self.reranker.score(standalone.text, [s.sentence.text for s in top])
+        except RerankerUnavailableError as exc:
+            log.warning("%s Answering without the reranker.", exc)
+            self.reranker = None
+            if self._default_refusal:
+                self.refusal = RefusalPolicy()
+            return scored
+        mixed = blend([s.score for s in top], likelihood, RERANK_WEIGHT)
+        order = sorted(range(len(top)), key=lambda i: -mixed[i])
+        return [*(replace(top[i], score=top[j].score) for j, i in enumerate(order)), *scored[len(top) :]]
 
     def _disagreement(
         self,
