@@ -44,9 +44,9 @@ class Settings(BaseSettings):
 
     top_k: int = Field(5, ge=1, le=50)
     reranker: bool = Field(
-        True,
+        False,
         description="The bundled small language model reads the best few candidate sentences of an extractive answer "
-        "(qa.reranker); false: the hand-set sentence score alone.",
+        "(qa.reranker): better on paraphrased questions, worse on biomedical text, ~5x slower (README).",
     )
     reranker_cache: Path | None = Field(
         None, description="Where the reranker's converted weights are kept; unset: ~/.cache/balkan-qa."

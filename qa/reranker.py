@@ -39,7 +39,7 @@ MAX_SENTENCE_CHARS = 400  # a longer candidate (a table) is cut: the question's 
 MAX_QUESTION_TOKENS = 48
 FORMAT_VERSION = 1
 _LOCK = threading.RLock()  # one forward pass at a time, and one load
-_LOADED: dict[Path, tuple[Any, Any]] = {}  # folder -> (model, tokenizer): loaded once per process
+_LOADED: dict[tuple[Path, str], tuple[Any, Any]] = {}  # (folder, precision) -> (model, tokenizer), once a process
 
 
 class RerankerUnavailableError(RuntimeError):
@@ -109,8 +109,11 @@ class QuestionLikelihood:
     and safe to share between threads (one forward pass at a time).
     """
 
-    def __init__(self, cache_dir: Path | None = None) -> None:
+    def __init__(self, cache_dir: Path | None = None, precision: str = "bfloat16") -> None:
+        if precision not in ("bfloat16", "float32"):
+            raise ValueError(f"precision must be bfloat16 or float32, got {precision!r}")
         self.cache_dir = cache_dir or default_cache_dir()
+        self.precision = precision
         self._lock = _LOCK
         self._model: Any = None
         self._tokenizer: Any = None
@@ -128,9 +131,10 @@ class QuestionLikelihood:
         with self._lock:
             if self._model is not None:
                 return
-            loaded = _LOADED.get(self.folder)
+            key = (self.folder, self.precision)
+            loaded = _LOADED.get(key)
             if loaded is None:
-                loaded = _LOADED[self.folder] = self._read()
+                loaded = _LOADED[key] = self._read()
             self._model, self._tokenizer = loaded
 
     def _read(self) -> tuple[Any, Any]:
@@ -150,7 +154,15 @@ class QuestionLikelihood:
 
         config = json.loads((self.folder / "config.json").read_text(encoding="utf-8"))
         tokenizer = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
-        return _build(config, self.folder / "model.safetensors"), tokenizer
+        return _build(config, self.folder / "model.safetensors", self.precision), tokenizer
+
+    def logits(self, ids: Sequence[int]) -> Any:
+        """The model's next-token logits at every position of ``ids`` (float32 tensor, tokens × vocabulary)."""
+        import torch
+
+        self.load()
+        with self._lock, torch.inference_mode():
+            return self._model.logits(self._model(torch.tensor([list(ids)]))[0])
 
     def _ids(self, text: str, limit: int) -> list[int]:
         ids: list[int] = self._tokenizer.encode(text, add_special_tokens=False).ids
@@ -181,13 +193,13 @@ class QuestionLikelihood:
         return out
 
 
-def _build(config: dict[str, Any], weights: Path) -> Any:
+def _build(config: dict[str, Any], weights: Path, precision: str) -> Any:
     import torch
     from safetensors.torch import load_file
 
-    # bfloat16 weights and arithmetic: about 1.6x the speed of float32 on these CPUs, log-likelihoods within ~0.1
+    # bfloat16 weights and arithmetic: about 1.6x the speed of float32 on these CPUs, log-likelihoods within ~0.3
     # (int8 dynamic quantisation was tried and ruins them: this model's activations have outliers).
-    dtype = torch.float32 if os.environ.get("QA_RERANKER_FP32") == "1" else torch.bfloat16
+    dtype = torch.bfloat16 if precision == "bfloat16" else torch.float32
     state = {k: v.to(dtype) for k, v in load_file(str(weights)).items()}
     return _define_llama()(config, state).eval()
 
