@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from index.sentences import LIST_ITEM, paragraph_span, split_sentences
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS, table_from, widen_to_table
 from qa.cache import LruCache
-from qa.condense import StandaloneQuestion, condense, overview_topic, the_ask
+from qa.condense import Comparison, StandaloneQuestion, comparison, condense, overview_topic, the_ask
 from qa.extractive import (
     MAX_CANDIDATES,
     W_DENSE,
@@ -33,14 +34,19 @@ from qa.extractive import (
     lexical_coverage,
     local_weights,
     places_named,
+    proper_names,
     score_sentences,
     select_sentences,
     similar,
+    stance_match,
     with_aliases,
 )
+from qa.reranker import QuestionLikelihood, RerankerUnavailableError, blend
 from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
 from qa.spelling import respell
 from qa.types import Answer, AnswerSentence, Citation, Passage, StreamEvent
+
+log = logging.getLogger(__name__)
 
 SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
@@ -53,6 +59,12 @@ OVERVIEW_TOPIC_TEXT = "The articles closest to “{topic}”, each in its openin
 MAX_OVERVIEW = 5  # articles quoted for a request to summarize
 TOPIC_PASSAGES = 3  # a request about a topic ("summarize the KAYO article") quotes the articles of this many passages
 MAX_CLOSEST = 3  # closest passages shown when the articles don't answer
+# The language model's reading of the best candidates (qa.reranker), chosen on the development sets (docs/TUNING.md).
+RERANK_CANDIDATES = 4  # the best sentences by the hand-set score that the model reads
+RERANK_WEIGHT = 0.7  # the model's share of the blend (standardised scores)
+COMPARISON_TEXT = "What the articles say of each:"
+COMPARISON_SIDE_TEXT = "On {party}:"
+COMPARISON_SILENT_TEXT = "On {party}, the articles don't say."
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +77,14 @@ class RefusalPolicy:
     min_score: float = 0.64
     min_dense: float = 0.35
     min_coverage: float = 0.20
+
+    @classmethod
+    def with_reranker(cls) -> RefusalPolicy:
+        """The thresholds where the language model reads the best candidates (``qa.reranker``): a paraphrase shares
+        few of its answer's words, so the coverage floor is lower (chosen on the development sets); the other two
+        stay, and refuse what is off the articles' topic ("What is the population of Croatia?"). Without the model,
+        the paraphrases this lets through were answered with the wrong sentence."""
+        return cls(min_coverage=0.10)
 
     def refuse(self, signals: dict[str, float]) -> bool:
         return (
@@ -112,12 +132,15 @@ class Answerer:
         retriever: HybridRetriever | None = None,
         refusal: RefusalPolicy | None = None,
         generator: Generator | None = None,
+        reranker: QuestionLikelihood | None = None,
     ) -> None:
         self.settings = settings
         self.index = index
         self.retriever = retriever or HybridRetriever(index)
-        self.refusal = refusal or RefusalPolicy()
+        self.refusal = refusal or (RefusalPolicy.with_reranker() if reranker is not None else RefusalPolicy())
+        self._default_refusal = refusal is None
         self.generator = generator
+        self.reranker = reranker
         self._sentence_vectors: LruCache[str, np.ndarray] = LruCache(SENTENCE_CACHE_SIZE)
 
     def validate(self, question: str) -> str:
@@ -174,6 +197,18 @@ class Answerer:
             return
         retrieval = self.retriever.retrieve(standalone, k)
         extractive = self.extractive(standalone, retrieval, k)
+        compared = comparison(standalone.question) if not standalone.is_follow_up else None
+        if (
+            compared is not None
+            and self.generator is None
+            and not (
+                extractive.citations and not extractive.refused and names_both(extractive.citations[0].quote, compared)
+            )
+            and self._both_indexed(compared)
+        ):
+            # "How did Croatia and Serbia differ on the pact?" with no one sentence on both: each side in its own words.
+            yield from _streamed(self.compare(compared, k))
+            return
         if self.generator is not None and found_related_passages(extractive):
             # The model reads the passages the extractive step reranked, not all the candidates. It is asked even
             # when the extractive step refused: its own "the passages don't say" and the verification decide.
@@ -235,6 +270,7 @@ class Answerer:
         scored = score_sentences(
             candidates, vectors, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
+        scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
         chosen = select_sentences(scored)
         citations, sentences = self._cite(chosen, query_terms, standalone.question)
         if lacks_asked_type(standalone.question, [c.quote for c in citations]):
@@ -260,6 +296,30 @@ class Answerer:
             standalone_question=standalone.text,
             signals=signals,
         )
+
+    def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence], asked: str) -> list[ScoredSentence]:
+        """The best ``RERANK_CANDIDATES`` reordered by their hand-set score blended with the language model's
+        likelihood of the question (``asked``: as searched, respelled) after each (``qa.reranker``); the scores stay
+        where they were, so the choice of further sentences works as before. Not for questions that ask for a figure,
+        a time or a place, where the hand-set answer-type features choose better."""
+        if self.reranker is None or len(scored) < 2 or asked_kind(standalone.question) is not None:
+            return scored
+        top = scored[:RERANK_CANDIDATES]
+        try:
+            likelihood = self.reranker.score(asked, [s.sentence.text for s in top])
+        except RerankerUnavailableError as exc:
+            log.warning("%s Answering without the reranker.", exc)
+            self.reranker = None
+            if self._default_refusal:
+                self.refusal = RefusalPolicy()
+            return scored
+        mixed = blend([s.score for s in top], likelihood, RERANK_WEIGHT)
+        # "What did Croatia say…?": a sentence attributing a statement to the party keeps its place above one that
+        # attributes it to someone else, whatever the model reads (the hand-set stance feature knows who spoke).
+        names = proper_names([s.sentence.text for s in top])
+        stance = [stance_match(standalone.question, s.sentence.text, names) for s in top]
+        order = sorted(range(len(top)), key=lambda i: (-stance[i], -mixed[i]))
+        return [*(replace(top[i], score=top[j].score) for j, i in enumerate(order)), *scored[len(top) :]]
 
     def _disagreement(
         self,
@@ -355,6 +415,53 @@ class Answerer:
             standalone_question=topic,
         )
 
+    def _both_indexed(self, compared: Comparison) -> bool:
+        """Both parties of a comparison are named in the documents (else the question is answered as it is)."""
+        _, df = self.index.catalog.document_frequencies(
+            [t for party in (compared.first, compared.second) for t in terms(party)]
+        )
+        return all(any(df.get(t) for t in terms(party)) for party in (compared.first, compared.second))
+
+    def compare(self, compared: Comparison, k: int) -> Answer:
+        """Each side of a comparison answered on its own ("What did Croatia say about the pact?", then Serbia), its
+        best quote cited under its name; a side the articles say nothing of is said to be so. Refused only when
+        neither side is answered."""
+        citations: list[Citation] = []
+        sentences: list[AnswerSentence] = [AnswerSentence(COMPARISON_TEXT, ())]
+        retrieved: list[Passage] = []
+        answered = 0
+        for party, ask in zip((compared.first, compared.second), compared.asks(), strict=True):
+            standalone = condense(ask, ())
+            side = self.extractive(standalone, self.retriever.retrieve(standalone, k), k)
+            retrieved += [p for p in side.retrieved if p.chunk_id not in {r.chunk_id for r in retrieved}]
+            first = side.citations[0] if side.citations and not side.refused else None
+            if first is None:
+                sentences.append(AnswerSentence(COMPARISON_SILENT_TEXT.format(party=party), ()))
+                continue
+            answered += 1
+            named = as_written(party, first.quote)
+            span = (first.source, first.start, first.end)
+            same = next((c for c in citations if (c.source, c.start, c.end) == span), None)
+            if same is not None:  # one quote speaks for both sides: it is shown once, under both names
+                sentences[-2] = AnswerSentence(f"{sentences[-2].text[:-1]} and {named}:", ())
+                continue
+            same = replace(first, n=len(citations) + 1)
+            citations.append(same)
+            sentences.append(AnswerSentence(COMPARISON_SIDE_TEXT.format(party=named), ()))
+            sentences.append(AnswerSentence(same.quote, (same.n,)))
+        question = " / ".join(compared.asks())
+        if not answered:
+            return Answer(REFUSAL_TEXT, True, retrieved=tuple(retrieved[:k]), standalone_question=question)
+        text = " ".join(f"{s.text} [{s.citations[0]}]" if s.citations else s.text for s in sentences)
+        return Answer(
+            text,
+            False,
+            citations=tuple(citations),
+            retrieved=tuple(retrieved[:k]),
+            sentences=tuple(sentences),
+            standalone_question=question,
+        )
+
     @staticmethod
     def _topic(standalone: StandaloneQuestion, retrieval: Retrieval) -> list[float]:
         """For a follow-up, how well each candidate passage covers the earlier turn's own terms ("And how did
@@ -432,6 +539,17 @@ class Answerer:
             citations.append(citation(n, source, docs.get(source), text, start, end))
             sentences.append(AnswerSentence(text[start:end], (n,)))
         return citations, sentences
+
+
+def as_written(party: str, text: str) -> str:
+    """``party`` as ``text`` writes it ("croatia" → "Croatia"), or as typed when ``text`` does not."""
+    m = re.search(rf"\b{re.escape(party)}\b", text, re.I)
+    return m.group() if m else party
+
+
+def names_both(text: str, compared: Comparison) -> bool:
+    """``text`` names both parties of a comparison (a demonym counts: Serbia/Serbian)."""
+    return all(lexical_coverage(terms(party), text, {}) > 0 for party in (compared.first, compared.second))
 
 
 def citation(n: int, source: str, doc: DocumentRecord | None, text: str, start: int, end: int) -> Citation:

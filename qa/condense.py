@@ -29,13 +29,26 @@ def looks_like_follow_up(question: str) -> bool:
     return bool(_FOLLOW_UP_START.search(question) or _PRONOUNS.search(question) or len(words) <= 4)
 
 
+def refers_back(question: str) -> bool:
+    """The question leans on a pronoun for its subject ("what does it make?", "who was there?")."""
+    return bool(_PRONOUNS.search(question))
+
+
+MAX_CONTEXT_TURNS = 3  # a chain of follow-ups ("what is KAYO?" → "what does it make?" → "who owns it?") reaches back
+
+
 def condense(question: str, history: Sequence[str]) -> StandaloneQuestion:
-    """Combine a follow-up with the most recent earlier turn it depends on; other questions stand alone."""
+    """Combine a follow-up with the most recent earlier turn it depends on (and, where that turn leans on a pronoun
+    itself, the one before it: "who owns it?" after "what does it make?" after "what is KAYO?"); other questions
+    stand alone."""
     question = question.strip()
     turns = [t.strip() for t in history if t and t.strip()]
     if not turns or not looks_like_follow_up(question):
         return StandaloneQuestion(question, question)
-    context = turns[-1]
+    chain = [turns[-1]]
+    while len(chain) < min(MAX_CONTEXT_TURNS, len(turns)) and refers_back(chain[0]):
+        chain.insert(0, turns[-len(chain) - 1])
+    context = " ".join(chain)
     core = _FOLLOW_UP_START.sub("", question).strip(" ,") or question
     return StandaloneQuestion(f"{core} (following: {context})", question, context)
 
@@ -84,10 +97,92 @@ _NOT_A_TOPIC = re.compile(
 )
 
 
+_ARTICLE = r"(?:articles?|pieces?|stories|story|documents?|docs?|texts?|reports?)"
+# "What is the Kosovo piece about?": the topic between the article and "about".
+_ABOUT = re.compile(
+    rf"^\W*what(?:'s|s| is| are) (?:the |this |that )(?P<rest>[\w'’ -]{{1,40}}?) {_ARTICLE} (?:about|on)\W*$", re.I
+)
+# "What's the gist?", "the key takeaways of the KAYO story": only of the articles ("the main idea behind joint
+# procurement" asks about the idea).
+_GIST = re.compile(
+    r"^\W*(?:(?:please|pls|can you|could you|give me|tell me|what(?:'s|s| is| are))\s+)*the "
+    r"(?:gist|upshot|main points?|main ideas?|key points|key takeaways|takeaways|bottom line)"
+    rf"(?: of (?P<rest>[\w'’ -]{{0,40}}{_ARTICLE}))?\W*$",
+    re.I,
+)
+
+
 def overview_topic(question: str) -> str | None:
     """For a request to summarize ("summarize the articles", "what are the documents about?", "give me an overview
-    of the KAYO article"), the topic it narrows to ("" for all the documents); None for any other question."""
-    m = _OVERVIEW.match(question.strip())
+    of the KAYO article", "what's the gist of the Kosovo piece?", "what is the NATO article about?"), the topic it
+    narrows to ("" for all the documents); None for any other question."""
+    asked = question.strip()
+    m = _OVERVIEW.match(asked) or _ABOUT.match(asked) or _GIST.match(asked)
     if not m:
         return None
-    return " ".join(_NOT_A_TOPIC.sub(" ", m.group("rest")).split())
+    return " ".join(_NOT_A_TOPIC.sub(" ", m.group("rest") or "").split())
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """A question comparing two parties ("how did Croatia and Serbia differ on the pact?"): each side is asked
+    about on its own."""
+
+    first: str
+    second: str
+    topic: str = ""
+
+    def asks(self) -> tuple[str, str]:
+        """The question put for each side: what it said about the topic."""
+        about = f" about {self.topic}" if self.topic else ""
+        return f"What did {self.first} say{about}?", f"What did {self.second} say{about}?"
+
+
+_PARTY = r"(?:(?:the\s+)?[\w’'.-]+?(?:\s+[\w’'.-]+?){0,3}?)"
+_COMPARISON = (
+    # "how did Croatia and Serbia differ (on the pact)?", "how do X and Y compare on Z"
+    re.compile(
+        rf"^\W*how\s+(?:did|do|does|have|has)\s+(?P<a>{_PARTY})\s+and\s+(?P<b>{_PARTY})\s+"
+        r"(?:differ|compare|disagree|diverge)(?:\s+(?:on|about|over|in|regarding)\s+(?P<topic>.+?))?\W*$",
+        re.I,
+    ),
+    # "compare what Croatia and Serbia said about the pact", "compare Croatia and Serbia on the pact"
+    re.compile(
+        rf"^\W*compare\s+(?:what\s+|how\s+)?(?P<a>{_PARTY})\s+and\s+(?P<b>{_PARTY})"
+        r"(?:\s+(?:said|say|think|thought|reacted|react|saw|see))?(?:\s+(?:on|about|over|to|regarding)\s+(?P<topic>.+?))?"
+        r"\W*$",
+        re.I,
+    ),
+    # "what's the difference between Croatia's and Serbia's positions (on the pact)?"
+    re.compile(
+        rf"^\W*(?:what(?:'s|s| is| was| are)\s+)?(?:the\s+)?differences?\s+between\s+"
+        rf"(?P<a>{_PARTY}?)(?:’s|'s)?\s+and\s+(?P<b>{_PARTY}?)(?:’s|'s)?(?:\s+(?:positions?|views?|stances?|reactions?|responses?))?"
+        r"(?:\s+(?:on|about|over|to|regarding)\s+(?P<topic>.+?))?\W*$",
+        re.I,
+    ),
+)
+
+
+def comparison(question: str) -> Comparison | None:
+    """The two parties (and the topic) of a question comparing them; None for any other question."""
+    for pattern in _COMPARISON:
+        m = pattern.match(question.strip())
+        if m:
+            first, second, topic = m.group("a"), m.group("b"), (m.group("topic") or "").strip()
+            first = _PARTY_LEAD.sub("", first)
+            split = _PARTY_TOPIC.search(second)  # "the reactions of Serbia and the Pentagon to the pact"
+            if split and not topic:
+                second, topic = second[: split.start()], second[split.end() :]
+            second = _PARTY_TAIL.sub("", _PARTY_LEAD.sub("", second))
+            first = _PARTY_TAIL.sub("", first)
+            if first and second:
+                return Comparison(first.strip(), second.strip(), topic)
+    return None
+
+
+_PARTY_LEAD = re.compile(
+    r"^(?:the\s+)?(?:(?:reactions?|responses?|positions?|views?|stances?|attitudes?|statements?)\s+of\s+)?(?:the\s+)?",
+    re.I,
+)
+_PARTY_TOPIC = re.compile(r"\s+(?:to|on|about|over|regarding)\s+", re.I)
+_PARTY_TAIL = re.compile(r"(?:’s|'s)?(?:\s+(?:articles?|pieces?|stories|story|reports?|government|side))?$", re.I)

@@ -20,9 +20,17 @@ from index.catalog import DocumentLookup, DocumentRecord, bm25_idf
 from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences
 from qa.cache import LruCache
-from qa.condense import StandaloneQuestion
+from qa.condense import StandaloneQuestion, refers_back
 from qa.fusion import reciprocal_rank_fusion
-from qa.spelling import MIN_LENGTH, best_correction, known_words, respell
+from qa.spelling import (
+    CASUAL,
+    MIN_LENGTH,
+    best_correction,
+    known_words,
+    known_words_with_prefix,
+    respell,
+    spelling_variants,
+)
 from qa.types import Passage
 
 CONTEXT_TERM_WEIGHT = 0.4  # terms carried over from an earlier turn count less than the question's own
@@ -81,6 +89,9 @@ class HybridRetriever:
             )
         own = terms(question.question)
         carried = [t for t in terms(question.context) if t not in own]
+        if carried and refers_back(question.question):
+            # "What does it make?" after "What is KAYO?": "it" is KAYO, and the earlier words are the question's own.
+            own, carried = own + carried, []
         weights = {t: CONTEXT_TERM_WEIGHT for t in carried}
         vector = self.query_vector(question.text)
         dense = self.index.store.query(vector, depth)
@@ -125,23 +136,31 @@ class HybridRetriever:
         return Retrieval(passages, vector, own, idf, question, corrections)
 
     def corrections(self, text: str) -> dict[str, str]:
-        """Misspelt words of ``text`` (neither indexed nor English words), each with the indexed word it most likely
-        meant."""
-        known = known_words()
-        words = {
-            w.lower()
-            for w in re.findall(r"[^\W\d_]+", text)
-            if len(w) >= MIN_LENGTH and w.lower() not in STOP_WORDS and w.lower() not in known
-        }
-        if not words:
+        """Words of ``text`` as the index spells them: chat spellings of function words ("abt"), the other spelling
+        of a word the index holds only in British or American form ("defence"), and misspelt words (neither indexed
+        nor English words), each with the indexed word it most likely meant."""
+        words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+        casual = {w for w in words if w in CASUAL}
+        candidates = {w for w in words - casual if len(w) >= MIN_LENGTH and w not in STOP_WORDS}
+        if not candidates and not casual:
             return {}
-        stems = {w: stem(w) for w in words}
-        _, df = self.index.catalog.document_frequencies(stems.values())
-        out: dict[str, str] = {}
-        for word, term in stems.items():
-            if df.get(term) or len(term) < MIN_LENGTH:
+        variants = {w: [v for v in spelling_variants(w) if len(v) >= MIN_LENGTH] for w in candidates}
+        stems = {w: stem(w) for w in candidates | casual}
+        wanted = [*stems.values(), *(stem(v) for vs in variants.values() for v in vs)]
+        _, df = self.index.catalog.document_frequencies(wanted)
+        out = {w: CASUAL[w] for w in casual if not df.get(stems[w])}  # a word the documents use is theirs
+        known = known_words()
+        for word in candidates:
+            term = stems[word]
+            if df.get(term):
                 continue
-            found = self._correction(term)
+            variant = next((v for v in variants[word] if df.get(stem(v))), None)
+            if variant is not None:
+                out[word] = variant
+                continue
+            if word in known or len(term) < MIN_LENGTH:
+                continue
+            found = self._correction(term) or self._word_correction(word)
             if found:
                 out[word] = found
         return out
@@ -161,6 +180,21 @@ class HybridRetriever:
             word = next((w.lower() for w in re.findall(r"[^\W\d_]+", text) if stem(w.lower()) == best), "")
         self._corrections.put(term, word)
         return word or None
+
+    def _word_correction(self, word: str) -> str | None:
+        """The English word closest to a misspelt ``word`` whose stem the index holds, where no indexed stem is close
+        ("recruitmnt": "recruitment", whose stem the articles use; the stems themselves are too short to be within
+        reach)."""
+        key = f"word:{word}"
+        cached = self._corrections.get(key)
+        if cached is not None:
+            return cached or None
+        near = [w for w in known_words_with_prefix(word[:2]) if abs(len(w) - len(word)) <= 2]
+        stems = {w: stem(w) for w in near}
+        _, df = self.index.catalog.document_frequencies(stems.values()) if near else (0, {})
+        best = best_correction(word, [(w, df[t]) for w, t in stems.items() if df.get(t)])
+        self._corrections.put(key, best or "")
+        return best
 
     def query_vector(self, text: str) -> np.ndarray:
         """The question's vector, from a small cache for questions asked again (example questions, retries)."""

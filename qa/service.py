@@ -30,4 +30,9 @@ def build_answerer(
         from qa.generative import LLMGenerator
 
         generator = LLMGenerator(settings, index)
-    return Answerer(settings, index, generator=generator)
+    reranker = None
+    if settings.reranker:
+        from qa.reranker import QuestionLikelihood
+
+        reranker = QuestionLikelihood(settings.reranker_cache)
+    return Answerer(settings, index, generator=generator, reranker=reranker)

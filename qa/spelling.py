@@ -1,11 +1,19 @@
-"""Misspelt question words matched against the index's own vocabulary ("recruting" → "recruiting").
+"""Question words as people type them, matched against the index's own vocabulary.
+
+- **Misspellings** ("recruting" → "recruiting").
 
 Only a word that is neither in the index nor an English word (a whole word of the bundled model's vocabulary:
 "company" is a word even where no article says it, "recruting" is not) is corrected, and only to a term the
 index holds that is one edit away
 (two for words of seven letters or more), a swap of neighbouring letters counting as one edit; among several,
 the one found in most chunks wins. The first two letters are taken as typed (they are rarely the mistake, and
-they bound the search to one range of the vocabulary).
+they bound the search to one range of the vocabulary). Where no indexed term is that close, an English word within
+the same edits whose stem the index holds is taken ("recruitmnt" → "recruitment", whose stem "recruit" the articles
+use as "recruiting").
+- **British and American spellings** ("defence" → "defense", "programme" → "program", "recognise" →
+  "recognize", and back): a word the index lacks whose other spelling it holds is read as that spelling.
+- **Chat spellings of function words** ("wat", "abt", "dont"): read as the words they stand for, so that they are
+  not searched for as content words no article holds (which made "wat did croatia say abt …" look unanswered).
 """
 
 from __future__ import annotations
@@ -18,6 +26,78 @@ from pathlib import Path
 from index.embedding import bundled_model_path
 
 MIN_LENGTH = 5  # shorter words are too easily "corrected" into another word
+
+# Informal spellings of function words and of a few standard abbreviations, as typed in a chat; read so only where
+# the documents do not use the word themselves. The function words among them are stop words once read.
+CASUAL = {
+    "wat": "what",
+    "wot": "what",
+    "wut": "what",
+    "whats": "what is",
+    "wich": "which",
+    "whch": "which",
+    "hows": "how is",
+    "wheres": "where is",
+    "whos": "who is",
+    "abt": "about",
+    "ur": "your",
+    "pls": "please",
+    "plz": "please",
+    "cuz": "because",
+    "coz": "because",
+    "bc": "because",
+    "thx": "thanks",
+    "tho": "though",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "isnt": "is not",
+    "arent": "are not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "wouldnt": "would not",
+    "couldnt": "could not",
+    "shouldnt": "should not",
+    "gonna": "going to",
+    "wanna": "want to",
+    "govt": "government",
+    "dept": "department",
+}
+
+# British spellings and their American forms (and back), as (pattern, replacement) on a lower-case word: "defence",
+# "licence"; "recognise", "organisation", "analyse"; "labour", "neighbouring"; "centre"; "programme";
+# "travelled"; "catalogue".
+_SPELLING_VARIANTS = (
+    (re.compile(r"ence(s)?$"), r"ense\1"),
+    (re.compile(r"ense(s)?$"), r"ence\1"),
+    (re.compile(r"is(e|ed|es|ing|ation|ations|er|ers)$"), r"iz\1"),
+    (re.compile(r"iz(e|ed|es|ing|ation|ations|er|ers)$"), r"is\1"),
+    (re.compile(r"ys(e|ed|es|ing)$"), r"yz\1"),
+    (re.compile(r"yz(e|ed|es|ing)$"), r"ys\1"),
+    (re.compile(r"our(s|ed|ing|ite|ites|able|hood|hoods|er|ers)?$"), r"or\1"),
+    (re.compile(r"(?<=[^aeiou])or(s|ed|ing|ite|ites|able|hood|hoods)?$"), r"our\1"),
+    (re.compile(r"tre(s|d)?$"), r"ter\1"),
+    (re.compile(r"ter(s|ed)?$"), r"tre\1"),
+    (re.compile(r"mme(s|d)?$"), r"m\1"),
+    (re.compile(r"(?<=gra)m(s|ed)?$"), r"mme\1"),
+    (re.compile(r"(?<=[aeiou])ll(ed|ing|er|ers)$"), r"l\1"),
+    (re.compile(r"(?<=[aeiou])l(ed|ing|er|ers)$"), r"ll\1"),
+    (re.compile(r"ogue(s)?$"), r"og\1"),
+    (re.compile(r"og(s)?$"), r"ogue\1"),
+)
+
+
+def spelling_variants(word: str) -> list[str]:
+    """The other spellings of a lower-case ``word`` (British and American): "defence" → ["defense"]; none for most
+    words."""
+    out = []
+    for pattern, replacement in _SPELLING_VARIANTS:
+        other = pattern.sub(replacement, word, count=1)
+        if other != word and other not in out:
+            out.append(other)
+    return out
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -46,6 +126,12 @@ def known_words() -> frozenset[str]:
     """The whole words of the bundled model's word-piece vocabulary (about 20,000 common English words)."""
     lines = (Path(bundled_model_path()) / "vocab.txt").read_text(encoding="utf-8").splitlines()
     return frozenset(w for w in lines if w.isalpha())
+
+
+@lru_cache(maxsize=1024)
+def known_words_with_prefix(prefix: str) -> tuple[str, ...]:
+    """The ``known_words`` that start with ``prefix``."""
+    return tuple(sorted(w for w in known_words() if w.startswith(prefix)))
 
 
 def allowed_edits(term: str) -> int:

@@ -27,7 +27,7 @@ from qa.answering import (
 )
 from qa.cache import LruCache
 from qa.cli import main
-from qa.condense import condense, looks_like_follow_up, overview_topic
+from qa.condense import comparison, condense, looks_like_follow_up, overview_topic
 from qa.extractive import (
     Sentence,
     abbreviations,
@@ -184,6 +184,21 @@ def test_reciprocal_rank_fusion_rewards_agreement_and_weights() -> None:
         reciprocal_rank_fusion([["a"]], weights=[1.0, 2.0])
 
 
+def test_a_follow_up_leaning_on_a_pronoun_is_about_the_earlier_subject(answerer: Answerer) -> None:
+    # "it" is KAYO, two turns back: the chain of follow-ups is followed, and KAYO's words are the question's own.
+    history = ["what is kayo", "what does it make"]
+    standalone = condense("who owns it", history)
+    assert "kayo" in standalone.context.lower()
+    answer = answerer.answer("who owns it", history)
+    assert not answer.refused
+    assert "KAYO" in answer.citations[0].quote and "state-owned" in answer.citations[0].quote
+    made = answerer.answer("what does it make", ["what is kayo"])
+    assert not made.refused and "KAYO" in made.citations[0].passage
+    # A follow-up naming its own subject is not read as the earlier one's ("and Serbia?" is about Serbia).
+    serbia = answerer.answer("and serbia?", ["what did croatia say about military blocs"])
+    assert "Serbian" in serbia.citations[0].quote
+
+
 def test_condense_only_rewrites_follow_ups() -> None:
     assert looks_like_follow_up("And how did Serbia react?")
     assert not looks_like_follow_up("Which firm did Albania authorize to produce weapons?")
@@ -227,10 +242,17 @@ def test_a_request_to_summarize_is_told_from_a_question() -> None:
         assert overview_topic(request) == "", request
     assert overview_topic("give me an overview of the KAYO article") == "KAYO"
     assert overview_topic("can you summarize the piece about Kosovo and NATO") == "Kosovo and NATO"
+    assert overview_topic("whats the gist") == ""
+    assert overview_topic("what's the gist of the kosovo piece") == "kosovo"
+    assert overview_topic("What is the NATO article about?") == "NATO"
+    assert overview_topic("give me the key takeaways of the KAYO story") == "KAYO"
     for question in (
         "What did Croatia say about military blocs?",
         "What does the summary table show?",
         "What is KAYO?",
+        "What is the main idea behind joint procurement?",  # about the idea, not the articles
+        "What was the main point of Zelensky's speech?",
+        "What is the pact about?",
     ):
         assert overview_topic(question) is None, question
 
@@ -588,3 +610,36 @@ def test_a_long_question_is_answered_on_its_ask(answerer: Answerer, question: st
     assert not answer.refused, (answer.text, answer.signals)
     assert expected in answer.citations[0].quote
     assert answer.standalone_question == question  # retrieval and display keep the whole question
+
+
+def test_a_comparison_is_told_from_other_questions() -> None:
+    compared = comparison("how did croatia and serbia differ on the pact")
+    assert compared is not None
+    assert (compared.first, compared.second, compared.topic) == ("croatia", "serbia", "the pact")
+    compared = comparison("How did the reactions of Serbia and the Pentagon to the pact differ?")
+    assert compared is not None
+    assert (compared.first, compared.second, compared.topic) == ("Serbia", "Pentagon", "the pact")
+    compared = comparison("what's the difference between Croatia's and Serbia's positions on the pact?")
+    assert compared is not None and (compared.first, compared.second) == ("Croatia", "Serbia")
+    for question in (
+        "How did Croatia and Albania sign the declaration?",
+        "What did Croatia say about military blocs?",
+        "Which countries besides Albania and Kosovo took part?",
+    ):
+        assert comparison(question) is None, question
+
+
+def test_a_comparison_cites_each_side(answerer: Answerer) -> None:
+    answer = answerer.answer("how did croatia and serbia differ on the pact")
+    assert not answer.refused and len(answer.citations) == 2
+    assert "On Croatia:" in answer.text and "On Serbia:" in answer.text
+    assert "Croatia" in answer.citations[0].quote and "Serbia" in answer.citations[1].quote
+    for c in answer.citations:
+        assert f"{c.quote} [{c.n}]" in answer.text
+    # One sentence on both sides is the answer as it is.
+    both = answerer.answer("How did the reactions of Serbia and the Pentagon to the pact differ?")
+    assert len(both.citations) >= 1 and "On Serbia" not in both.text
+    quote = both.citations[0].quote
+    assert "Pentagon" in quote and "Serbian" in quote
+    # Parties the documents never name: answered as any question (here: nothing related at all).
+    assert answerer.answer("how do mitochondria and chloroplasts differ").refused

@@ -286,7 +286,7 @@ OWN_HOLDOUT = ROOT / "dev_data" / "seed_own_holdout.jsonl"
 # (issue 15's targets: first citation 0.80, false refusals 0.10): a floor against losing ground, not a claim of
 # quality.
 OWN_FLOORS = {"hit_at_k": 0.95, "first_citation": 0.30, "citation_verbatim": 0.999, "refusal_accuracy": 0.65}
-OWN_FALSE_REFUSAL_CEILING = 0.35  # measured 0.30
+OWN_FALSE_REFUSAL_CEILING = 0.35  # measured 0.30, 0.25 since the typing fixes (2026-12-02, fourth session)
 
 
 def test_own_holdout_regression_by_kind(

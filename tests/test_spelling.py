@@ -1,13 +1,19 @@
-"""Misspelt question words are matched against the index's own vocabulary, and only those."""
+"""Question words as people type them (misspelt, British or American, chat spellings) are read as the index spells
+them, and only those."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from index.builder import CorpusIndex
+from index.embedding import MiniLMEmbedder
+from index.settings import Settings
+from qa.answering import Answerer
 from qa.condense import StandaloneQuestion
 from qa.retrieval import HybridRetriever
-from qa.spelling import best_correction, edit_distance, respell
+from qa.spelling import best_correction, edit_distance, respell, spelling_variants
 
 
 @pytest.mark.parametrize(
@@ -58,3 +64,64 @@ def test_retrieval_searches_the_corrected_words(seed_index: CorpusIndex) -> None
     assert retriever.corrections("what did croatia say about military blocs") == {}
     assert retriever.corrections("Which American company will supply the plant?") == {}
     assert retriever.corrections("quantum chromodynamics") == {}
+
+
+@pytest.mark.parametrize(
+    ("word", "other"),
+    [
+        ("defence", "defense"),
+        ("defense", "defence"),
+        ("programmes", "programs"),
+        ("recognise", "recognize"),
+        ("organisation", "organization"),
+        ("neighbouring", "neighboring"),
+        ("centre", "center"),
+        ("travelled", "traveled"),
+        ("analyse", "analyze"),
+    ],
+)
+def test_spelling_variants_give_the_other_spelling(word: str, other: str) -> None:
+    assert other in spelling_variants(word)
+    assert word in spelling_variants(other)
+
+
+def test_corrections_read_british_spellings_chat_spellings_and_suffix_typos(seed_index: CorpusIndex) -> None:
+    retriever = HybridRetriever(seed_index)
+    # The articles write "defense" and "programs"; a user may not.
+    assert retriever.corrections("Who heads Croatia's defence ministry?") == {"defence": "defense"}
+    assert retriever.corrections("which countrys dont recognise kosovo") == {"dont": "do not", "recognise": "recognize"}
+    # Chat spellings of function words are read as those words, so they are not searched for as content words.
+    question = "wat did croatia say abt the pact being an aliance"
+    retrieval = retriever.retrieve(StandaloneQuestion(question, question), 5)
+    assert {"wat": "what", "abt": "about"}.items() <= retrieval.corrections.items()
+    assert "wat" not in retrieval.query_terms and "abt" not in retrieval.query_terms
+    # A typo in a suffix: no indexed stem is within two edits of "recruitmnt", but the English word "recruitment" is,
+    # and its stem is one the articles use.
+    assert retriever.corrections("joint recruitmnt albania kosovo croatia") == {"recruitmnt": "recruitment"}
+    # An English word whose other spelling the index lacks too is left alone; so are the documents' own words.
+    assert retriever.corrections("What is the colour of the flag?") == {}
+    assert retriever.corrections("What did the defense ministry say?") == {}
+
+
+def test_a_chat_spelling_the_documents_use_is_theirs(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "boxing.txt").write_text(
+        "Title bout in Pristina\nThe bout lasted twelve rounds. Govt officials watched it from the front row.\n",
+        encoding="utf-8",
+    )
+    index = CorpusIndex(Settings(data_dir=tmp_path / "data", corpus_dir=corpus), embedder=embedder)
+    index.sync()
+    retriever = HybridRetriever(index)
+    assert retriever.corrections("how long was the bout") == {}
+    assert retriever.corrections("what did govt officials do") == {}  # "govt" is a word of these documents
+    assert retriever.corrections("wat happened") == {"wat": "what"}
+
+
+def test_a_casually_typed_question_is_answered_like_the_plain_one(seed_index: CorpusIndex) -> None:
+    answerer = Answerer(seed_index.settings, seed_index)
+    plain = answerer.answer("What did Croatia say about the pact being an alliance?")
+    casual = answerer.answer("wat did croatia say abt the pact being an aliance")
+    assert not plain.refused and not casual.refused
+    assert casual.citations[0].quote == plain.citations[0].quote
+    assert "alliance" in casual.citations[0].quote
