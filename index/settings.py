@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     reranker: bool = Field(
         False,
         description="The bundled small language model reads the best few candidate sentences of an extractive answer "
-        "(qa.reranker): better on paraphrased questions, worse on biomedical text, ~5x slower (README).",
+        "(qa.reranker): better on paraphrased questions, worse on biomedical text, about 8x slower (README).",
     )
     reranker_cache: Path | None = Field(
         None, description="Where the reranker's converted weights are kept; unset: ~/.cache/balkan-qa."

@@ -428,12 +428,13 @@ class Answerer:
         neither side is answered."""
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = [AnswerSentence(COMPARISON_TEXT, ())]
-        retrieved: list[Passage] = []
+        retrieved: dict[str, Passage] = {}  # by chunk id: a passage both sides retrieved is listed once
         answered = 0
         for party, ask in zip((compared.first, compared.second), compared.asks(), strict=True):
             standalone = condense(ask, ())
             side = self.extractive(standalone, self.retriever.retrieve(standalone, k), k)
-            retrieved += [p for p in side.retrieved if p.chunk_id not in {r.chunk_id for r in retrieved}]
+            for passage in side.retrieved:
+                retrieved.setdefault(passage.chunk_id, passage)
             first = side.citations[0] if side.citations and not side.refused else None
             if first is None:
                 sentences.append(AnswerSentence(COMPARISON_SILENT_TEXT.format(party=party), ()))
@@ -450,14 +451,15 @@ class Answerer:
             sentences.append(AnswerSentence(COMPARISON_SIDE_TEXT.format(party=named), ()))
             sentences.append(AnswerSentence(same.quote, (same.n,)))
         question = " / ".join(compared.asks())
+        passages = tuple(retrieved.values())[:k]
         if not answered:
-            return Answer(REFUSAL_TEXT, True, retrieved=tuple(retrieved[:k]), standalone_question=question)
+            return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=question)
         text = " ".join(f"{s.text} [{s.citations[0]}]" if s.citations else s.text for s in sentences)
         return Answer(
             text,
             False,
             citations=tuple(citations),
-            retrieved=tuple(retrieved[:k]),
+            retrieved=passages,
             sentences=tuple(sentences),
             standalone_question=question,
         )

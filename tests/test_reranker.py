@@ -28,8 +28,8 @@ def test_the_forward_pass_is_the_models(likelihood: QuestionLikelihood) -> None:
 
     path = gguf_path()
     reference = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32).eval()
-    ids = likelihood._ids(PROMPT.format(sentence="KAYO will produce weapons and ammunition."), 200)
-    ids += likelihood._ids("What will KAYO produce?", 50)
+    ids = likelihood._ids(PROMPT.format(sentence="KAYO will produce weapons and ammunition."))
+    ids += likelihood._ids("What will KAYO produce?")
     ours = QuestionLikelihood(likelihood.cache_dir, precision="float32").logits(ids)
     with torch.inference_mode():
         theirs = reference(input_ids=torch.tensor([ids])).logits[0]
