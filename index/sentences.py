@@ -12,6 +12,10 @@ Span = tuple[int, int]
 # (any script: "Šutanovac", "Đukanović") or digit, maybe after a quote or bracket (checked in the loop,
 # as ``re`` has no upper-case class). Abbreviations and initials are rejoined below.
 _BOUNDARY = re.compile(r"""[.!?]+["'”’)\]]*\s+(?=["'“‘(\[]?\w)""")
+# Sentences glued without a space, as scraped news text has them ("…in Southeast Europe.The agreement…"): a
+# lower-case word of two letters or more, the stop, then a capitalised word. Initials, dotted acronyms ("U.S.Army"),
+# decimals and domain names ("kayo.al") do not match; abbreviations ("Mr.Smith") are rejoined as above.
+_GLUED = re.compile(r"""(?<=[^\W\d_]{2})(?<![A-Z])[.!?]+["'”’)\]]*(?=[A-Z][a-z])""")
 _OPENERS = "\"'“‘(["
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof st sr jr vs etc e.g i.e no nos fig figs al approx dept gen col lt sgt capt
@@ -122,7 +126,8 @@ def _split(text: str) -> list[Span]:
         if end - start < _MIN_CHARS:
             continue
         piece_start = start
-        for match in _BOUNDARY.finditer(text, start, end):
+        boundaries = [*_BOUNDARY.finditer(text, start, end), *_GLUED.finditer(text, start, end)]
+        for match in sorted(boundaries, key=lambda m: m.start()):
             candidate_end = match.start() + len(match.group().rstrip())
             following = text[match.end() : match.end() + 2].lstrip(_OPENERS)[:1]
             if not (following.isupper() or following.isdigit()):

@@ -234,8 +234,12 @@ def merge_passages(passages: Sequence[Passage], max_chars: int = MAX_MERGED_CHAR
     for passage in passages:
         current: Passage | None = passage
         position: int | None = None  # rank of the best passage absorbed so far
+        cut_by: list[Passage] = []  # passages ``current`` was cut back against: it may still touch them end to end
         while current is not None:
-            j = next((j for j, kept in enumerate(merged) if _touch(kept, current)), None)
+            j = next(
+                (j for j, kept in enumerate(merged) if _touch(kept, current) and not any(kept is c for c in cut_by)),
+                None,
+            )
             if j is None:
                 break
             kept = merged[j]
@@ -246,6 +250,7 @@ def merge_passages(passages: Sequence[Passage], max_chars: int = MAX_MERGED_CHAR
                 else:
                     current = _union(current, kept)
             else:
+                cut_by.append(kept)
                 current = _remainder(current, kept)
         if current is not None:
             merged.insert(len(merged) if position is None else position, current)

@@ -528,6 +528,18 @@ def test_merge_joins_overlapping_and_touching_passages_of_one_document() -> None
     assert trimmed[1].text == long_doc[16:] and trimmed[1].chunk_id == second.chunk_id
 
 
+def test_merge_ends_where_a_cut_back_passage_touches_the_kept_one_end_to_end() -> None:
+    # Sentences glued without a space ("…Europe.The agreement…"): what is left of the worse passage starts exactly
+    # where the better one ends. It used to be cut against the better one again and again, for ever.
+    doc = "First sentence of the piece.Second sentence of the piece, long enough to be kept on its own."
+    cut = doc.index("Second")
+    better = passage("d", 0, cut, doc[:cut], 0)
+    worse = passage("d", 0, len(doc), doc, 1)
+    merged = merge_passages([better, worse], max_chars=40)
+    assert [(p.start, p.end) for p in merged] == [(0, cut), (cut, len(doc))]
+    assert merged[1].text == doc[cut:]
+
+
 def test_rerank_orders_by_best_sentence_with_the_fused_rank_as_prior() -> None:
     ps = [passage("d", i * 10, i * 10 + 5, "x" * 5, i) for i in range(4)]
     assert [p.start for p in rerank_passages(ps, {2: 1.0, 0: 0.5}, 3)] == [20, 0, 10]

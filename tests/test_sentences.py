@@ -63,6 +63,22 @@ def test_decimals_and_lowercase_continuations_do_not_split() -> None:
     ]
 
 
+def test_sentences_glued_without_a_space_are_split() -> None:
+    # Scraped news text: "…in Southeast Europe.The agreement…" (two of the seed articles have such joins).
+    text = (
+        "It reflects a vision for Southeast Europe.The agreement signals a cooperative approach.As tensions "
+        "persist, the U.S.Army and Mr.Smith visited kayo.al, e.g.The plant. Growth was 3.5 per cent.This is ALL.Done"
+    )
+    assert sentences(text) == [
+        "It reflects a vision for Southeast Europe.",
+        "The agreement signals a cooperative approach.",
+        "As tensions persist, the U.S.Army and Mr.Smith visited kayo.al, e.g.The plant.",
+        "Growth was 3.5 per cent.",
+        "This is ALL.Done",
+    ]
+    assert_exact_spans(text)
+
+
 def test_quotes_and_brackets_stay_with_their_sentence() -> None:
     text = 'He said: "We are ready." (The talks resumed.) "Who knows?" she asked.'
     assert sentences(text) == ['He said: "We are ready."', "(The talks resumed.)", '"Who knows?" she asked.']
