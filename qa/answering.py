@@ -340,7 +340,7 @@ class Answerer:
         answered = places_named(first.quote)
         if not answered:
             return None
-        coverage = Coverage(query_terms, idf)
+        coverage = Coverage(query_terms, idf, question)
         needed = min(DISAGREEMENT_COVERAGE, coverage(first.quote))
         docs = self.retriever.documents()
         for source in dict.fromkeys([first.source, *(p.source for p in passages)]):
@@ -498,7 +498,12 @@ class Answerer:
             "best_score": best.score,
             "best_dense": max(s.dense for s in scored),
             "best_lexical": best.lexical,
-            "coverage": lexical_coverage(retrieval.query_terms, passage_text, retrieval.idf)
+            "coverage": lexical_coverage(
+                retrieval.query_terms,
+                passage_text,
+                retrieval.idf,
+                retrieval.question.question if retrieval.question else "",
+            )
             if retrieval.query_terms
             else 1.0,
             "top_passage_dense": max((p.dense or 0.0) for p in passages) if passages else 0.0,

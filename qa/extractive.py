@@ -10,8 +10,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from index.keywords import stem, terms
+from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences
+from qa.spelling import COMPOUND_PAIR
 from qa.types import Passage
 
 # Weights of the sentence score, fitted on the development questions (see docs/TUNING.md).
@@ -140,7 +141,14 @@ class _TermIndex:
 
 @lru_cache(maxsize=32768)
 def _term_index(text: str) -> _TermIndex:
-    return _index_terms(term_set(text))
+    """The terms of ``text``, with each pair of words that may be one compound also as that compound ("cyber
+    attacks" also holds cyberattack), so a question that writes it as one word finds it."""
+    joined = {
+        stem((m.group(1) + m.group(3)).lower())
+        for m in COMPOUND_PAIR.finditer(text)
+        if m.group(1).lower() not in STOP_WORDS and m.group(3).lower() not in STOP_WORDS
+    }
+    return _index_terms(term_set(text) | joined)
 
 
 def _index_terms(present: frozenset[str]) -> _TermIndex:
@@ -172,23 +180,45 @@ def term_weight(term: str, idf: dict[str, float]) -> float:
     return weight * 2.0 if any(ch.isdigit() for ch in term) else weight
 
 
-class Coverage:
-    """Share of a question's (idf-weighted) terms that occur in a text (0..1); weights computed once."""
+def compounds(question: str, question_terms: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """Pairs of the question's words that may be one compound, as that compound's term with the pair's two terms
+    ("cyber attacks": cyberattack -> (cyber, attack)); only pairs whose terms are both among ``question_terms``."""
+    asked = set(question_terms)
+    out = {}
+    for m in COMPOUND_PAIR.finditer(question):
+        a, b = m.group(1).lower(), m.group(3).lower()
+        parts = (stem(a), stem(b))
+        if a not in STOP_WORDS and b not in STOP_WORDS and parts[0] in asked and parts[1] in asked:
+            out[stem(a + b)] = parts
+    return out
 
-    def __init__(self, question_terms: Sequence[str], idf: dict[str, float]) -> None:
+
+class Coverage:
+    """Share of a question's (idf-weighted) terms that occur in a text (0..1); weights computed once.
+
+    With the ``question`` text, two of its words that a text writes as one compound count as found there
+    ("cyber attacks" in a text that says "cyberattacks"); the other way round is in the text's own terms
+    (``_term_index``)."""
+
+    def __init__(self, question_terms: Sequence[str], idf: dict[str, float], question: str = "") -> None:
         self.weights = {t: term_weight(t, idf) for t in set(question_terms)}
         self.total = sum(self.weights.values())
+        self.compounds = compounds(question, question_terms) if question else {}
 
     def __call__(self, text: str) -> float:
         if not self.total:
             return 0.0
         index = _term_index(text)
-        return sum(w for t, w in self.weights.items() if _matches(t, index)) / self.total
+        found = {t for t in self.weights if _matches(t, index)}
+        for joined, parts in self.compounds.items():
+            if joined in index.present:
+                found.update(parts)
+        return sum(self.weights[t] for t in found) / self.total
 
 
-def lexical_coverage(question_terms: Sequence[str], text: str, idf: dict[str, float]) -> float:
+def lexical_coverage(question_terms: Sequence[str], text: str, idf: dict[str, float], question: str = "") -> float:
     """Share of the question's (idf-weighted) terms that occur in ``text`` (0..1)."""
-    return Coverage(question_terms, idf)(text)
+    return Coverage(question_terms, idf, question)(text)
 
 
 _WH_ENTITY = re.compile(
@@ -468,7 +498,7 @@ def score_sentences(
         sentence_vectors @ query_vector if sentence_vectors is not None and len(sentences) else np.zeros(len(sentences))
     )
     asked = set(question_terms)
-    coverage = Coverage(question_terms, idf)
+    coverage = Coverage(question_terms, idf, question)
     names = proper_names([s.text for s in sentences]) if question and _ASKS_STANCE.search(question) else frozenset()
     scored = []
     for i, sentence in enumerate(sentences):

@@ -346,7 +346,7 @@ def best_sentences(retrieval: Retrieval, embed: Any, n: int) -> list[tuple[str, 
     if not spans:
         return []
     dense = np.asarray(embed([span[3] for span in spans])) @ retrieval.query_vector
-    coverage = Coverage(retrieval.query_terms, retrieval.idf)
+    coverage = Coverage(retrieval.query_terms, retrieval.idf, retrieval.question.question if retrieval.question else "")
     scores = [support_score(float(d), coverage(span[3])) for d, span in zip(dense, spans, strict=True)]
     order = sorted(range(len(spans)), key=lambda i: -scores[i])[:n]
     return [spans[i][:3] for i in order]

@@ -24,6 +24,7 @@ from qa.condense import StandaloneQuestion, refers_back
 from qa.fusion import reciprocal_rank_fusion
 from qa.spelling import (
     CASUAL,
+    MIN_COMPOUND_PART,
     MIN_LENGTH,
     best_correction,
     known_words,
@@ -137,8 +138,10 @@ class HybridRetriever:
 
     def corrections(self, text: str) -> dict[str, str]:
         """Words of ``text`` as the index spells them: chat spellings of function words ("abt"), the other spelling
-        of a word the index holds only in British or American form ("defence"), and misspelt words (neither indexed
-        nor English words), each with the indexed word it most likely meant."""
+        of a word the index holds only in British or American form ("defence"), a compound the index holds only as
+        two words ("peacekeepers": peace keepers), and misspelt words (neither indexed nor English words), each
+        with the indexed word it most likely meant. (Two words for a compound the documents write as one, "cyber
+        attacks", are left as typed: ``qa.extractive.Coverage`` counts the compound for both.)"""
         words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
         casual = {w for w in words if w in CASUAL}
         candidates = {w for w in words - casual if len(w) >= MIN_LENGTH and w not in STOP_WORDS}
@@ -160,10 +163,30 @@ class HybridRetriever:
                 continue
             if word in known or len(term) < MIN_LENGTH:
                 continue
-            found = self._correction(term) or self._word_correction(word)
+            found = self._correction(term) or self._word_correction(word) or self._split(word)
             if found:
                 out[word] = found
         return out
+
+    def _split(self, word: str) -> str | None:
+        """A compound the index holds only as two words ("cyberattacks": cyber attacks): the split whose two parts
+        (three letters or more, neither a stop word) are both indexed, the most common such one, or None."""
+        key = f"split:{word}"
+        cached = self._corrections.get(key)
+        if cached is not None:
+            return cached or None
+        splits = [
+            (word[:i], word[i:])
+            for i in range(MIN_COMPOUND_PART, len(word) - MIN_COMPOUND_PART + 1)
+            if word[:i] not in STOP_WORDS and word[i:] not in STOP_WORDS
+        ]
+        parts = {p: stem(p) for split in splits for p in split}
+        _, df = self.index.catalog.document_frequencies(parts.values()) if splits else (0, {})
+        scored = [(min(df.get(parts[a], 0), df.get(parts[b], 0)), a, b) for a, b in splits]
+        best = max(scored, default=(0, "", ""))
+        found = f"{best[1]} {best[2]}" if best[0] > 0 else ""
+        self._corrections.put(key, found)
+        return found or None
 
     def _correction(self, term: str) -> str | None:
         """The indexed spelling closest to ``term`` (a stem the index lacks), as a word of the documents."""

@@ -153,11 +153,19 @@ def best_correction(term: str, vocabulary: Sequence[tuple[str, int]]) -> str | N
     return best[2] if best else None
 
 
+# Two words a compound may be written as ("cyber attacks", "cyber-attacks" for "cyberattacks"): parts of three
+# letters or more, between them only a space or a hyphen.
+COMPOUND_PAIR = re.compile(r"([^\W\d_]{3,})(\s|-)(?=([^\W\d_]{3,}))")
+MIN_COMPOUND_PART = 3
+
+
 def respell(text: str, corrections: dict[str, str]) -> str:
-    """``text`` with each corrected word replaced (case-insensitively, whole words)."""
+    """``text`` with each corrected word (or pair of words written for one compound) replaced, case-insensitively,
+    whole words; a pair is replaced before its words."""
     if not corrections:
         return text
-    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in corrections) + r")\b", re.I)
+    keys = sorted(corrections, key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in keys) + r")\b", re.I)
     return pattern.sub(lambda m: corrections[m.group(0).lower()], text)
 
 

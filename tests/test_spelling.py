@@ -9,9 +9,11 @@ import pytest
 
 from index.builder import CorpusIndex
 from index.embedding import MiniLMEmbedder
+from index.keywords import terms
 from index.settings import Settings
 from qa.answering import Answerer
 from qa.condense import StandaloneQuestion
+from qa.extractive import compounds, lexical_coverage
 from qa.retrieval import HybridRetriever
 from qa.spelling import best_correction, edit_distance, respell, spelling_variants
 
@@ -125,3 +127,37 @@ def test_a_casually_typed_question_is_answered_like_the_plain_one(seed_index: Co
     assert not plain.refused and not casual.refused
     assert casual.citations[0].quote == plain.citations[0].quote
     assert "alliance" in casual.citations[0].quote
+
+
+def test_compounds_are_read_as_the_documents_write_them(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "grid.txt").write_text(
+        "Grid operators meet in Zagreb\n"
+        "The operators agreed to share warnings about cyberattacks on power plants. "
+        "Each country will also train its own peace keepers for missions abroad. "
+        "The meeting ended with a dinner.\n",
+        encoding="utf-8",
+    )
+    index = CorpusIndex(Settings(data_dir=tmp_path / "data", corpus_dir=corpus), embedder=embedder)
+    index.sync()
+    retriever = HybridRetriever(index)
+    # One word for two the documents write apart is searched as the two; the documents' own words stay.
+    assert retriever.corrections("who trains the peacekeepers") == {"peacekeepers": "peace keepers"}
+    assert retriever.corrections("what did the operators agree") == {}
+    # Two words for one the documents write as one are searched as typed, and counted as found in that one.
+    assert retriever.corrections("what about cyber attacks on plants") == {}
+    assert compounds("what about cyber-attacks on power plants", terms("cyber attacks power plants")) == {
+        "cyberattack": ("cyber", "attack"),
+        "powerpl": ("power", "plant"),  # the stem of "powerplants"
+    }
+    assert compounds("the rise of it all", terms("rise")) == {}  # stop words are never parts
+    warnings = "The operators agreed to share warnings about cyberattacks on power plants."
+    assert lexical_coverage(terms("cyber attacks"), warnings, {}, "cyber attacks") == 1.0
+    assert lexical_coverage(terms("cyber attacks"), warnings, {}) == 0.0  # without the question's words in order
+    assert lexical_coverage(terms("powerplants"), warnings, {}) == 1.0  # the text's pair read as one word
+    answerer = Answerer(index.settings, index)
+    for question in ("what warnings will they share about cyber attacks", "who will train peacekeepers"):
+        answer = answerer.answer(question)
+        assert not answer.refused, question
+        assert ("cyberattacks" if "cyber" in question else "peace keepers") in answer.citations[0].quote
