@@ -23,9 +23,11 @@ from qa.cache import LruCache
 from qa.condense import StandaloneQuestion, refers_back
 from qa.fusion import reciprocal_rank_fusion
 from qa.spelling import (
+    ABBREVIATIONS,
     CASUAL,
     MIN_COMPOUND_PART,
     MIN_LENGTH,
+    abbreviations,
     best_correction,
     known_words,
     known_words_with_prefix,
@@ -139,19 +141,31 @@ class HybridRetriever:
     def corrections(self, text: str) -> dict[str, str]:
         """Words of ``text`` as the index spells them: chat spellings of function words ("abt"), the other spelling
         of a word the index holds only in British or American form ("defence"), a compound the index holds only as
-        two words ("peacekeepers": peace keepers), and misspelt words (neither indexed nor English words), each
-        with the indexed word it most likely meant. (Two words for a compound the documents write as one, "cyber
-        attacks", are left as typed: ``qa.extractive.Coverage`` counts the compound for both.)"""
+        two words ("peacekeepers": peace keepers), an abbreviated name the index holds only in full ("US": United
+        States), and misspelt words (neither indexed nor English words), each with the indexed word it most likely
+        meant. (Two words for a compound the documents write as one, "cyber attacks", are left as typed:
+        ``qa.extractive.Coverage`` counts the compound for both.)"""
         words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
         casual = {w for w in words if w in CASUAL}
         candidates = {w for w in words - casual if len(w) >= MIN_LENGTH and w not in STOP_WORDS}
-        if not candidates and not casual:
+        abbreviated = abbreviations(text)
+        if not candidates and not casual and not abbreviated:
             return {}
         variants = {w: [v for v in spelling_variants(w) if len(v) >= MIN_LENGTH] for w in candidates}
         stems = {w: stem(w) for w in candidates | casual}
-        wanted = [*stems.values(), *(stem(v) for vs in variants.values() for v in vs)]
+        # An abbreviation's own term ("eu"; none for "US", a stop word once lower-cased) and its name's terms.
+        own = {a: terms(a.replace(".", "")) for a in abbreviated}
+        named = {a: terms(ABBREVIATIONS[a]) for a in abbreviated}
+        wanted = [
+            *stems.values(),
+            *(stem(v) for vs in variants.values() for v in vs),
+            *(t for ts in [*own.values(), *named.values()] for t in ts),
+        ]
         _, df = self.index.catalog.document_frequencies(wanted)
         out = {w: CASUAL[w] for w in casual if not df.get(stems[w])}  # a word the documents use is theirs
+        for a in abbreviated:
+            if not any(df.get(t) for t in own[a]) and all(df.get(t) for t in named[a]):
+                out[a] = ABBREVIATIONS[a]
         known = known_words()
         for word in candidates:
             term = stems[word]

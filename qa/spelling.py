@@ -12,6 +12,8 @@ the same edits whose stem the index holds is taken ("recruitmnt" → "recruitmen
 use as "recruiting").
 - **British and American spellings** ("defence" → "defense", "programme" → "program", "recognise" →
   "recognize", and back): a word the index lacks whose other spelling it holds is read as that spelling.
+- **Abbreviations of a few names** ("US", "U.S.", "UK", "EU", "UN"): read as the name ("United States") where the
+  documents write only the name; matched as capitals, since "us" is also a pronoun.
 - **Chat spellings of function words** ("wat", "abt", "dont"): read as the words they stand for, so that they are
   not searched for as content words no article holds (which made "wat did croatia say abt …" look unanswered).
 """
@@ -65,6 +67,29 @@ CASUAL = {
     "govt": "government",
     "dept": "department",
 }
+
+# Names news articles write either in full or abbreviated; an abbreviation in a question is read as the name where the
+# documents do not use the abbreviation (it was a stop word, "us", or a term no article holds).
+ABBREVIATIONS = {
+    "US": "United States",
+    "U.S.": "United States",
+    "USA": "United States",
+    "U.S.A.": "United States",
+    "UK": "United Kingdom",
+    "U.K.": "United Kingdom",
+    "EU": "European Union",
+    "UN": "United Nations",
+    "U.N.": "United Nations",
+}
+_ABBREVIATION = re.compile(
+    r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?!\w)"
+)
+
+
+def abbreviations(text: str) -> list[str]:
+    """The abbreviated names of ``ABBREVIATIONS`` that ``text`` writes (in capitals, as written), in order."""
+    return list(dict.fromkeys(m.group(1) for m in _ABBREVIATION.finditer(text)))
+
 
 # British spellings and their American forms (and back), as (pattern, replacement) on a lower-case word: "defence",
 # "licence"; "recognise", "organisation", "analyse"; "labour", "neighbouring"; "centre"; "programme";
@@ -160,13 +185,14 @@ MIN_COMPOUND_PART = 3
 
 
 def respell(text: str, corrections: dict[str, str]) -> str:
-    """``text`` with each corrected word (or pair of words written for one compound) replaced, case-insensitively,
-    whole words; a pair is replaced before its words."""
+    """``text`` with each corrected word (or pair of words written for one compound) replaced, whole words; a pair is
+    replaced before its words. A lower-case key matches in any case; a key with capitals ("US") only as written."""
     if not corrections:
         return text
     keys = sorted(corrections, key=len, reverse=True)
-    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in keys) + r")\b", re.I)
-    return pattern.sub(lambda m: corrections[m.group(0).lower()], text)
+    alternatives = [re.escape(k) if k != k.lower() else f"(?i:{re.escape(k)})" for k in keys]
+    pattern = re.compile(r"(?<!\w)(" + "|".join(alternatives) + r")(?!\w)")
+    return pattern.sub(lambda m: corrections.get(m.group(0)) or corrections[m.group(0).lower()], text)
 
 
 Lookup = Callable[[str], Sequence[tuple[str, int]]]

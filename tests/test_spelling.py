@@ -15,7 +15,7 @@ from qa.answering import Answerer
 from qa.condense import StandaloneQuestion
 from qa.extractive import compounds, lexical_coverage
 from qa.retrieval import HybridRetriever
-from qa.spelling import best_correction, edit_distance, respell, spelling_variants
+from qa.spelling import abbreviations, best_correction, edit_distance, respell, spelling_variants
 
 
 @pytest.mark.parametrize(
@@ -51,6 +51,19 @@ def test_best_correction_prefers_fewer_edits_then_the_commoner_term() -> None:
 def test_respell_replaces_whole_words_only() -> None:
     assert respell("Recruting and recrutingly", {"recruting": "recruiting"}) == "recruiting and recrutingly"
     assert respell("nothing to do", {}) == "nothing to do"
+
+
+def test_respell_matches_an_abbreviation_only_in_capitals() -> None:
+    corrections = {"US": "United States", "U.S.": "United States", "recruting": "recruiting"}
+    assert respell("tell us what the US and the U.S. navy are recruting", corrections) == (
+        "tell us what the United States and the United States navy are recruiting"
+    )
+    assert abbreviations("tell us: did the U.S. or the EU, or the USA, or USAID, say so? US.") == [
+        "U.S.",
+        "EU",
+        "USA",
+        "US",
+    ]
 
 
 def test_retrieval_searches_the_corrected_words(seed_index: CorpusIndex) -> None:
@@ -161,3 +174,27 @@ def test_compounds_are_read_as_the_documents_write_them(tmp_path: Path, embedder
         answer = answerer.answer(question)
         assert not answer.refused, question
         assert ("cyberattacks" if "cyber" in question else "peace keepers") in answer.citations[0].quote
+
+
+def test_an_abbreviated_name_is_read_as_the_name_the_documents_write(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "orders.txt").write_text(
+        "Joint orders planned\n"
+        "The three ministries will order helicopters together, mostly from the United States. "
+        "Deliveries are expected within two years, the ministers said. "
+        "EU observers will attend the first tender.\n",
+        encoding="utf-8",
+    )
+    index = CorpusIndex(Settings(data_dir=tmp_path / "data", corpus_dir=corpus), embedder=embedder)
+    index.sync()
+    retriever = HybridRetriever(index)
+    # "US" was a stop word ("us") and searched for nothing; the documents write the name in full.
+    assert retriever.corrections("who will they buy from in the US") == {"US": "United States"}
+    assert retriever.corrections("what will they buy from the U.S.") == {"U.S.": "United States"}
+    assert retriever.corrections("tell us about the joint orders") == {}  # a pronoun in lower case
+    assert retriever.corrections("who will the EU send") == {}  # the documents use the abbreviation itself
+    assert retriever.corrections("what did the UN say") == {}  # nor the abbreviation nor the name is indexed
+    answer = Answerer(index.settings, index).answer("which country will the helicopters come from? the US?")
+    assert not answer.refused
+    assert "United States" in answer.citations[0].quote
