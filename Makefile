@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: eval-own install run index test test-fast lint eval bench browser-deps llm-deps llm run-llm screenshots clean
+.PHONY: related-words eval-own install run index test test-fast lint eval bench browser-deps llm-deps llm run-llm screenshots clean
 
 install: $(STAMP)
 
@@ -64,6 +64,10 @@ eval: install eval-own
 	$(BIN)/qa eval --dataset eval_data/seed_dev.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset eval_data/external/squad2_dev_subset/rag_dataset.json --baseline
 	$(BIN)/qa eval --dataset eval_data/external/covidqa_deepset_subset/rag_dataset.json --baseline
+
+# The related-words table answering reads (qa/related.py), rebuilt from the bundled model alone (about a minute).
+related-words: install
+	$(BIN)/python scripts/build_related_words.py
 
 bench: install
 	$(BIN)/python -m bench.run

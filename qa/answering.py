@@ -503,6 +503,7 @@ class Answerer:
                 passage_text,
                 retrieval.idf,
                 retrieval.question.question if retrieval.question else "",
+                related=True,
             )
             if retrieval.query_terms
             else 1.0,

@@ -12,6 +12,7 @@ import numpy as np
 
 from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences
+from qa.related import RELATED_CREDIT, related_terms
 from qa.spelling import COMPOUND_PAIR
 from qa.types import Passage
 
@@ -198,12 +199,16 @@ class Coverage:
 
     With the ``question`` text, two of its words that a text writes as one compound count as found there
     ("cyber attacks" in a text that says "cyberattacks"); the other way round is in the text's own terms
-    (``_term_index``)."""
+    (``_term_index``). With ``related``, a term the text lacks counts for ``RELATED_CREDIT`` of its weight where
+    the text holds a word related in meaning (``qa.related``: "employment" in a text that says "jobs")."""
 
-    def __init__(self, question_terms: Sequence[str], idf: dict[str, float], question: str = "") -> None:
+    def __init__(
+        self, question_terms: Sequence[str], idf: dict[str, float], question: str = "", related: bool = False
+    ) -> None:
         self.weights = {t: term_weight(t, idf) for t in set(question_terms)}
         self.total = sum(self.weights.values())
         self.compounds = compounds(question, question_terms) if question else {}
+        self.related = {t: related_terms(t) for t in self.weights} if related and RELATED_CREDIT else {}
 
     def __call__(self, text: str) -> float:
         if not self.total:
@@ -213,12 +218,19 @@ class Coverage:
         for joined, parts in self.compounds.items():
             if joined in index.present:
                 found.update(parts)
-        return sum(self.weights[t] for t in found) / self.total
+        near = sum(
+            self.weights[t]
+            for t, others in self.related.items()
+            if t not in found and not others.isdisjoint(index.present)
+        )
+        return (sum(self.weights[t] for t in found) + RELATED_CREDIT * near) / self.total
 
 
-def lexical_coverage(question_terms: Sequence[str], text: str, idf: dict[str, float], question: str = "") -> float:
+def lexical_coverage(
+    question_terms: Sequence[str], text: str, idf: dict[str, float], question: str = "", related: bool = False
+) -> float:
     """Share of the question's (idf-weighted) terms that occur in ``text`` (0..1)."""
-    return Coverage(question_terms, idf, question)(text)
+    return Coverage(question_terms, idf, question, related)(text)
 
 
 _WH_ENTITY = re.compile(
@@ -498,7 +510,7 @@ def score_sentences(
         sentence_vectors @ query_vector if sentence_vectors is not None and len(sentences) else np.zeros(len(sentences))
     )
     asked = set(question_terms)
-    coverage = Coverage(question_terms, idf, question)
+    coverage = Coverage(question_terms, idf, question, related=True)
     names = proper_names([s.text for s in sentences]) if question and _ASKS_STANCE.search(question) else frozenset()
     scored = []
     for i, sentence in enumerate(sentences):

@@ -198,3 +198,42 @@ def test_an_abbreviated_name_is_read_as_the_name_the_documents_write(tmp_path: P
     answer = Answerer(index.settings, index).answer("which country will the helicopters come from? the US?")
     assert not answer.refused
     assert "United States" in answer.citations[0].quote
+
+
+def test_related_words_come_from_the_shipped_table_and_credit_part_of_a_term() -> None:
+    from qa.related import RELATED_CREDIT, related_terms
+
+    assert stem_of("jobs") in related_terms(stem_of("employment"))
+    assert stem_of("weapons") in related_terms(stem_of("guns"))
+    assert related_terms("zelenski") == frozenset()  # a name: no neighbours
+    text = "The factory is expected to create jobs and stimulate local economies."
+    plain = lexical_coverage(terms("employment"), text, {})
+    credited = lexical_coverage(terms("employment"), text, {}, related=True)
+    assert plain == 0.0 and credited == pytest.approx(RELATED_CREDIT)
+    assert lexical_coverage(terms("jobs"), text, {}, related=True) == 1.0  # an exact match counts in full
+
+
+def stem_of(word: str) -> str:
+    return terms(word)[0]
+
+
+def test_the_related_words_script_writes_the_table_format(tmp_path: Path) -> None:
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "build_related", Path(__file__).resolve().parent.parent / "scripts" / "build_related_words.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "related.tsv.gz"
+    assert module.main(["--limit", "300", "--out", str(out)]) == 0
+    with gzip.open(out, "rt", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    assert lines
+    for line in lines:
+        word, pairs = line.split("\t")
+        for pair in pairs.split():
+            other, similarity = pair.rsplit(":", 1)
+            assert other != word and float(similarity) >= module.MIN_SIMILARITY
