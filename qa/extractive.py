@@ -330,6 +330,95 @@ def asked_kind(question: str) -> str | None:
     return None
 
 
+# Offices and roles a question may ask the holder of ("Who is Albania's defence minister?"), each with the forms a
+# sentence naming the holder uses ("minister" but not "ministry"; "founded" for a founder; "led" for a leader).
+_ROLE_FORMS = {
+    "president": r"presiden\w*",
+    "premier": r"premier\w*",
+    "minister": r"minister\w*",
+    "secretary": r"secretar\w*",
+    "chancellor": r"chancellor\w*",
+    "king": r"kings?|kingdom",
+    "queen": r"queens?",
+    "emperor": r"emperors?|empress",
+    "ruler": r"rul\w*|reign\w*",
+    "ambassador": r"ambassador\w*|envoys?",
+    "spokesman": r"spokes\w*",
+    "spokeswoman": r"spokes\w*",
+    "spokesperson": r"spokes\w*",
+    "chief": r"chiefs?",
+    "commander": r"command\w*",
+    "governor": r"govern\w*",
+    "mayor": r"mayor\w*",
+    "chairman": r"chair\w*",
+    "chairwoman": r"chair\w*",
+    "chairperson": r"chair\w*",
+    "director": r"direct\w*",
+    "ceo": r"ceos?|chief executive\w*",
+    "leader": r"lead\w*|led",
+    "official": r"officials?",
+    "head": r"head\w*|chiefs?|lead\w*|led",
+    "founder": r"found\w*|established|created",
+    "author": r"author\w*|wr[io]te\w*|written",
+    "editor": r"edit\w*",
+    "owner": r"own\w*",
+    "coach": r"coach\w*",
+    "captain": r"captain\w*",
+    "manager": r"manag\w*",
+    "general": r"generals?",
+}
+_ROLE = r"(?P<role>" + "|".join(sorted(_ROLE_FORMS, key=len, reverse=True)) + r")s?"
+# "Who is/was the … <role>", "what is the name of the … <role>", "which … <role>", "who heads/leads …".
+_ASKS_FOR_HOLDER = re.compile(
+    r"^\W*(?:who\s+(?:is|was|are|were|'s)\s+(?:the\s+)?(?:[\w’'-]+\s+){0,3}?" + _ROLE + r"\b"
+    r"|(?:what\s+is|what's|what\s+was)\s+the\s+names?\s+of\s+(?:the\s+)?(?:[\w’'-]+\s+){0,3}?"
+    + _ROLE.replace("role", "role2")
+    + r"\b"
+    r"|which\s+(?:[\w’'-]+\s+){0,2}?" + _ROLE.replace("role", "role3") + r"\b"
+    r"|who\s+(?P<verb>heads|leads|chairs|runs|governs|rules)\b)",
+    re.I,
+)
+# "Who heads/leads/runs …": a sentence naming the one at the top of something.
+_ANY_HEAD = re.compile(
+    r"\b(?:"
+    + "|".join(
+        _ROLE_FORMS[r]
+        for r in (
+            "head",
+            "president",
+            "minister",
+            "director",
+            "chairman",
+            "ceo",
+            "commander",
+            "secretary",
+            "governor",
+            "mayor",
+            "king",
+            "queen",
+            "emperor",
+            "ruler",
+            "premier",
+            "chancellor",
+        )
+    )
+    + r")\b",
+    re.I,
+)
+
+
+def asked_holder(question: str) -> re.Pattern[str] | None:
+    """For a question that asks who holds an office or role ("Who is Albania's defence minister?", "which Croatian
+    official…", "who heads…"), what a sentence naming the holder holds: the role in one of its forms; else None."""
+    m = _ASKS_FOR_HOLDER.search(question)
+    if m is None:
+        return None
+    if m.group("verb"):
+        return _ANY_HEAD
+    role = (m.group("role") or m.group("role2") or m.group("role3")).lower()
+    return re.compile(r"\b(?:" + _ROLE_FORMS[role] + r")\b", re.I)
+
+
 def asked_type(question: str) -> Callable[[str], bool] | None:
     """What a sentence must hold to answer ``question`` (its ``asked_kind``), as a test of the sentence; None for
     questions that ask for no particular kind of thing."""
@@ -351,9 +440,10 @@ def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
     the question's words but not its answer, the near-miss a user must not be given as the answer. (Places are
     looser: an article may give one in words the pattern misses, so a place question is never refused for it.)"""
     kind = asked_kind(question)
-    if kind not in ("quantity", "time"):
-        return False
-    return not any(_HOLDS_KIND[kind].search(s) for s in sentences)
+    if kind in ("quantity", "time"):
+        return not any(_HOLDS_KIND[kind].search(s) for s in sentences)
+    holder = asked_holder(question)
+    return holder is not None and not any(holder.search(s) for s in sentences)
 
 
 def answer_type_match(question: str, sentence: str) -> float:

@@ -346,6 +346,32 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     assert not lacks_asked_type("How many jobs will it create?", [*no_figure, "About 300 jobs, it said."])
 
 
+def test_a_question_for_who_holds_an_office_wants_the_office_in_the_answer() -> None:
+    ministry = ["The Croatian Ministry of Defense has stated that the initiative is open to other members."]
+    assert lacks_asked_type("Who is Albania's defence minister?", ministry)  # "ministry" is not the minister
+    assert lacks_asked_type("what is the name of the serbian defence minister", ministry)
+    assert lacks_asked_type("Who heads Croatia's Ministry of Defense?", ministry)
+    assert lacks_asked_type("Which Romanian official spoke at the summit?", ["Leaders from Romania attended."])
+    named = ["Defence Minister Niko Peleshi signed it.", "Its ministers signed it.", "The ministerial meeting ended."]
+    for sentence in named:
+        assert not lacks_asked_type("Who is Albania's defence minister?", [sentence]), sentence
+    assert not lacks_asked_type("Who was the founder of the Post?", ["It was founded in 1801 by Alexander Hamilton."])
+    assert not lacks_asked_type("Which US president won 80 percent?", ["Obama was the first presidential candidate."])
+    assert not lacks_asked_type("Who heads the ministry?", ["It is led by Minister Ana Lukić."])
+    # Questions that ask for a person without an office, or for no person, want no particular word.
+    assert not lacks_asked_type("Who signed the declaration?", ministry)
+    assert not lacks_asked_type("What did the minister say?", ministry)
+
+
+def test_a_near_miss_question_for_an_office_holder_is_refused_with_the_closest_passages(answerer: Answerer) -> None:
+    """The articles name no minister of any of the three countries: the sentences about the ministries are shown as
+    the closest, not given as the answer."""
+    for question in ("Who is Albania's defence minister?", "who is the croatian defense minister"):
+        answer = answerer.answer(question)
+        assert answer.refused and answer.citations == (), answer.text
+        assert answer.text.startswith(CLOSEST_TEXT) and answer.closest
+
+
 def test_a_near_miss_quantity_question_is_refused_with_the_closest_passages(answerer: Answerer) -> None:
     """The articles say KAYO will make weapons and ammunition, and never how many workers it has: the sentences
     sharing the question's words are shown as the closest, not given as the answer."""

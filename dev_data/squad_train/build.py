@@ -4,7 +4,8 @@ The evaluation's SQuAD subset (``eval_data/external/squad2_dev_subset``) is draw
 only reports; a rule that could change SQuAD-like answers is chosen here instead, on training articles the
 evaluation never sees (PROVENANCE.md). Writes ``corpus/`` (one file per article), ``questions.jsonl`` (300 random
 questions: 240 answerable, 60 unanswerable), ``typed.jsonl`` (300 answerable quantity and time questions and all
-45 unanswerable ones) and ``where.jsonl`` (the 194 answerable "where" questions), in the seed JSONL format
+45 unanswerable ones), ``where.jsonl`` (the 194 answerable "where" questions) and ``holders.jsonl`` (the 39 questions
+asking who holds an office, as ``qa.extractive.asked_holder`` tells them), in the seed JSONL format
 ``qa eval`` reads:
 
     python dev_data/squad_train/build.py PATH/TO/train-v2.0.json
@@ -91,6 +92,10 @@ def main(source: Path) -> None:
     write(HERE / "typed.jsonl", [seed_row(r, kind_of(r["question"])) for r in picked])
     where = [r for r in rows if PLACE.search(r["question"]) and r["answers"]]
     write(HERE / "where.jsonl", [seed_row(r, "place") for r in where])
+    from qa.extractive import asked_holder  # the project's own pattern: run from the repository root
+
+    holders = [r for r in rows if asked_holder(r["question"])]
+    write(HERE / "holders.jsonl", [seed_row(r, "holder") for r in holders])
 
 
 def write(path: Path, rows: list[dict]) -> None:
