@@ -29,6 +29,7 @@ from qa.spelling import (
     MIN_LENGTH,
     abbreviations,
     best_correction,
+    capitals,
     known_words,
     known_words_with_prefix,
     respell,
@@ -148,14 +149,16 @@ class HybridRetriever:
         words = {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
         casual = {w for w in words if w in CASUAL}
         candidates = {w for w in words - casual if len(w) >= MIN_LENGTH and w not in STOP_WORDS}
-        abbreviated = abbreviations(text)
+        # An abbreviated name ("US") or a capital standing for its country ("Washington"), with the name it stands for.
+        names = {**{a: ABBREVIATIONS[a] for a in abbreviations(text)}, **capitals(text)}
+        abbreviated = list(names)
         if not candidates and not casual and not abbreviated:
             return {}
         variants = {w: [v for v in spelling_variants(w) if len(v) >= MIN_LENGTH] for w in candidates}
         stems = {w: stem(w) for w in candidates | casual}
         # An abbreviation's own term ("eu"; none for "US", a stop word once lower-cased) and its name's terms.
         own = {a: terms(a.replace(".", "")) for a in abbreviated}
-        named = {a: terms(ABBREVIATIONS[a]) for a in abbreviated}
+        named = {a: terms(names[a]) for a in abbreviated}
         wanted = [
             *stems.values(),
             *(stem(v) for vs in variants.values() for v in vs),
@@ -165,7 +168,7 @@ class HybridRetriever:
         out = {w: CASUAL[w] for w in casual if not df.get(stems[w])}  # a word the documents use is theirs
         for a in abbreviated:
             if not any(df.get(t) for t in own[a]) and all(df.get(t) for t in named[a]):
-                out[a] = ABBREVIATIONS[a]
+                out[a] = names[a]
         known = known_words()
         for word in candidates:
             term = stems[word]

@@ -81,6 +81,98 @@ ABBREVIATIONS = {
     "UN": "United Nations",
     "U.N.": "United Nations",
 }
+# Capitals that news writes for their governments ("Washington welcomed the pact", "Pristina plans…"): read as the
+# country where the documents do not name the city. One name per country; left out where the name is a common word
+# ("Male", "Victoria"), holds the country's own name ("Mexico City", "Luxembourg") or stands for several bodies
+# ("Brussels": the EU, NATO, Belgium).
+CAPITALS = {
+    "Washington": "United States",
+    "Ottawa": "Canada",
+    "London": "United Kingdom",
+    "Dublin": "Ireland",
+    "Paris": "France",
+    "Berlin": "Germany",
+    "Madrid": "Spain",
+    "Lisbon": "Portugal",
+    "Rome": "Italy",
+    "Vienna": "Austria",
+    "Bern": "Switzerland",
+    "Amsterdam": "Netherlands",
+    "Copenhagen": "Denmark",
+    "Oslo": "Norway",
+    "Stockholm": "Sweden",
+    "Helsinki": "Finland",
+    "Reykjavik": "Iceland",
+    "Tallinn": "Estonia",
+    "Riga": "Latvia",
+    "Vilnius": "Lithuania",
+    "Warsaw": "Poland",
+    "Prague": "Czech Republic",
+    "Bratislava": "Slovakia",
+    "Budapest": "Hungary",
+    "Ljubljana": "Slovenia",
+    "Zagreb": "Croatia",
+    "Sarajevo": "Bosnia",
+    "Belgrade": "Serbia",
+    "Podgorica": "Montenegro",
+    "Pristina": "Kosovo",
+    "Prishtina": "Kosovo",
+    "Skopje": "North Macedonia",
+    "Tirana": "Albania",
+    "Athens": "Greece",
+    "Sofia": "Bulgaria",
+    "Bucharest": "Romania",
+    "Chisinau": "Moldova",
+    "Kyiv": "Ukraine",
+    "Kiev": "Ukraine",
+    "Minsk": "Belarus",
+    "Moscow": "Russia",
+    "Ankara": "Turkey",
+    "Nicosia": "Cyprus",
+    "Valletta": "Malta",
+    "Tbilisi": "Georgia",
+    "Yerevan": "Armenia",
+    "Baku": "Azerbaijan",
+    "Tehran": "Iran",
+    "Baghdad": "Iraq",
+    "Damascus": "Syria",
+    "Beirut": "Lebanon",
+    "Amman": "Jordan",
+    "Riyadh": "Saudi Arabia",
+    "Cairo": "Egypt",
+    "Tripoli": "Libya",
+    "Tunis": "Tunisia",
+    "Algiers": "Algeria",
+    "Rabat": "Morocco",
+    "Khartoum": "Sudan",
+    "Addis Ababa": "Ethiopia",
+    "Nairobi": "Kenya",
+    "Abuja": "Nigeria",
+    "Pretoria": "South Africa",
+    "Kabul": "Afghanistan",
+    "Islamabad": "Pakistan",
+    "New Delhi": "India",
+    "Delhi": "India",
+    "Beijing": "China",
+    "Taipei": "Taiwan",
+    "Tokyo": "Japan",
+    "Seoul": "South Korea",
+    "Pyongyang": "North Korea",
+    "Hanoi": "Vietnam",
+    "Bangkok": "Thailand",
+    "Jakarta": "Indonesia",
+    "Manila": "Philippines",
+    "Canberra": "Australia",
+    "Wellington": "New Zealand",
+    "Brasilia": "Brazil",
+    "Buenos Aires": "Argentina",
+    "Caracas": "Venezuela",
+    "Bogota": "Colombia",
+    "Havana": "Cuba",
+    "Astana": "Kazakhstan",
+    "Tashkent": "Uzbekistan",
+}
+_CAPITAL = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(CAPITALS, key=len, reverse=True)) + r")\b", re.I)
 _ABBREVIATION = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?!\w)"
 )
@@ -89,6 +181,14 @@ _ABBREVIATION = re.compile(
 def abbreviations(text: str) -> list[str]:
     """The abbreviated names of ``ABBREVIATIONS`` that ``text`` writes (in capitals, as written), in order."""
     return list(dict.fromkeys(m.group(1) for m in _ABBREVIATION.finditer(text)))
+
+
+def capitals(text: str) -> dict[str, str]:
+    """The capitals of ``CAPITALS`` that ``text`` writes (in any case, as written), each with its country."""
+    return {
+        m.group(1): CAPITALS[next(k for k in CAPITALS if k.lower() == m.group(1).lower())]
+        for m in _CAPITAL.finditer(text)
+    }
 
 
 # British spellings and their American forms (and back), as (pattern, replacement) on a lower-case word: "defence",

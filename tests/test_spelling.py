@@ -200,6 +200,18 @@ def test_an_abbreviated_name_is_read_as_the_name_the_documents_write(tmp_path: P
     assert "United States" in answer.citations[0].quote
 
 
+def test_a_capital_standing_for_its_country_is_read_as_the_country(seed_index: CorpusIndex) -> None:
+    retriever = HybridRetriever(seed_index)
+    # The articles name Serbia and Kosovo, never Belgrade or Pristina; they do name Kyiv (the summit's city).
+    assert retriever.corrections("what does belgrade think of the deal") == {"belgrade": "Serbia"}
+    assert retriever.corrections("How does Pristina intend to draw in more members?") == {"Pristina": "Kosovo"}
+    assert retriever.corrections("who attended the summit in Kyiv") == {}
+    assert retriever.corrections("what did Canberra say") == {}  # nor the city nor the country is indexed
+    answer = Answerer(seed_index.settings, seed_index).answer("what does belgrade think of the deal")
+    assert not answer.refused
+    assert any("Serbia" in c.quote for c in answer.citations)
+
+
 def test_related_words_come_from_the_shipped_table_and_credit_part_of_a_term() -> None:
     from qa.related import RELATED_CREDIT, related_terms
 
