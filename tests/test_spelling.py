@@ -142,18 +142,25 @@ def test_a_casually_typed_question_is_answered_like_the_plain_one(seed_index: Co
     assert "alliance" in casual.citations[0].quote
 
 
-def test_compounds_are_read_as_the_documents_write_them(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+def one_article_index(tmp_path: Path, embedder: MiniLMEmbedder, text: str) -> CorpusIndex:
+    """A real index in ``tmp_path`` over a corpus of one article, ``text``."""
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "grid.txt").write_text(
+    (corpus / "article.txt").write_text(text, encoding="utf-8")
+    index = CorpusIndex(Settings(data_dir=tmp_path / "data", corpus_dir=corpus), embedder=embedder)
+    index.sync()
+    return index
+
+
+def test_compounds_are_read_as_the_documents_write_them(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
+    index = one_article_index(
+        tmp_path,
+        embedder,
         "Grid operators meet in Zagreb\n"
         "The operators agreed to share warnings about cyberattacks on power plants. "
         "Each country will also train its own peace keepers for missions abroad. "
         "The meeting ended with a dinner.\n",
-        encoding="utf-8",
     )
-    index = CorpusIndex(Settings(data_dir=tmp_path / "data", corpus_dir=corpus), embedder=embedder)
-    index.sync()
     retriever = HybridRetriever(index)
     # One word for two the documents write apart is searched as the two; the documents' own words stay.
     assert retriever.corrections("who trains the peacekeepers") == {"peacekeepers": "peace keepers"}
@@ -177,17 +184,14 @@ def test_compounds_are_read_as_the_documents_write_them(tmp_path: Path, embedder
 
 
 def test_an_abbreviated_name_is_read_as_the_name_the_documents_write(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "orders.txt").write_text(
+    index = one_article_index(
+        tmp_path,
+        embedder,
         "Joint orders planned\n"
         "The three ministries will order helicopters together, mostly from the United States. "
         "Deliveries are expected within two years, the ministers said. "
         "EU observers will attend the first tender.\n",
-        encoding="utf-8",
     )
-    index = CorpusIndex(Settings(data_dir=tmp_path / "data", corpus_dir=corpus), embedder=embedder)
-    index.sync()
     retriever = HybridRetriever(index)
     # "US" was a stop word ("us") and searched for nothing; the documents write the name in full.
     assert retriever.corrections("who will they buy from in the US") == {"US": "United States"}
