@@ -367,17 +367,25 @@ _ROLE_FORMS = {
     "manager": r"manag\w*",
     "general": r"generals?",
 }
-_ROLE = r"(?P<role>" + "|".join(sorted(_ROLE_FORMS, key=len, reverse=True)) + r")s?"
+
+
+def _role_group(name: str) -> str:
+    """A regex group named ``name`` matching any role of ``_ROLE_FORMS`` as a question writes it ("ministers")."""
+    return rf"(?P<{name}>" + "|".join(sorted(_ROLE_FORMS, key=len, reverse=True)) + r")s?"
+
+
 # "Who is/was the … <role>", "what is the name of the … <role>", "which … <role>", "who heads/leads …".
 _ASKS_FOR_HOLDER = re.compile(
-    r"^\W*(?:who\s+(?:is|was|are|were|'s)\s+(?:the\s+)?(?:[\w’'-]+\s+){0,3}?" + _ROLE + r"\b"
+    r"^\W*(?:who\s+(?:is|was|are|were|'s)\s+(?:the\s+)?(?:[\w’'-]+\s+){0,3}?" + _role_group("role") + r"\b"
     r"|(?:what\s+is|what's|what\s+was)\s+the\s+names?\s+of\s+(?:the\s+)?(?:[\w’'-]+\s+){0,3}?"
-    + _ROLE.replace("role", "role2")
+    + _role_group("role2")
     + r"\b"
-    r"|which\s+(?:[\w’'-]+\s+){0,2}?" + _ROLE.replace("role", "role3") + r"\b"
+    r"|which\s+(?:[\w’'-]+\s+){0,2}?" + _role_group("role3") + r"\b"
     r"|who\s+(?P<verb>heads|leads|chairs|runs|governs|rules)\b)",
     re.I,
 )
+# What a sentence naming the holder of each role holds.
+_HOLDS_ROLE = {role: re.compile(r"\b(?:" + forms + r")\b", re.I) for role, forms in _ROLE_FORMS.items()}
 # "Who heads/leads/runs …": a sentence naming the one at the top of something.
 _ANY_HEAD = re.compile(
     r"\b(?:"
@@ -415,8 +423,7 @@ def asked_holder(question: str) -> re.Pattern[str] | None:
         return None
     if m.group("verb"):
         return _ANY_HEAD
-    role = (m.group("role") or m.group("role2") or m.group("role3")).lower()
-    return re.compile(r"\b(?:" + _ROLE_FORMS[role] + r")\b", re.I)
+    return _HOLDS_ROLE[(m.group("role") or m.group("role2") or m.group("role3")).lower()]
 
 
 def asked_type(question: str) -> Callable[[str], bool] | None:

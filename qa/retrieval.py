@@ -151,14 +151,13 @@ class HybridRetriever:
         candidates = {w for w in words - casual if len(w) >= MIN_LENGTH and w not in STOP_WORDS}
         # An abbreviated name ("US") or a capital standing for its country ("Washington"), with the name it stands for.
         names = {**{a: ABBREVIATIONS[a] for a in abbreviations(text)}, **capitals(text)}
-        abbreviated = list(names)
-        if not candidates and not casual and not abbreviated:
+        if not candidates and not casual and not names:
             return {}
         variants = {w: [v for v in spelling_variants(w) if len(v) >= MIN_LENGTH] for w in candidates}
         stems = {w: stem(w) for w in candidates | casual}
         # An abbreviation's own term ("eu"; none for "US", a stop word once lower-cased) and its name's terms.
-        own = {a: terms(a.replace(".", "")) for a in abbreviated}
-        named = {a: terms(names[a]) for a in abbreviated}
+        own = {a: terms(a.replace(".", "")) for a in names}
+        named = {a: terms(name) for a, name in names.items()}
         wanted = [
             *stems.values(),
             *(stem(v) for vs in variants.values() for v in vs),
@@ -166,7 +165,7 @@ class HybridRetriever:
         ]
         _, df = self.index.catalog.document_frequencies(wanted)
         out = {w: CASUAL[w] for w in casual if not df.get(stems[w])}  # a word the documents use is theirs
-        for a in abbreviated:
+        for a in names:
             if not any(df.get(t) for t in own[a]) and all(df.get(t) for t in named[a]):
                 out[a] = names[a]
         known = known_words()

@@ -173,6 +173,7 @@ CAPITALS = {
     "Tashkent": "Uzbekistan",
 }
 _CAPITAL = re.compile(r"\b(" + "|".join(re.escape(k) for k in sorted(CAPITALS, key=len, reverse=True)) + r")\b", re.I)
+_COUNTRY_OF_CAPITAL = {capital.lower(): country for capital, country in CAPITALS.items()}
 _ABBREVIATION = re.compile(
     r"(?<![\w.])(" + "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True)) + r")(?!\w)"
 )
@@ -185,10 +186,7 @@ def abbreviations(text: str) -> list[str]:
 
 def capitals(text: str) -> dict[str, str]:
     """The capitals of ``CAPITALS`` that ``text`` writes (in any case, as written), each with its country."""
-    return {
-        m.group(1): CAPITALS[next(k for k in CAPITALS if k.lower() == m.group(1).lower())]
-        for m in _CAPITAL.finditer(text)
-    }
+    return {m.group(1): _COUNTRY_OF_CAPITAL[m.group(1).lower()] for m in _CAPITAL.finditer(text)}
 
 
 # British spellings and their American forms (and back), as (pattern, replacement) on a lower-case word: "defence",

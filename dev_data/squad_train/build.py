@@ -20,6 +20,8 @@ import re
 import sys
 from pathlib import Path
 
+from qa.extractive import asked_holder  # the project's own pattern (installed in the project's environment)
+
 HERE = Path(__file__).resolve().parent
 # The kinds of question the quantity/time check applies to (as qa.extractive asks them), for the typed set.
 QUANTITY = re.compile(
@@ -92,8 +94,6 @@ def main(source: Path) -> None:
     write(HERE / "typed.jsonl", [seed_row(r, kind_of(r["question"])) for r in picked])
     where = [r for r in rows if PLACE.search(r["question"]) and r["answers"]]
     write(HERE / "where.jsonl", [seed_row(r, "place") for r in where])
-    from qa.extractive import asked_holder  # the project's own pattern: run from the repository root
-
     holders = [r for r in rows if asked_holder(r["question"])]
     write(HERE / "holders.jsonl", [seed_row(r, "holder") for r in holders])
 
