@@ -450,7 +450,80 @@ def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
     if kind in ("quantity", "time"):
         return not any(_HOLDS_KIND[kind].search(s) for s in sentences)
     holder = asked_holder(question)
-    return holder is not None and not any(holder.search(s) for s in sentences)
+    if holder is None:
+        return False
+    return not _holds_office(holder, question, sentences)
+
+
+# A capitalised word qualifying an office in a sentence: "Ukrainian President", "Croatia's defence minister",
+# "President of Ukraine" (the role's own words and "The" are not qualifiers).
+_NAME_RUN = r"(?:[A-Z][\w’'-]*\s+)*[A-Z][\w’'-]*"
+_QUALIFIER_BEFORE = re.compile(rf"(?<![\w’'-])({_NAME_RUN})\s+(?:[a-z][\w-]*\s+)?$")
+_QUALIFIER_AFTER = re.compile(rf"^\w*\s+of\s+(?:the\s+)?({_NAME_RUN})")
+
+
+def _holds_office(holder: re.Pattern[str], question: str, sentences: Sequence[str]) -> bool:
+    """``sentences`` name the holder of the office ``question`` asks about: the role in one of its forms, unless
+    the question says whose office it is ("the president of kosovo", "Albania's prime minister", "the Albanian
+    prime minister") and the sentences qualify the role only by someone else ("Ukrainian President …", then
+    "President Zelensky …"): another office. Owners match by stem (Kosovo/Kosovar)."""
+    owners = _owners(question, holder)
+    asked = {w.lower() for w in re.findall(r"[\w’'-]+", question)} - owners  # "defence", "prime", "vice"
+    mentions = [m for s in sentences for m in _role_mentions(holder, s, asked)]
+    if not mentions:
+        return False
+    owner = {stem(w) for w in owners}
+    qualified = [q for q in mentions if q]
+    if not owner or not qualified:
+        return True
+    return any(_same_name(stem(w), o) for q in qualified for w in q for o in owner)
+
+
+def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> list[set[str]]:
+    """Each mention of the role in ``sentence`` with the names qualifying it (lower-cased, possessives and the
+    ``asked`` words dropped: "Defence" in "Croatian Defence Minister" for "the Serbian defence minister")."""
+    out = []
+    for m in holder.finditer(sentence):
+        before = _QUALIFIER_BEFORE.search(sentence[: m.start()])
+        after = _QUALIFIER_AFTER.search(sentence[m.start() :])
+        if before and (between := sentence[before.end(1) : m.start()].split()) and between[0].lower() in STOP_WORDS:
+            before = None  # "La Guardia as mayor": the holder, not whose office
+        words = {_bare(w) for q in (before, after) if q is not None for w in q.group(1).split()}
+        out.append({w for w in words if w not in STOP_WORDS and w not in asked and not holder.fullmatch(w)})
+    return out
+
+
+def _bare(word: str) -> str:
+    """``word`` lower-cased, without a possessive ending ("Albania's": albania)."""
+    return re.sub(r"['’]s?$", "", word.lower())
+
+
+def _owners(question: str, holder: re.Pattern[str]) -> set[str]:
+    """Whose office the question asks about, in the words next to the role: a name or possessive before it ("the
+    Albanian prime minister", "Albania's defence minister"), a name after "of" ("the president of Kosovo"; any
+    word, and any possessive, where the question is typed in lower case)."""
+    casual = question == question.lower()
+    out: set[str] = set()
+    for m in holder.finditer(question):
+        before = _QUALIFIER_BEFORE.search(question[: m.start()])
+        if before and before.start() > 0:  # not the question's own first word
+            out |= set(before.group(1).split())
+        possessive = re.search(r"([\w-]+)['’]s?\s+(?:[a-z][\w-]*\s+)?$", question[: m.start()])
+        if possessive and (casual or possessive.group(1)[0].isupper()):  # not "which city's mayor"
+            out.add(possessive.group(1))
+        after = _QUALIFIER_AFTER.search(question[m.start() :])
+        if after:
+            out |= set(after.group(1).split())
+        elif casual and (typed := re.match(r"\w*\s+of\s+(?:the\s+)?([\w-]+)", question[m.start() :])):
+            out.add(typed.group(1))
+    return {w for w in map(_bare, out) if w and w not in STOP_WORDS | _NOT_A_PARTY and not holder.fullmatch(w)}
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Two stems of one name: equal, or sharing all but the last letter of the shorter and at least five
+    (Ukraine/Ukrainian, Kosovo/Kosovar, Croatia/Croatian)."""
+    common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return a == b or common >= max(5, min(len(a), len(b)) - 1)
 
 
 def answer_type_match(question: str, sentence: str) -> float:
