@@ -35,6 +35,7 @@ from qa.extractive import (
     local_weights,
     places_named,
     proper_names,
+    refers_back,
     score_sentences,
     select_sentences,
     similar,
@@ -533,6 +534,7 @@ class Answerer:
             end = extend_over_list(text, start, end)
             if (start, end) == (s.start, s.end):
                 end = extend_restatement(text, s.start, s.end, question_terms)
+                start = include_antecedent(text, s, question_terms)
             if wants is not None and (start, end) == (s.start, s.end):
                 end = extend_to_asked_type(text, start, end, wants)
             for i, (source, lo, hi) in enumerate(quoted):  # sentences next to each other: one quote, one [n]
@@ -672,6 +674,22 @@ def extend_restatement(text: str, start: int, end: int, question_terms: Sequence
         return end
     following = next_sentence(text, start, end)
     return following[1] if following else end
+
+
+def include_antecedent(text: str, sentence: Sentence, question_terms: Sequence[str]) -> int:
+    """Start offset of the quote of ``sentence``: the sentence before it in its paragraph where the sentence opens
+    with a pronoun ("This strategic decision …") and matched the question by that sentence's words (the credit
+    ``score_sentences`` gives it), so the quote holds what it refers to; else the sentence's own start."""
+    if not sentence.previous or not refers_back(sentence.text):
+        return sentence.start
+    asked = set(question_terms)
+    if not (set(terms(sentence.previous)) & asked) - set(terms(sentence.text)):
+        return sentence.start
+    at = text.rfind(sentence.previous, 0, sentence.start)
+    gap = text[at + len(sentence.previous) : sentence.start] if at >= 0 else "\n"
+    if at < 0 or gap.strip() or "\n" in gap or sentence.end - at > MAX_QUOTE_CHARS:
+        return sentence.start
+    return at
 
 
 def next_sentence(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -646,6 +646,11 @@ _ANAPHOR = re.compile(
 )
 
 
+def refers_back(sentence: str) -> bool:
+    """The sentence opens with a pronoun or "this/these/such …": it is about what the sentence before it named."""
+    return _ANAPHOR.match(sentence) is not None
+
+
 def local_weights(
     question_terms: Sequence[str], sentences: Sequence[Sentence], idf: dict[str, float]
 ) -> dict[str, float]:
@@ -687,7 +692,7 @@ def score_sentences(
         lexical = coverage(sentence.matched)
         # Coverage by the sentence together with the one before it (0 for a paragraph's first sentence).
         in_context = coverage(sentence.previous + " " + sentence.matched) if sentence.previous else 0.0
-        if ANAPHORA_CONTEXT and sentence.previous and _ANAPHOR.match(sentence.text):
+        if ANAPHORA_CONTEXT and sentence.previous and refers_back(sentence.text):
             # "This address later inspired …": the sentence is about what the one before it named.
             lexical += ANAPHORA_CONTEXT * max(0.0, in_context - lexical)
         prior = 1.0 / (1.0 + sentence.passage_rank)

@@ -23,6 +23,7 @@ from qa.answering import (
     extend_over_list,
     extend_restatement,
     extend_to_asked_type,
+    include_antecedent,
     strip_markup,
 )
 from qa.cache import LruCache
@@ -472,6 +473,27 @@ def test_a_sentence_opening_with_a_pronoun_is_credited_with_the_terms_before_it(
     assert scored[answer.text].lexical == pytest.approx(1.0)  # "This address" is Iqbal's Allahabad address
     assert scored[plain.text].lexical == pytest.approx(0.5)  # only its own words count
     assert scored[answer.text].score > scored[plain.text].score
+
+
+def test_the_quote_of_a_sentence_opening_with_a_pronoun_holds_what_it_refers_to() -> None:
+    before = "In his Allahabad address, Iqbal outlined a vision of an independent state."
+    text = f"Title\n\n{before} This address later inspired the Pakistan movement. It was widely read.\n\nNext."
+    at = text.index("This address")
+    answer = _sentence("This address later inspired the Pakistan movement.", previous=before, start=at)
+    asked = ["iqbal", "allahabad", "address", "inspir"]
+    # Its match came from the sentence before ("Iqbal", "Allahabad"): the quote starts there.
+    assert include_antecedent(text, answer, asked) == text.index(before)
+    # Not when the sentence matched on its own words, opens without a pronoun, or starts its paragraph.
+    assert include_antecedent(text, answer, ["address", "inspir"]) == at
+    plain = _sentence("The address later inspired the Pakistan movement.", previous=before, start=at)
+    assert include_antecedent(text, plain, asked) == at
+    later = text.index("It was")
+    assert (
+        include_antecedent(text, _sentence("It was widely read.", previous="Elsewhere.", start=later), asked) == later
+    )
+    split = f"{before}\n\nThis address later inspired the movement."
+    first = _sentence("This address later inspired the movement.", previous=before, start=split.index("This"))
+    assert include_antecedent(split, first, asked) == first.start
 
 
 def test_local_weights_discount_a_term_every_candidate_shares() -> None:
