@@ -13,7 +13,7 @@ import numpy as np
 from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences
 from qa.related import RELATED_CREDIT, related_terms
-from qa.spelling import COMPOUND_PAIR
+from qa.spelling import COMPOUND_PAIR, country_key, country_names
 from qa.types import Passage
 
 # Weights of the sentence score, fitted on the development questions (see docs/TUNING.md).
@@ -466,17 +466,17 @@ def _holds_office(holder: re.Pattern[str], question: str, sentences: Sequence[st
     """``sentences`` name the holder of the office ``question`` asks about: the role in one of its forms, unless
     the question says whose office it is ("the president of kosovo", "Albania's prime minister", "the Albanian
     prime minister") and the sentences qualify the role only by someone else ("Ukrainian President …", then
-    "President Zelensky …"): another office. Owners match by stem (Kosovo/Kosovar)."""
+    "President Zelensky …"): another office. Owners match by stem (Kosovo/Kosovar) or country (Greek/Greece)."""
+    question, sentences = country_names(question), [country_names(s) for s in sentences]
     owners = _owners(question, holder)
     asked = {w.lower() for w in re.findall(r"[\w’'-]+", question)} - owners  # "defence", "prime", "vice"
     mentions = [m for s in sentences for m in _role_mentions(holder, s, asked)]
     if not mentions:
         return False
-    owner = {stem(w) for w in owners}
     qualified = [q for q in mentions if q]
-    if not owner or not qualified:
+    if not owners or not qualified:
         return True
-    return any(_same_name(stem(w), o) for q in qualified for w in q for o in owner)
+    return any(_same_name(w, o) for q in qualified for w in q for o in owners)
 
 
 def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> list[set[str]]:
@@ -520,8 +520,11 @@ def _owners(question: str, holder: re.Pattern[str]) -> set[str]:
 
 
 def _same_name(a: str, b: str) -> bool:
-    """Two stems of one name: equal, or sharing all but the last letter of the shorter and at least five
-    (Ukraine/Ukrainian, Kosovo/Kosovar, Croatia/Croatian)."""
+    """Two words for one name: the same country ("Greek", "Greece"; "American", "US"), or stems equal or sharing all
+    but the last letter of the shorter and at least five letters (Ukraine/Ukrainian, Kosovo/Kosovar)."""
+    if (key := country_key(a)) is not None and key == country_key(b):
+        return True
+    a, b = stem(a), stem(b)
     common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     return a == b or common >= max(5, min(len(a), len(b)) - 1)
 

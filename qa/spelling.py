@@ -81,6 +81,51 @@ ABBREVIATIONS = {
     "UN": "United Nations",
     "U.N.": "United Nations",
 }
+# Names of a country that share no stem with it ("Greek"/"Greece", "British"/"United Kingdom"), lower-cased, each
+# with one key per country; the regular ones ("Croatian"/"Croatia", "Ukrainian"/"Ukraine") are matched by stem.
+_COUNTRY_KEYS = {
+    "us": ("us", "usa", "america", "american", "americans"),
+    "uk": ("uk", "britain", "british", "english", "england", "scottish", "scotland", "welsh", "wales", "briton"),
+    "greece": ("greece", "greek", "greeks", "hellenic"),
+    "spain": ("spain", "spanish", "spaniard", "spaniards"),
+    "serbia": ("serbia", "serb", "serbs", "serbian", "serbians"),
+    "croatia": ("croatia", "croat", "croats", "croatian", "croatians"),
+    "turkey": ("turkey", "turkish", "turk", "turks", "türkiye"),
+    "poland": ("poland", "polish", "pole", "poles"),
+    "denmark": ("denmark", "danish", "dane", "danes"),
+    "sweden": ("sweden", "swedish", "swede", "swedes"),
+    "finland": ("finland", "finnish", "finn", "finns"),
+    "norway": ("norway", "norwegian", "norwegians"),
+    "ireland": ("ireland", "irish"),
+    "france": ("france", "french"),
+    "netherlands": ("netherlands", "dutch", "holland"),
+    "switzerland": ("switzerland", "swiss"),
+    "cyprus": ("cyprus", "cypriot", "cypriots"),
+    "czechia": ("czechia", "czech", "czechs"),
+    "china": ("china", "chinese"),
+    "japan": ("japan", "japanese"),
+    "iraq": ("iraq", "iraqi", "iraqis"),
+    "thailand": ("thailand", "thai"),
+    "philippines": ("philippines", "filipino", "filipinos", "philippine"),
+    "kosovo": ("kosovo", "kosovar", "kosovars", "kosovan"),
+}
+_COUNTRY_OF_NAME = {name: key for key, names in _COUNTRY_KEYS.items() for name in names}
+_COUNTRY_PHRASE = re.compile(
+    r"\b(?:the\s+)?(United\s+States(?:\s+of\s+America)?|United\s+Kingdom|Great\s+Britain)\b", re.I
+)
+
+
+def country_key(word: str) -> str | None:
+    """One key for the names of a country that share no stem ("Greek", "Greece": greece; "US", "American": us), or
+    None for other words (``country_names`` first rewrites "United States" and "United Kingdom" as one word)."""
+    return _COUNTRY_OF_NAME.get(word.lower())
+
+
+def country_names(text: str) -> str:
+    """``text`` with the two-word country names written as one word ("United States": USA), for ``country_key``."""
+    return _COUNTRY_PHRASE.sub(lambda m: "USA" if m.group(1).lower().startswith("united s") else "UK", text)
+
+
 # Capitals that news writes for their governments ("Washington welcomed the pact", "Pristina plans…"): read as the
 # country where the documents do not name the city. One name per country; left out where the name is a common word
 # ("Male", "Victoria"), holds the country's own name ("Mexico City", "Luxembourg") or stands for several bodies

@@ -388,6 +388,11 @@ def test_an_office_held_for_someone_else_is_not_the_asked_office() -> None:
     assert not lacks_asked_type(
         "Who was the first President of the United States?", ["The President of the United States."]
     )
+    # A country's names that share no stem are one owner: Greek/Greece, English/British, US/American/United States.
+    assert not lacks_asked_type("Who is the Greek prime minister?", ["Greece's Prime Minister Kyriakos spoke."])
+    assert not lacks_asked_type("Who was the English general there?", ["They met British general Lord Howe."])
+    assert not lacks_asked_type("Which US president won?", ["American President Calvin Coolidge won."])
+    assert lacks_asked_type("Who is the French president?", ["The American President and the British one met."])
     # A type of owner ("which city's mayor") is not a name.
     assert not lacks_asked_type("Which city's mayor began it?", ["Chicago mayor Richard Daley began it."])
 
