@@ -460,6 +460,7 @@ def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
 _NAME_RUN = r"(?:[A-Z][\w’'-]*\s+)*[A-Z][\w’'-]*"
 _QUALIFIER_BEFORE = re.compile(rf"(?<![\w’'-])({_NAME_RUN})\s+(?:[a-z][\w-]*\s+)?$")
 _QUALIFIER_AFTER = re.compile(rf"^\w*\s+of\s+(?:the\s+)?({_NAME_RUN})")
+_ABSTRACT_ROLE = re.compile(r"(?:ship|ncy|ing|ion|ed)$", re.I)  # leadership, presidency, ruling, direction, led
 
 
 def _holds_office(holder: re.Pattern[str], question: str, sentences: Sequence[str]) -> bool:
@@ -485,7 +486,9 @@ def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> l
     out = []
     for m in holder.finditer(sentence):
         before = _QUALIFIER_BEFORE.search(sentence[: m.start()])
-        after = _QUALIFIER_AFTER.search(sentence[m.start() :])
+        # "the President of Ukraine" names whose office; "under the leadership of Hassan", "the presidency of X"
+        # name who holds it: only a word for the holder takes its owner after "of".
+        after = None if _ABSTRACT_ROLE.search(m.group()) else _QUALIFIER_AFTER.search(sentence[m.start() :])
         if before and (between := sentence[before.end(1) : m.start()].split()) and between[0].lower() in STOP_WORDS:
             before = None  # "La Guardia as mayor": the holder, not whose office
         words = {_bare(w) for q in (before, after) if q is not None for w in q.group(1).split()}

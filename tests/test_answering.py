@@ -388,6 +388,9 @@ def test_an_office_held_for_someone_else_is_not_the_asked_office() -> None:
     assert not lacks_asked_type(
         "Who was the first President of the United States?", ["The President of the United States."]
     )
+    # After "of", a word for the office names its owner; a word for holding it ("leadership") names the holder.
+    led = ["The regime was under the leadership of Hassan."]
+    assert not lacks_asked_type("Who was the leader of the Islamist regime?", led)
     # A country's names that share no stem are one owner: Greek/Greece, English/British, US/American/United States.
     assert not lacks_asked_type("Who is the Greek prime minister?", ["Greece's Prime Minister Kyriakos spoke."])
     assert not lacks_asked_type("Who was the English general there?", ["They met British general Lord Howe."])
