@@ -12,8 +12,9 @@ import numpy as np
 
 from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences
+from qa.offices import NOT_A_PARTY, asked_holder, names_holder
 from qa.related import RELATED_CREDIT, related_terms
-from qa.spelling import COMPOUND_PAIR, country_key, country_names
+from qa.spelling import COMPOUND_PAIR
 from qa.types import Passage
 
 # Weights of the sentence score, fitted on the development questions (see docs/TUNING.md).
@@ -330,102 +331,6 @@ def asked_kind(question: str) -> str | None:
     return None
 
 
-# Offices and roles a question may ask the holder of ("Who is Albania's defence minister?"), each with the forms a
-# sentence naming the holder uses ("minister" but not "ministry"; "founded" for a founder; "led" for a leader).
-_ROLE_FORMS = {
-    "president": r"presiden\w*",
-    "premier": r"premier\w*",
-    "minister": r"minister\w*",
-    "secretary": r"secretar\w*",
-    "chancellor": r"chancellor\w*",
-    "king": r"kings?|kingdom",
-    "queen": r"queens?",
-    "emperor": r"emperors?|empress",
-    "ruler": r"rul\w*|reign\w*",
-    "ambassador": r"ambassador\w*|envoys?",
-    "spokesman": r"spokes\w*",
-    "spokeswoman": r"spokes\w*",
-    "spokesperson": r"spokes\w*",
-    "chief": r"chiefs?",
-    "commander": r"command\w*",
-    "governor": r"govern\w*",
-    "mayor": r"mayor\w*",
-    "chairman": r"chair\w*",
-    "chairwoman": r"chair\w*",
-    "chairperson": r"chair\w*",
-    "director": r"direct\w*",
-    "ceo": r"ceos?|chief executive\w*",
-    "leader": r"lead\w*|led",
-    "official": r"officials?",
-    "head": r"head\w*|chiefs?|lead\w*|led",
-    "founder": r"found\w*|established|created",
-    "author": r"author\w*|wr[io]te\w*|written",
-    "editor": r"edit\w*",
-    "owner": r"own\w*",
-    "coach": r"coach\w*",
-    "captain": r"captain\w*",
-    "manager": r"manag\w*",
-    "general": r"generals?",
-}
-
-
-def _role_group(name: str) -> str:
-    """A regex group named ``name`` matching any role of ``_ROLE_FORMS`` as a question writes it ("ministers")."""
-    return rf"(?P<{name}>" + "|".join(sorted(_ROLE_FORMS, key=len, reverse=True)) + r")s?"
-
-
-# "Who is/was the … <role>", "what is the name of the … <role>", "which … <role>", "who heads/leads …".
-_ASKS_FOR_HOLDER = re.compile(
-    r"^\W*(?:who\s+(?:is|was|are|were|'s)\s+(?:the\s+)?(?:[\w’'-]+\s+){0,3}?" + _role_group("role") + r"\b"
-    r"|(?:what\s+is|what's|what\s+was)\s+the\s+names?\s+of\s+(?:the\s+)?(?:[\w’'-]+\s+){0,3}?"
-    + _role_group("role2")
-    + r"\b"
-    r"|which\s+(?:[\w’'-]+\s+){0,2}?" + _role_group("role3") + r"\b"
-    r"|who\s+(?P<verb>heads|leads|chairs|runs|governs|rules)\b)",
-    re.I,
-)
-# What a sentence naming the holder of each role holds.
-_HOLDS_ROLE = {role: re.compile(r"\b(?:" + forms + r")\b", re.I) for role, forms in _ROLE_FORMS.items()}
-# "Who heads/leads/runs …": a sentence naming the one at the top of something.
-_ANY_HEAD = re.compile(
-    r"\b(?:"
-    + "|".join(
-        _ROLE_FORMS[r]
-        for r in (
-            "head",
-            "president",
-            "minister",
-            "director",
-            "chairman",
-            "ceo",
-            "commander",
-            "secretary",
-            "governor",
-            "mayor",
-            "king",
-            "queen",
-            "emperor",
-            "ruler",
-            "premier",
-            "chancellor",
-        )
-    )
-    + r")\b",
-    re.I,
-)
-
-
-def asked_holder(question: str) -> re.Pattern[str] | None:
-    """For a question that asks who holds an office or role ("Who is Albania's defence minister?", "which Croatian
-    official…", "who heads…"), what a sentence naming the holder holds: the role in one of its forms; else None."""
-    m = _ASKS_FOR_HOLDER.search(question)
-    if m is None:
-        return None
-    if m.group("verb"):
-        return _ANY_HEAD
-    return _HOLDS_ROLE[(m.group("role") or m.group("role2") or m.group("role3")).lower()]
-
-
 def asked_type(question: str) -> Callable[[str], bool] | None:
     """What a sentence must hold to answer ``question`` (its ``asked_kind``), as a test of the sentence; None for
     questions that ask for no particular kind of thing."""
@@ -450,86 +355,7 @@ def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
     if kind in ("quantity", "time"):
         return not any(_HOLDS_KIND[kind].search(s) for s in sentences)
     holder = asked_holder(question)
-    if holder is None:
-        return False
-    return not _holds_office(holder, question, sentences)
-
-
-# A capitalised word qualifying an office in a sentence: "Ukrainian President", "Croatia's defence minister",
-# "President of Ukraine" (the role's own words and "The" are not qualifiers).
-_NAME_RUN = r"(?:[A-Z][\w’'-]*\s+)*[A-Z][\w’'-]*"
-_QUALIFIER_BEFORE = re.compile(rf"(?<![\w’'-])({_NAME_RUN})\s+(?:[a-z][\w-]*\s+)?$")
-_QUALIFIER_AFTER = re.compile(rf"^\w*\s+of\s+(?:the\s+)?({_NAME_RUN})")
-_ABSTRACT_ROLE = re.compile(r"(?:ship|ncy|ing|ion|ed)$", re.I)  # leadership, presidency, ruling, direction, led
-
-
-def _holds_office(holder: re.Pattern[str], question: str, sentences: Sequence[str]) -> bool:
-    """``sentences`` name the holder of the office ``question`` asks about: the role in one of its forms, unless
-    the question says whose office it is ("the president of kosovo", "Albania's prime minister", "the Albanian
-    prime minister") and the sentences qualify the role only by someone else ("Ukrainian President …", then
-    "President Zelensky …"): another office. Owners match by stem (Kosovo/Kosovar) or country (Greek/Greece)."""
-    question, sentences = country_names(question), [country_names(s) for s in sentences]
-    owners = _owners(question, holder)
-    asked = {w.lower() for w in re.findall(r"[\w’'-]+", question)} - owners  # "defence", "prime", "vice"
-    mentions = [m for s in sentences for m in _role_mentions(holder, s, asked)]
-    if not mentions:
-        return False
-    qualified = [q for q in mentions if q]
-    if not owners or not qualified:
-        return True
-    return any(_same_name(w, o) for q in qualified for w in q for o in owners)
-
-
-def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> list[set[str]]:
-    """Each mention of the role in ``sentence`` with the names qualifying it (lower-cased, possessives and the
-    ``asked`` words dropped: "Defence" in "Croatian Defence Minister" for "the Serbian defence minister")."""
-    out = []
-    for m in holder.finditer(sentence):
-        before = _QUALIFIER_BEFORE.search(sentence[: m.start()])
-        # "the President of Ukraine" names whose office; "under the leadership of Hassan", "the presidency of X"
-        # name who holds it: only a word for the holder takes its owner after "of".
-        after = None if _ABSTRACT_ROLE.search(m.group()) else _QUALIFIER_AFTER.search(sentence[m.start() :])
-        if before and (between := sentence[before.end(1) : m.start()].split()) and between[0].lower() in STOP_WORDS:
-            before = None  # "La Guardia as mayor": the holder, not whose office
-        words = {_bare(w) for q in (before, after) if q is not None for w in q.group(1).split()}
-        out.append({w for w in words if w not in STOP_WORDS and w not in asked and not holder.fullmatch(w)})
-    return out
-
-
-def _bare(word: str) -> str:
-    """``word`` lower-cased, without a possessive ending ("Albania's": albania)."""
-    return re.sub(r"['’]s?$", "", word.lower())
-
-
-def _owners(question: str, holder: re.Pattern[str]) -> set[str]:
-    """Whose office the question asks about, in the words next to the role: a name or possessive before it ("the
-    Albanian prime minister", "Albania's defence minister"), a name after "of" ("the president of Kosovo"; any
-    word, and any possessive, where the question is typed in lower case)."""
-    casual = question == question.lower()
-    out: set[str] = set()
-    for m in holder.finditer(question):
-        before = _QUALIFIER_BEFORE.search(question[: m.start()])
-        if before and before.start() > 0:  # not the question's own first word
-            out |= set(before.group(1).split())
-        possessive = re.search(r"([\w-]+)['’]s?\s+(?:[a-z][\w-]*\s+)?$", question[: m.start()])
-        if possessive and (casual or possessive.group(1)[0].isupper()):  # not "which city's mayor"
-            out.add(possessive.group(1))
-        after = _QUALIFIER_AFTER.search(question[m.start() :])
-        if after:
-            out |= set(after.group(1).split())
-        elif casual and (typed := re.match(r"\w*\s+of\s+(?:the\s+)?([\w-]+)", question[m.start() :])):
-            out.add(typed.group(1))
-    return {w for w in map(_bare, out) if w and w not in STOP_WORDS | _NOT_A_PARTY and not holder.fullmatch(w)}
-
-
-def _same_name(a: str, b: str) -> bool:
-    """Two words for one name: the same country ("Greek", "Greece"; "American", "US"), or stems equal or sharing all
-    but the last letter of the shorter and at least five letters (Ukraine/Ukrainian, Kosovo/Kosovar)."""
-    if (key := country_key(a)) is not None and key == country_key(b):
-        return True
-    a, b = stem(a), stem(b)
-    common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-    return a == b or common >= max(5, min(len(a), len(b)) - 1)
+    return holder is not None and not names_holder(holder, question, sentences)
 
 
 def answer_type_match(question: str, sentence: str) -> float:
@@ -561,11 +387,6 @@ _STANCE_CUE = re.compile(
 )
 
 
-_NOT_A_PARTY = frozenset(
-    ("what", "how", "why", "did", "does", "do", "and", "who", "when", "where", "which", "has", "have", "is", "was")
-)
-
-
 def proper_names(texts: Sequence[str]) -> frozenset[str]:
     """Words of ``texts`` written with a capital inside a sentence and never in lower case, lowercased: the names a
     question typed without capitals ("what did croatia say") can be matched against ("Military" in a title-case
@@ -594,7 +415,7 @@ def stance_match(question: str, sentence: str, names: frozenset[str] = frozenset
     if names:
         named = _names_index(names)
         parties |= {w for w in re.findall(r"[\w’'-]+", question.lower()) if _matches(stem(w), named)}
-    parties -= _NOT_A_PARTY
+    parties -= NOT_A_PARTY
     words = set(re.findall(r"\w+", sentence.lower()))
     if not parties:
         return 0.0

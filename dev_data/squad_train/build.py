@@ -5,7 +5,7 @@ only reports; a rule that could change SQuAD-like answers is chosen here instead
 evaluation never sees (PROVENANCE.md). Writes ``corpus/`` (one file per article), ``questions.jsonl`` (300 random
 questions: 240 answerable, 60 unanswerable), ``typed.jsonl`` (300 answerable quantity and time questions and all
 45 unanswerable ones), ``where.jsonl`` (the 194 answerable "where" questions) and ``holders.jsonl`` (the 39 questions
-asking who holds an office, as ``qa.extractive.asked_holder`` tells them), in the seed JSONL format
+asking who holds an office, as ``qa.offices.asked_holder`` tells them), in the seed JSONL format
 ``qa eval`` reads:
 
     python dev_data/squad_train/build.py PATH/TO/train-v2.0.json
@@ -20,7 +20,7 @@ import re
 import sys
 from pathlib import Path
 
-from qa.extractive import asked_holder  # the project's own pattern (installed in the project's environment)
+from qa.offices import asked_holder  # the project's own pattern (installed in the project's environment)
 
 HERE = Path(__file__).resolve().parent
 # The kinds of question the quantity/time check applies to (as qa.extractive asks them), for the typed set.
