@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
 RESULTS_JSON = WORK / "results.json"
 RESULTS_MD = ROOT / "bench" / "RESULTS.md"
+DEFAULT_SIZES, DEFAULT_MODES = "100,1000,10000", "embedded,server"
 BIN = Path(sys.executable).parent
 QA = str(BIN / "qa")
 ASK = "What did the 1973 oil embargo do to the price of oil?"
@@ -180,15 +181,15 @@ def measure(
     return result
 
 
-def write_results(stored: dict[str, Any]) -> None:
-    """RESULTS.md from ``stored``, keeping the section ``make bench-large`` wrote there."""
-    RESULTS_MD.write_text(render(stored, large_section(RESULTS_MD.read_text() if RESULTS_MD.exists() else "")))
+def write_results(stored: dict[str, Any], target: Path = RESULTS_MD) -> None:
+    """``target`` (RESULTS.md) from ``stored``, keeping the section ``make bench-large`` wrote in RESULTS.md."""
+    target.write_text(render(stored, large_section(RESULTS_MD.read_text() if RESULTS_MD.exists() else "")))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,1000,10000", help="comma-separated corpus sizes")
-    parser.add_argument("--modes", default="embedded,server", help="embedded and/or server")
+    parser.add_argument("--sizes", default=DEFAULT_SIZES, help="comma-separated corpus sizes")
+    parser.add_argument("--modes", default=DEFAULT_MODES, help="embedded and/or server")
     parser.add_argument("--server-max", type=int, default=1000, help="largest size measured in server mode")
     parser.add_argument("--baseline-max", type=int, default=1000, help="largest llama-index baseline size")
     parser.add_argument("--bare-max", type=int, default=10000, help="largest size for the bare-model timing")
@@ -213,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     defaults = Settings()
     CHUNKING = (defaults.chunk_size, defaults.chunk_overlap)
     WORK.mkdir(parents=True, exist_ok=True)
+    # A partial run with no earlier results (a fresh checkout) would render a table of its own rows alone over the
+    # committed one: it writes bench/work/RESULTS.md instead.
+    partial = not RESULTS_JSON.exists() and (opts.sizes, opts.modes) != (DEFAULT_SIZES, DEFAULT_MODES)
+    target = WORK / "RESULTS.md" if partial else RESULTS_MD
     stored: dict[str, Any] = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
     stored["machine"] = describe()
     env = environment(WORK / "help", ROOT / "corpus", None)
@@ -227,11 +232,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             stored.setdefault("results", {})[f"{mode}-{n}"] = measure(mode, n, opts, questions, server_rss)
             RESULTS_JSON.write_text(json.dumps(stored, indent=1))
-            write_results(stored)
+            write_results(stored, target)
             log(f"{mode} {n}: done ({time.perf_counter() - started:.0f} s so far)")
     RESULTS_JSON.write_text(json.dumps(stored, indent=1))
-    write_results(stored)
-    log(f"wrote {RESULTS_MD.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
+    write_results(stored, target)
+    log(f"wrote {target.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
     return 0
 
 
