@@ -686,10 +686,10 @@ def include_antecedent(text: str, sentence: Sentence, question_terms: Sequence[s
     if not (set(terms(sentence.previous)) & asked) - set(terms(sentence.text)):
         return sentence.start
     at = text.rfind(sentence.previous, 0, sentence.start)
-    gap = text[at + len(sentence.previous) : sentence.start] if at >= 0 else "\n"
-    if at < 0 or gap.strip() or "\n" in gap or sentence.end - at > MAX_QUOTE_CHARS:
+    if at < 0 or sentence.end - at > MAX_QUOTE_CHARS:
         return sentence.start
-    return at
+    gap = text[at + len(sentence.previous) : sentence.start]  # only spaces within a line: the sentence just before
+    return sentence.start if gap.strip() or "\n" in gap else at
 
 
 def next_sentence(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -122,6 +122,7 @@ def asked_holder(question: str) -> re.Pattern[str] | None:
 _NAME_RUN = r"(?:[A-Z][\w’'-]*\s+)*[A-Z][\w’'-]*"
 _QUALIFIER_BEFORE = re.compile(rf"(?<![\w’'-])({_NAME_RUN})\s+(?:[a-z][\w-]*\s+)?$")
 _QUALIFIER_AFTER = re.compile(rf"^\w*\s+of\s+(?:the\s+)?({_NAME_RUN})")
+_NOT_AN_OWNER = STOP_WORDS | NOT_A_PARTY
 _ABSTRACT_ROLE = re.compile(r"(?:ship|ncy|ing|ion|ed)$", re.I)  # leadership, presidency, ruling, direction, led
 
 
@@ -130,16 +131,16 @@ def names_holder(holder: re.Pattern[str], question: str, sentences: Sequence[str
     the question says whose office it is ("the president of kosovo", "Albania's prime minister", "the Albanian
     prime minister") and the sentences qualify the role only by someone else ("Ukrainian President …", then
     "President Zelensky …"): another office. Owners match by stem (Kosovo/Kosovar) or country (Greek/Greece)."""
-    question, sentences = country_names(question), [country_names(s) for s in sentences]
+    question, sentences = country_names(question), [country_names(s) for s in sentences]  # "United Kingdom": UK
     owners = _owners(question, holder)
+    if not owners:  # whose office is not said: any mention of the role names its holder
+        return any(holder.search(s) for s in sentences)
     asked = {w.lower() for w in re.findall(r"[\w’'-]+", question)} - owners  # "defence", "prime", "vice"
     mentions = [m for s in sentences for m in _role_mentions(holder, s, asked)]
     if not mentions:
         return False
     qualified = [q for q in mentions if q]
-    if not owners or not qualified:
-        return True
-    return any(_same_name(w, o) for q in qualified for w in q for o in owners)
+    return not qualified or any(_same_name(w, o) for q in qualified for w in q for o in owners)
 
 
 def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> list[set[str]]:
@@ -181,7 +182,7 @@ def _owners(question: str, holder: re.Pattern[str]) -> set[str]:
             out |= set(after.group(1).split())
         elif casual and (typed := re.match(r"\w*\s+of\s+(?:the\s+)?([\w-]+)", question[m.start() :])):
             out.add(typed.group(1))
-    return {w for w in map(_bare, out) if w and w not in STOP_WORDS | NOT_A_PARTY and not holder.fullmatch(w)}
+    return {w for w in map(_bare, out) if w and w not in _NOT_AN_OWNER and not holder.fullmatch(w)}
 
 
 def _same_name(a: str, b: str) -> bool:
