@@ -274,7 +274,8 @@ class Answerer:
         scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
         chosen = select_sentences(scored)
         citations, sentences = self._cite(chosen, query_terms, standalone.question)
-        if lacks_asked_type(standalone.question, [c.quote for c in citations]):
+        documents = [self.index.document_text(source) or "" for source in dict.fromkeys(c.source for c in citations)]
+        if lacks_asked_type(standalone.question, [c.quote for c in citations], documents):
             # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
             # question's words, not its answer.
             return self._refusal(scored, query_terms, passages, standalone, {**signals, "lacks_asked_type": 1.0})
@@ -682,14 +683,23 @@ def include_antecedent(text: str, sentence: Sentence, question_terms: Sequence[s
     ``score_sentences`` gives it), so the quote holds what it refers to; else the sentence's own start."""
     if not sentence.previous or not refers_back(sentence.text):
         return sentence.start
+    before = previous_sentence(text, sentence.start, sentence.end)
+    if before is None:
+        return sentence.start
     asked = set(question_terms)
-    if not (set(terms(sentence.previous)) & asked) - set(terms(sentence.text)):
-        return sentence.start
-    at = text.rfind(sentence.previous, 0, sentence.start)
-    if at < 0 or sentence.end - at > MAX_QUOTE_CHARS:
-        return sentence.start
-    gap = text[at + len(sentence.previous) : sentence.start]  # only spaces within a line: the sentence just before
-    return sentence.start if gap.strip() or "\n" in gap else at
+    return (
+        before[0] if (set(terms(text[before[0] : before[1]])) & asked) - set(terms(sentence.text)) else sentence.start
+    )
+
+
+def previous_sentence(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """Offsets of the sentence before the quote ``text[start:end]`` in its paragraph (hard-wrapped lines, as in PDF
+    text, are one paragraph), or None when there is none or the quote would grow past ``MAX_QUOTE_CHARS``."""
+    para_start = paragraph_span(text, start, end)[0]
+    preceding = split_sentences(text[para_start:start])
+    if not preceding or end - (para_start + preceding[-1][0]) > MAX_QUOTE_CHARS:
+        return None
+    return para_start + preceding[-1][0], para_start + preceding[-1][1]
 
 
 def next_sentence(text: str, start: int, end: int) -> tuple[int, int] | None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences
-from qa.offices import NOT_A_PARTY, asked_holder, names_holder
+from qa.offices import NOT_A_PARTY, asked_holder, held_by_another, names_holder
 from qa.related import RELATED_CREDIT, related_terms
 from qa.spelling import COMPOUND_PAIR
 from qa.types import Passage
@@ -346,16 +346,20 @@ def places_named(text: str) -> frozenset[str]:
     return frozenset(m.group(1).lower() for m in _PLACE.finditer(text))
 
 
-def lacks_asked_type(question: str, sentences: Sequence[str]) -> bool:
+def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[str] = ()) -> bool:
     """The question asks for a quantity ("how many", "how much", "what percentage") or a time ("when", "in which
     year") and none of ``sentences`` holds one (a figure or a number word; a year, a month or a date): they share
     the question's words but not its answer, the near-miss a user must not be given as the answer. (Places are
-    looser: an article may give one in words the pattern misses, so a place question is never refused for it.)"""
+    looser: an article may give one in words the pattern misses, so a place question is never refused for it.)
+    Likewise an office: asked who holds it and not named, or named only as someone else's (``qa.offices``, which
+    reads the holder's name in ``context``, the quotes' documents)."""
     kind = asked_kind(question)
     if kind in ("quantity", "time"):
         return not any(_HOLDS_KIND[kind].search(s) for s in sentences)
     holder = asked_holder(question)
-    return holder is not None and not names_holder(holder, question, sentences)
+    if holder is not None:
+        return not names_holder(holder, question, sentences, context)
+    return held_by_another(question, sentences, context)
 
 
 def answer_type_match(question: str, sentence: str) -> float:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from index.keywords import STOP_WORDS, stem
+from index.sentences import split_sentences
 from qa.spelling import country_key, country_names
 
 # Question words that are never a party or an owner ("What did Croatia say…": Croatia, not What).
@@ -126,26 +127,73 @@ _NOT_AN_OWNER = STOP_WORDS | NOT_A_PARTY
 _ABSTRACT_ROLE = re.compile(r"(?:ship|ncy|ing|ion|ed)$", re.I)  # leadership, presidency, ruling, direction, led
 
 
-def names_holder(holder: re.Pattern[str], question: str, sentences: Sequence[str]) -> bool:
+def names_holder(holder: re.Pattern[str], question: str, sentences: Sequence[str], context: Sequence[str] = ()) -> bool:
     """``sentences`` name the holder of the office ``question`` asks about: the role in one of its forms, unless
     the question says whose office it is ("the president of kosovo", "Albania's prime minister", "the Albanian
-    prime minister") and the sentences qualify the role only by someone else ("Ukrainian President …", then
-    "President Zelensky …"): another office. Owners match by stem (Kosovo/Kosovar) or country (Greek/Greece)."""
-    question, sentences = country_names(question), [country_names(s) for s in sentences]  # "United Kingdom": UK
+    prime minister") and the sentences qualify the role only by someone else ("Ukrainian President …"), also where
+    they name the holder and ``context`` (the quotes' documents) qualifies that name ("President Zelensky", with
+    "Ukrainian President Volodymyr Zelensky" elsewhere in the article): another office. Owners match by stem
+    (Kosovo/Kosovar) or country (Greek/Greece)."""
+    question = country_names(question)  # "United Kingdom": UK
     owners = _owners(question, holder)
     if not owners:  # whose office is not said: any mention of the role names its holder
         return any(holder.search(s) for s in sentences)
+    mentions = _owned_mentions(holder, question, owners, sentences, context)
+    return bool(mentions) and not _only_another(mentions, owners)
+
+
+def held_by_another(question: str, sentences: Sequence[str], context: Sequence[str] = ()) -> bool:
+    """A question about what someone's office holder said or did ("What did Serbia's president say at the
+    summit?") answered by quotes that name that office only as someone else's ("President Zelensky", the
+    "Ukrainian President" of the article): a near-miss. Quotes that do not name the office are not judged (a
+    "leader" may be quoted as "President …")."""
+    question = country_names(question)
+    for m in _ROLE_IN_QUESTION.finditer(question):
+        holder = _HOLDS_ROLE[m.group("role").lower()]
+        owners = _owners(question, holder)
+        if owners and _only_another(_owned_mentions(holder, question, owners, sentences, context), owners):
+            return True
+    return False
+
+
+# An office named anywhere in a question ("What did Serbia's president say…").
+_ROLE_IN_QUESTION = re.compile(r"\b" + _role_group("role") + r"\b", re.I)
+
+
+def _owned_mentions(
+    holder: re.Pattern[str], question: str, owners: set[str], sentences: Sequence[str], context: Sequence[str]
+) -> list[set[str]]:
+    """Each mention of the role in ``sentences`` with the names qualifying it; an unqualified one followed by a name
+    ("President Zelensky") takes the qualifiers that name has in ``context`` ("Ukrainian President Volodymyr
+    Zelensky")."""
     asked = {w.lower() for w in re.findall(r"[\w’'-]+", question)} - owners  # "defence", "prime", "vice"
-    mentions = [m for s in sentences for m in _role_mentions(holder, s, asked)]
-    if not mentions:
-        return False
-    qualified = [q for q in mentions if q]
-    return not qualified or any(_same_name(w, o) for q in qualified for w in q for o in owners)
+    mentions = [m for s in sentences for m in _role_mentions(holder, country_names(s), asked)]
+    wanted = {name for qualifiers, name in mentions if not qualifiers and name}
+    elsewhere: dict[str, set[str]] = {}
+    for text in context if wanted else ():
+        for start, end in split_sentences(text):
+            sentence = text[start:end]
+            if any(name in sentence.lower() for name in wanted):
+                for qualifiers, name in _role_mentions(holder, country_names(sentence), asked):
+                    if name in wanted:
+                        elsewhere.setdefault(name, set()).update(qualifiers)
+    return [qualifiers or elsewhere.get(name, set()) for qualifiers, name in mentions]
 
 
-def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> list[set[str]]:
+def _only_another(mentions: Sequence[set[str]], owners: set[str]) -> bool:
+    """Some mention of the role is qualified, and none by an owner the question names (an unqualified mention
+    beside "Ukrainian President …" is read as that one)."""
+    return any(mentions) and not any(_same_name(w, o) for q in mentions for w in q for o in owners)
+
+
+# The name after a role: "President Volodymyr Zelensky" (the holder; its last word is the name looked up).
+_NAME_AFTER = re.compile(r"^\s+((?:[A-Z][\w’'-]*\s+)*[A-Z][\w’'-]*)")
+
+
+def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> list[tuple[set[str], str]]:
     """Each mention of the role in ``sentence`` with the names qualifying it (lower-cased, possessives and the
-    ``asked`` words dropped: "Defence" in "Croatian Defence Minister" for "the Serbian defence minister")."""
+    ``asked`` words dropped: "Defence" in "Croatian Defence Minister" for "the Serbian defence minister") and the
+    last word of the name after it ("zelensky"; "" where none follows)."""
     out = []
     for m in holder.finditer(sentence):
         before = _QUALIFIER_BEFORE.search(sentence[: m.start()])
@@ -155,7 +203,13 @@ def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> l
         if before and (between := sentence[before.end(1) : m.start()].split()) and between[0].lower() in STOP_WORDS:
             before = None  # "La Guardia as mayor": the holder, not whose office
         words = {_bare(w) for q in (before, after) if q is not None for w in q.group(1).split()}
-        out.append({w for w in words if w not in STOP_WORDS and w not in asked and not holder.fullmatch(w)})
+        name = _NAME_AFTER.match(sentence[m.end() :]) if after is None else None
+        out.append(
+            (
+                {w for w in words if w not in STOP_WORDS and w not in asked and not holder.fullmatch(w)},
+                _bare(name.group(1).split()[-1]) if name else "",
+            )
+        )
     return out
 
 

@@ -24,6 +24,7 @@ from qa.answering import (
     extend_restatement,
     extend_to_asked_type,
     include_antecedent,
+    previous_sentence,
     strip_markup,
 )
 from qa.cache import LruCache
@@ -400,6 +401,29 @@ def test_an_office_held_for_someone_else_is_not_the_asked_office() -> None:
     assert not lacks_asked_type("Which city's mayor began it?", ["Chicago mayor Richard Daley began it."])
 
 
+def test_a_holder_named_without_the_office_owner_is_read_where_the_document_qualifies_the_name() -> None:
+    """ "President Zelensky" says nothing of whose president he is; the article's "Ukrainian President Volodymyr
+    Zelensky" does. A question about Serbia's president answered with him is about another office."""
+    article = (
+        "Ukrainian President Volodymyr Zelensky attended a summit in Kyiv. "
+        "During his speech, President Zelensky stressed cooperation in the defence sector."
+    )
+    quote = ["During his speech, President Zelensky stressed cooperation in the defence sector."]
+    for question in ("What did Serbia's president say at the summit?", "What did the Serbian president say?"):
+        assert lacks_asked_type(question, quote, [article]), question
+        assert not lacks_asked_type(question, quote), question  # unread, the name is no one's in particular
+    assert lacks_asked_type("who is the president of serbia", quote, [article])
+    assert not lacks_asked_type("who is the president of serbia", quote)
+    # The owner the document gives is the asked one; a question that names no owner is not judged.
+    for question in ("What did Ukraine's president say?", "What did the president say?", "who is ukraine's president"):
+        assert not lacks_asked_type(question, quote, [article]), question
+    # Quotes that do not name the asked role are not judged by it: a "leader" may be quoted as "President …".
+    assert not lacks_asked_type("What did the Croatian leader say?", quote, [article])
+    # Another holder's name elsewhere in the article does not qualify this one.
+    other = "Croatian President Zoran Milanovic was absent. " + article
+    assert lacks_asked_type("What did Croatia's president say?", quote, [other])
+
+
 def test_a_near_miss_question_for_an_office_holder_is_refused_with_the_closest_passages(answerer: Answerer) -> None:
     """The articles name no minister of any of the three countries: the sentences about the ministries are shown as
     the closest, not given as the answer."""
@@ -407,6 +431,7 @@ def test_a_near_miss_question_for_an_office_holder_is_refused_with_the_closest_p
         "Who is Albania's defence minister?",
         "who is the croatian defense minister",
         "who is kosovo's president",
+        "What did the Serbian president say at the Kyiv summit?",  # quoted: "President Zelensky …", Ukraine's
     ):
         answer = answerer.answer(question)
         assert answer.refused and answer.citations == (), answer.text
@@ -483,6 +508,22 @@ def test_a_sentence_opening_with_a_pronoun_is_credited_with_the_terms_before_it(
     assert scored[answer.text].score > scored[plain.text].score
 
 
+def test_the_sentence_before_a_quote_is_read_within_its_paragraph() -> None:
+    wrapped = (
+        "Title\n\nIn his Allahabad address, Iqbal outlined a vision of an independent state for the Muslims of north-\n"
+        "west India in the north of the subcontinent. This address later inspired the Pakistan movement.\n\nNext."
+    )
+    start = wrapped.index("This address")
+    end = wrapped.index(".\n\nNext") + 1
+    # The paragraph's hard-wrapped lines are one paragraph: the sentence before starts on the line above.
+    assert previous_sentence(wrapped, start, end) == (wrapped.index("In his"), start - 1)
+    # None at the start of a paragraph, or where the quote would grow past its bound.
+    assert previous_sentence(wrapped, wrapped.index("In his"), start - 1) is None
+    assert previous_sentence(wrapped, wrapped.index("Next"), len(wrapped)) is None
+    long = "A" + "a" * 400 + " word. " + "This follows."
+    assert previous_sentence(long, long.index("This"), len(long)) is None
+
+
 def test_the_quote_of_a_sentence_opening_with_a_pronoun_holds_what_it_refers_to() -> None:
     before = "In his Allahabad address, Iqbal outlined a vision of an independent state."
     text = f"Title\n\n{before} This address later inspired the Pakistan movement. It was widely read.\n\nNext."
@@ -495,10 +536,11 @@ def test_the_quote_of_a_sentence_opening_with_a_pronoun_holds_what_it_refers_to(
     assert include_antecedent(text, answer, ["address", "inspir"]) == at
     plain = _sentence("The address later inspired the Pakistan movement.", previous=before, start=at)
     assert include_antecedent(text, plain, asked) == at
-    later = text.index("It was")
-    assert (
-        include_antecedent(text, _sentence("It was widely read.", previous="Elsewhere.", start=later), asked) == later
+    later = text.index("It was")  # the sentence before it holds none of the asked words
+    widely = _sentence(
+        "It was widely read.", previous="This address later inspired the Pakistan movement.", start=later
     )
+    assert include_antecedent(text, widely, ["iqbal", "allahabad", "read"]) == later
     split = f"{before}\n\nThis address later inspired the movement."
     first = _sentence("This address later inspired the movement.", previous=before, start=split.index("This"))
     assert include_antecedent(split, first, asked) == first.start
