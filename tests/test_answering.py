@@ -399,6 +399,12 @@ def test_an_office_held_for_someone_else_is_not_the_asked_office() -> None:
     assert lacks_asked_type("Who is the French president?", ["The American President and the British one met."])
     # A type of owner ("which city's mayor") is not a name.
     assert not lacks_asked_type("Which city's mayor began it?", ["Chicago mayor Richard Daley began it."])
+    # A name typed one edit off is the same name (as the spelling correction reads words); a name that differs in its
+    # first two letters, or is short, is another one.
+    groener = ["In Groener v Minister for Education the Court accepted a language requirement."]
+    assert not lacks_asked_type("What did the Court accept in Groner v Minister for Education?", groener)
+    assert lacks_asked_type("Who is Gambia's president?", ["Zambian President Hichilema spoke."])
+    assert lacks_asked_type("Who is Iceland's prime minister?", ["Ireland's Prime Minister spoke."])
 
 
 def test_a_holder_named_without_the_office_owner_is_read_where_the_document_qualifies_the_name() -> None:
