@@ -1,4 +1,4 @@
-"""Warm ``answer()`` latency on the seed corpus (issue target: p50 under 50 ms on 2 cores).
+"""Warm ``answer()`` latency on the seed corpus (issue 15's target: p50 under 200 ms on 2 cores; 50 ms before).
 
 Run: ``.venv/bin/python -m bench.answer_latency [--rounds 5]``. Indexes ``corpus/`` into a temporary folder,
 loads the model, then times every seed question (with its history). The first round starts with an empty

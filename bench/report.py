@@ -181,8 +181,9 @@ def targets(rows: list[dict[str, Any]], bare_by_size: dict[int, float], help_s: 
         f"{verdict(None if add is None else add < 3)} |",
         f"| no-change `qa index` < 2 s at 10,000{note} | {_f(nochange)} s wall | "
         f"{verdict(None if nochange is None else nochange < 2)} |",
-        f"| answer() p95 < 100 ms at 10,000{note} | {_f(p95, '{:.1f}')} ms | "
-        f"{verdict(None if p95 is None else p95 < 100)} |",
+        # Issue 15's target (an earlier issue's was 100 ms; bench/RESULTS.md's table was rendered against that one).
+        f"| answer() p95 < 400 ms at 10,000{note} | {_f(p95, '{:.1f}')} ms | "
+        f"{verdict(None if p95 is None else p95 < 400)} |",
         f"| cold `qa ask` < 4 s | {_f(cold)} s (slowest size) | {verdict(cold < 4)} |",
         f"| serving 10,000 docs < 2 GiB resident{note} | peak {_f(rss, '{:.0f}')} MiB | "
         f"{verdict(None if rss is None else rss < 2048)} |",
