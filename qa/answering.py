@@ -273,9 +273,9 @@ class Answerer:
         )
         scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
         chosen = select_sentences(scored)
-        citations, sentences = self._cite(chosen, query_terms, standalone.question)
-        documents = [self.index.document_text(source) or "" for source in dict.fromkeys(c.source for c in citations)]
-        if lacks_asked_type(standalone.question, [c.quote for c in citations], documents):
+        texts: dict[str, str] = {}  # the cited documents, read once by _cite (the office check reads holders' names)
+        citations, sentences = self._cite(chosen, query_terms, standalone.question, texts)
+        if lacks_asked_type(standalone.question, [c.quote for c in citations], list(texts.values())):
             # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
             # question's words, not its answer.
             return self._refusal(scored, query_terms, passages, standalone, {**signals, "lacks_asked_type": 1.0})
@@ -513,17 +513,22 @@ class Answerer:
         }
 
     def _cite(
-        self, chosen: Sequence[ScoredSentence], question_terms: Sequence[str], question: str = ""
+        self,
+        chosen: Sequence[ScoredSentence],
+        question_terms: Sequence[str],
+        question: str = "",
+        texts: dict[str, str] | None = None,
     ) -> tuple[list[Citation], list[AnswerSentence]]:
         """Verbatim quotes of the chosen sentences, each widened where the answer runs on: a table row to its table,
         a list's lead-in to its list, a sentence restating the question, or one without the kind of thing
-        ``question`` asks for, to the next sentence of its paragraph."""
+        ``question`` asks for, to the next sentence of its paragraph. ``texts`` (source → document text) is filled
+        with the documents read, for a caller that reads them too."""
         wants = asked_type(question) if question else None
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         docs = self.retriever.documents()
         quoted: list[tuple[str, int, int]] = []  # (source, start, end) of each quote, in answer order
-        texts: dict[str, str] = {}  # each cited document is read once
+        texts = {} if texts is None else texts  # each cited document is read once
         for item in chosen:
             s = item.sentence
             if any(src == s.source and lo <= s.start < hi for src, lo, hi in quoted):
