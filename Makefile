@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: related-words eval-own install run index test test-fast lint eval bench browser-deps llm-deps llm run-llm screenshots clean
+.PHONY: train related-words eval-own install run index test test-fast lint eval bench browser-deps llm-deps llm run-llm screenshots clean
 
 install: $(STAMP)
 
@@ -56,14 +56,19 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow and not browser and not llm"
 
 lint: install
-	$(BIN)/ruff check qa index ui tests bench scripts dev_data
-	$(BIN)/ruff format --check qa index ui tests bench scripts dev_data
+	$(BIN)/ruff check qa index ui tests bench scripts dev_data training
+	$(BIN)/ruff format --check qa index ui tests bench scripts dev_data training
 	$(BIN)/mypy
 
 eval: install eval-own
 	$(BIN)/qa eval --dataset eval_data/seed_dev.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset eval_data/external/squad2_dev_subset/rag_dataset.json --baseline
 	$(BIN)/qa eval --dataset eval_data/external/covidqa_deepset_subset/rag_dataset.json --baseline
+
+# The learned weights of the sentence choice (qa/data/sentence_scorer.json) from SQuAD 2.0 training questions asked
+# through the real pipeline (training/train_scorer.py; about ten minutes on 2 cores); prints the held-out figures.
+train: install
+	$(BIN)/python -m training.train_scorer
 
 # The related-words table answering reads (qa/related.py), rebuilt from the bundled model alone (about a minute).
 related-words: install

@@ -962,6 +962,27 @@ Q = [
     ("near_miss", "Did Croatia send troops to Ukraine?", [], [], [], False, "dev2"),
     ("near_miss", "Which Romanian official spoke at the summit?", [], [], [], False, "dev2"),
     ("off_topic", "What is the population of Kosovo?", [], [], [], False, "dev2"),
+    # -- names and offices misspelt (2026-12-03, tenth session: the office check had no development question of this
+    # kind; the SQuAD evaluation run found the bug it would have caught, docs/TUNING.md) --------------------------
+    (
+        "casual",
+        "what did president zelenski say about joining the western alliance",
+        [],
+        [(Z, "President Zelensky reiterated Ukraine’s commitment to joining the Western military alliance")],
+        [],
+        True,
+        "dev2",
+    ),
+    (
+        "casual",
+        "What did Ukrainian president Zelenskyy propose at the summit",
+        [],
+        [(Z, "he promoted the idea of joint arms production"), (Z, "President Zelensky’s proposal for joint arms production")],
+        ["joint arms production"],
+        True,
+        "dev2",
+    ),
+    ("near_miss", "What did the Croatian presdent say to Zelenski at the summit?", [], [], [], False, "dev2"),
 ]
 
 

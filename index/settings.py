@@ -52,6 +52,12 @@ class Settings(BaseSettings):
         None, description="Where the reranker's converted weights are kept; unset: ~/.cache/balkan-qa."
     )
     max_question_chars: int = Field(2000, ge=10)
+    sentence_scorer: Literal["hand-set", "learned"] = Field(
+        "hand-set",
+        description="The weights that choose which candidate sentence to quote: the hand-set ones, or those "
+        "`make train` learns from SQuAD 2.0 training questions (qa/data/sentence_scorer.json; better on held-out "
+        "Wikipedia articles, worse on the team's news questions: docs/ANSWER_SCORER.md).",
+    )
 
     llm_base_url: str | None = None
     llm_model: str | None = None

@@ -25,6 +25,7 @@ from qa.extractive import (
     Coverage,
     ScoredSentence,
     Sentence,
+    SentenceScorer,
     abbreviations,
     asked_kind,
     asked_type,
@@ -134,8 +135,10 @@ class Answerer:
         refusal: RefusalPolicy | None = None,
         generator: Generator | None = None,
         reranker: QuestionLikelihood | None = None,
+        chooser: SentenceScorer | None = None,
     ) -> None:
         self.settings = settings
+        self.chooser = chooser or SentenceScorer()
         self.index = index
         self.retriever = retriever or HybridRetriever(index)
         self.refusal = refusal or (RefusalPolicy.with_reranker() if reranker is not None else RefusalPolicy())
@@ -268,14 +271,16 @@ class Answerer:
         # Passages are ranked, and refusal decided, on corpus-wide term weights; the sentence to quote is chosen
         # on weights local to the candidates (a term every passage shares does not tell them apart).
         weights = local_weights(query_terms, pool, retrieval.idf)
-        scored = score_sentences(
+        scored = self.chooser(
             candidates, vectors, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
         scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
         chosen = select_sentences(scored)
         texts: dict[str, str] = {}  # the cited documents, read once by _cite (the office check reads holders' names)
         citations, sentences = self._cite(chosen, query_terms, standalone.question, texts)
-        if lacks_asked_type(standalone.question, [c.quote for c in citations], list(texts.values())):
+        # The question as searched (misspelt words as the index spells them: "presdent" is the office of president).
+        asked = respell(standalone.question, retrieval.corrections)
+        if lacks_asked_type(asked, [c.quote for c in citations], list(texts.values())):
             # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
             # question's words, not its answer.
             return self._refusal(scored, query_terms, passages, standalone, {**signals, "lacks_asked_type": 1.0})

@@ -498,6 +498,57 @@ def local_weights(
     return out
 
 
+FEATURES = ("dense", "lexical", "passage", "novelty", "type", "lead_in", "stance", "definition", "topic")
+HAND_SET_WEIGHTS = (W_DENSE, W_LEXICAL, W_PASSAGE, W_NOVELTY, W_TYPE, W_LEAD_IN, W_STANCE, W_DEFINITION, W_TOPIC)
+
+
+def sentence_features(
+    sentences: Sequence[Sentence],
+    sentence_vectors: np.ndarray | None,
+    query_vector: np.ndarray,
+    question_terms: Sequence[str],
+    idf: dict[str, float],
+    question: str = "",
+    topic: Sequence[float] = (),
+) -> tuple[np.ndarray, np.ndarray]:
+    """What the sentence score reads of each candidate: an ``(n, len(FEATURES))`` matrix, and each sentence's
+    damping (headings and fragments say little on their own), which multiplies the weighted sum.
+
+    Without ``sentence_vectors`` the cosine counts as 0: a cheap first pass that picks what to embed.
+    ``topic[r]``, for a follow-up question, is how well passage ``r`` covers the earlier turn's terms.
+    """
+    n = len(sentences)
+    features = np.zeros((n, len(FEATURES)))
+    damp = np.ones(n)
+    if sentence_vectors is not None and n:
+        features[:, 0] = sentence_vectors @ query_vector
+    asked = set(question_terms)
+    coverage = Coverage(question_terms, idf, question, related=True)
+    names = proper_names([s.text for s in sentences]) if question and _ASKS_STANCE.search(question) else frozenset()
+    for i, sentence in enumerate(sentences):
+        lexical = coverage(sentence.matched)
+        # Coverage by the sentence together with the one before it (0 for a paragraph's first sentence).
+        in_context = coverage(sentence.previous + " " + sentence.matched) if sentence.previous else 0.0
+        if ANAPHORA_CONTEXT and sentence.previous and refers_back(sentence.text):
+            # "This address later inspired …": the sentence is about what the one before it named.
+            lexical += ANAPHORA_CONTEXT * max(0.0, in_context - lexical)
+        own = term_set(sentence.text)
+        features[i, 1:] = (
+            lexical,
+            1.0 / (1.0 + sentence.passage_rank),
+            # A sentence that only restates the question does not answer it: reward what it adds.
+            len(own - asked) / len(own) if own else 0.0,
+            answer_type_match(question, sentence.text) if question else 0.0,
+            # An answer often follows the sentence that restates the question ("X involves Y. It is expected to…").
+            max(0.0, in_context - lexical) if sentence.previous else 0.0,
+            stance_match(question, sentence.text, names) if question else 0.0,
+            definition_match(question, sentence.text) if question else 0.0,
+            topic[sentence.passage_rank] if sentence.passage_rank < len(topic) else 0.0,
+        )
+        damp[i] = min(1.0, 0.6 + len(sentence.text) / 150) * (HEADING_DAMP if is_heading(sentence.text) else 1.0)
+    return features, damp
+
+
 def score_sentences(
     sentences: Sequence[Sentence],
     sentence_vectors: np.ndarray | None,
@@ -506,49 +557,40 @@ def score_sentences(
     idf: dict[str, float],
     question: str = "",
     topic: Sequence[float] = (),
+    weights: Sequence[float] = HAND_SET_WEIGHTS,
 ) -> list[ScoredSentence]:
-    """Score candidates by meaning (cosine), idf-weighted keyword coverage, answer type and passage rank.
-
-    Without ``sentence_vectors`` the cosine counts as 0: a cheap first pass that picks what to embed.
-    ``topic[r]``, for a follow-up question, is how well passage ``r`` covers the earlier turn's terms.
-    """
-    dense = (
-        sentence_vectors @ query_vector if sentence_vectors is not None and len(sentences) else np.zeros(len(sentences))
-    )
-    asked = set(question_terms)
-    coverage = Coverage(question_terms, idf, question, related=True)
-    names = proper_names([s.text for s in sentences]) if question and _ASKS_STANCE.search(question) else frozenset()
-    scored = []
-    for i, sentence in enumerate(sentences):
-        lexical = coverage(sentence.matched)
-        # Coverage by the sentence together with the one before it (0 for a paragraph's first sentence).
-        in_context = coverage(sentence.previous + " " + sentence.matched) if sentence.previous else 0.0
-        if ANAPHORA_CONTEXT and sentence.previous and refers_back(sentence.text):
-            # "This address later inspired …": the sentence is about what the one before it named.
-            lexical += ANAPHORA_CONTEXT * max(0.0, in_context - lexical)
-        prior = 1.0 / (1.0 + sentence.passage_rank)
-        own = term_set(sentence.text)
-        # A sentence that only restates the question does not answer it: reward what it adds.
-        novelty = len(own - asked) / len(own) if own else 0.0
-        typed = answer_type_match(question, sentence.text) if question else 0.0
-        stance = stance_match(question, sentence.text, names) if question else 0.0
-        # An answer often follows the sentence that restates the question ("X involves Y. It is expected to…").
-        lead_in = max(0.0, in_context - lexical) if sentence.previous else 0.0
-        score = (
-            W_DENSE * float(dense[i])
-            + W_LEXICAL * lexical
-            + W_PASSAGE * prior
-            + W_NOVELTY * novelty
-            + W_TYPE * typed
-            + W_LEAD_IN * lead_in
-            + W_STANCE * stance
-            + (W_DEFINITION * definition_match(question, sentence.text) if W_DEFINITION and question else 0.0)
-            + (W_TOPIC * topic[sentence.passage_rank] if sentence.passage_rank < len(topic) else 0.0)
-        )
-        # Headings and fragments say little on their own.
-        score *= min(1.0, 0.6 + len(sentence.text) / 150) * (HEADING_DAMP if is_heading(sentence.text) else 1.0)
-        scored.append(ScoredSentence(sentence, score, float(dense[i]), lexical))
+    """Score candidates by meaning (cosine), idf-weighted keyword coverage, answer type and passage rank: the
+    ``weights`` (one per name in ``FEATURES``) times ``sentence_features``, damped. Best first."""
+    features, damp = sentence_features(sentences, sentence_vectors, query_vector, question_terms, idf, question, topic)
+    scores = (features @ np.asarray(weights, dtype=float)) * damp
+    scored = [
+        ScoredSentence(sentence, float(scores[i]), float(features[i, 0]), float(features[i, 1]))
+        for i, sentence in enumerate(sentences)
+    ]
     return sorted(scored, key=lambda s: -s.score)
+
+
+@dataclass(frozen=True)
+class SentenceScorer:
+    """The score that chooses which candidate to quote: ``weights`` (one per name in ``FEATURES``) over
+    ``sentence_features``. Answering loads the learned weights (``qa.scorer``); the hand-set ones are the default."""
+
+    weights: tuple[float, ...] = HAND_SET_WEIGHTS
+    name: str = "hand-set"
+
+    def __call__(
+        self,
+        sentences: Sequence[Sentence],
+        sentence_vectors: np.ndarray | None,
+        query_vector: np.ndarray,
+        question_terms: Sequence[str],
+        idf: dict[str, float],
+        question: str = "",
+        topic: Sequence[float] = (),
+    ) -> list[ScoredSentence]:
+        return score_sentences(
+            sentences, sentence_vectors, query_vector, question_terms, idf, question, topic, self.weights
+        )
 
 
 def similar(a: str, b: str) -> bool:

@@ -32,6 +32,7 @@ from qa.spelling import (
     capitals,
     known_words,
     known_words_with_prefix,
+    nearest,
     respell,
     spelling_variants,
 )
@@ -179,7 +180,9 @@ class HybridRetriever:
                 continue
             if word in known or len(term) < MIN_LENGTH:
                 continue
-            found = self._correction(term) or self._word_correction(word) or self._split(word)
+            # The indexed spelling of the stem and the English word whose stem is indexed, whichever is nearer to the
+            # word as typed: a stem is cut short ("president": presid), so "presdent" is nearer "present" as a stem.
+            found = nearest(word, [self._correction(term), self._word_correction(word)]) or self._split(word)
             if found:
                 out[word] = found
         return out

@@ -6,6 +6,8 @@ from index.builder import CorpusIndex
 from index.embedding import Embedder
 from index.settings import Settings
 from qa.answering import Answerer
+from qa.extractive import SentenceScorer
+from qa.scorer import load_scorer
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None) -> CorpusIndex:
@@ -20,7 +22,7 @@ def build_answerer(
     ``open_index=False``, the caller opens it later: a server that builds the index after it starts serving).
 
     Raises:
-        IndexNotBuiltError, IndexMismatchError, StoreUnavailableError.
+        IndexNotBuiltError, IndexMismatchError, StoreUnavailableError; ScorerFileError (the learned weights).
     """
     index = index or build_index(settings, embedder)
     if open_index:
@@ -35,4 +37,5 @@ def build_answerer(
         from qa.reranker import QuestionLikelihood
 
         reranker = QuestionLikelihood(settings.reranker_cache)
-    return Answerer(settings, index, generator=generator, reranker=reranker)
+    chooser = load_scorer() if settings.sentence_scorer == "learned" else SentenceScorer()
+    return Answerer(settings, index, generator=generator, reranker=reranker, chooser=chooser)

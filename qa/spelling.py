@@ -321,6 +321,12 @@ def best_correction(term: str, vocabulary: Sequence[tuple[str, int]]) -> str | N
     return best[2] if best else None
 
 
+def nearest(typed: str, candidates: Sequence[str | None]) -> str | None:
+    """Of the corrections proposed for ``typed`` (None: none), the one fewest edits from it; the first on a tie."""
+    found = [c for c in candidates if c]
+    return min(found, key=lambda c: edit_distance(typed, c, len(typed) + len(c))) if found else None
+
+
 # Two words a compound may be written as ("cyber attacks", "cyber-attacks" for "cyberattacks"): parts of three
 # letters or more, between them only a space or a hyphen.
 COMPOUND_PAIR = re.compile(r"([^\W\d_]{3,})(\s|-)(?=([^\W\d_]{3,}))")

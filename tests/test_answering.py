@@ -438,6 +438,7 @@ def test_a_near_miss_question_for_an_office_holder_is_refused_with_the_closest_p
         "who is the croatian defense minister",
         "who is kosovo's president",
         "What did the Serbian president say at the Kyiv summit?",  # quoted: "President Zelensky …", Ukraine's
+        "What did the Croatian presdent say to Zelenski at the summit?",  # the office misspelt: read as searched
     ):
         answer = answerer.answer(question)
         assert answer.refused and answer.citations == (), answer.text

@@ -15,7 +15,7 @@ from qa.answering import Answerer
 from qa.condense import StandaloneQuestion
 from qa.extractive import compounds, lexical_coverage
 from qa.retrieval import HybridRetriever
-from qa.spelling import abbreviations, best_correction, edit_distance, respell, spelling_variants
+from qa.spelling import abbreviations, best_correction, edit_distance, nearest, respell, spelling_variants
 
 
 @pytest.mark.parametrize(
@@ -37,6 +37,14 @@ def test_edit_distance_counts_insertions_deletions_substitutions_and_swaps(a: st
 def test_edit_distance_stops_at_the_limit() -> None:
     assert edit_distance("abcdefgh", "zyxwvuts", limit=2) == 3
     assert edit_distance("ab", "abcdef", limit=2) == 3
+
+
+def test_nearest_takes_the_correction_fewest_edits_from_what_was_typed() -> None:
+    assert nearest("presdent", ["presents", "president"]) == "president"
+    assert nearest("croatain", ["croatian", "croatian"]) == "croatian"
+    assert nearest("goverment", ["government", None]) == "government"
+    assert nearest("recieve", ["receive", "relieve"]) == "receive"  # a tie: the first proposed
+    assert nearest("zelenski", [None, None]) is None
 
 
 def test_best_correction_prefers_fewer_edits_then_the_commoner_term() -> None:
@@ -113,6 +121,9 @@ def test_corrections_read_british_spellings_chat_spellings_and_suffix_typos(seed
     # A typo in a suffix: no indexed stem is within two edits of "recruitmnt", but the English word "recruitment" is,
     # and its stem is one the articles use.
     assert retriever.corrections("joint recruitmnt albania kosovo croatia") == {"recruitmnt": "recruitment"}
+    # A stem is cut short ("president": presid), so as a stem "presdent" is nearest "present"; as a word it is
+    # nearest "president", one edit from what was typed where "presents" is two.
+    assert retriever.corrections("what did the croatian presdent say") == {"presdent": "president"}
     # An English word whose other spelling the index lacks too is left alone; so are the documents' own words.
     assert retriever.corrections("What is the colour of the flag?") == {}
     assert retriever.corrections("What did the defense ministry say?") == {}

@@ -5,7 +5,8 @@ only reports; a rule that could change SQuAD-like answers is chosen here instead
 evaluation never sees (PROVENANCE.md). Writes ``corpus/`` (one file per article), ``questions.jsonl`` (300 random
 questions: 240 answerable, 60 unanswerable), ``typed.jsonl`` (300 answerable quantity and time questions and all
 45 unanswerable ones), ``where.jsonl`` (the 194 answerable "where" questions) and ``holders.jsonl`` (the 39 questions
-asking who holds an office, as ``qa.offices.asked_holder`` tells them), in the seed JSONL format
+asking who holds an office, as ``qa.offices.asked_holder`` tells them) and ``answerable.jsonl`` (every answerable
+question: the learned sentence scorer's training data, ``training/``), in the seed JSONL format
 ``qa eval`` reads:
 
     python dev_data/squad_train/build.py PATH/TO/train-v2.0.json
@@ -96,6 +97,8 @@ def main(source: Path) -> None:
     write(HERE / "where.jsonl", [seed_row(r, "place") for r in where])
     holders = [r for r in rows if asked_holder(r["question"])]
     write(HERE / "holders.jsonl", [seed_row(r, "holder") for r in holders])
+    # Every answerable question: the training data of the learned sentence scorer (training/, split by article).
+    write(HERE / "answerable.jsonl", [seed_row(r, kind_of(r["question"])) for r in answerable])
 
 
 def write(path: Path, rows: list[dict]) -> None:
