@@ -977,7 +977,10 @@ Q = [
         "casual",
         "What did Ukrainian president Zelenskyy propose at the summit",
         [],
-        [(Z, "he promoted the idea of joint arms production"), (Z, "President Zelensky’s proposal for joint arms production")],
+        [
+            (Z, "he promoted the idea of joint arms production"),
+            (Z, "President Zelensky’s proposal for joint arms production"),
+        ],
         ["joint arms production"],
         True,
         "dev2",
