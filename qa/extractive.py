@@ -549,31 +549,10 @@ def sentence_features(
     return features, damp
 
 
-def score_sentences(
-    sentences: Sequence[Sentence],
-    sentence_vectors: np.ndarray | None,
-    query_vector: np.ndarray,
-    question_terms: Sequence[str],
-    idf: dict[str, float],
-    question: str = "",
-    topic: Sequence[float] = (),
-    weights: Sequence[float] = HAND_SET_WEIGHTS,
-) -> list[ScoredSentence]:
-    """Score candidates by meaning (cosine), idf-weighted keyword coverage, answer type and passage rank: the
-    ``weights`` (one per name in ``FEATURES``) times ``sentence_features``, damped. Best first."""
-    features, damp = sentence_features(sentences, sentence_vectors, query_vector, question_terms, idf, question, topic)
-    scores = (features @ np.asarray(weights, dtype=float)) * damp
-    scored = [
-        ScoredSentence(sentence, float(scores[i]), float(features[i, 0]), float(features[i, 1]))
-        for i, sentence in enumerate(sentences)
-    ]
-    return sorted(scored, key=lambda s: -s.score)
-
-
 @dataclass(frozen=True)
 class SentenceScorer:
-    """The score that chooses which candidate to quote: ``weights`` (one per name in ``FEATURES``) over
-    ``sentence_features``. Answering loads the learned weights (``qa.scorer``); the hand-set ones are the default."""
+    """The sentence score: ``weights`` (one per name in ``FEATURES``) over ``sentence_features``, damped. The
+    hand-set weights are the default; ``qa.scorer.load_scorer`` gives the learned ones (``QA_SENTENCE_SCORER``)."""
 
     weights: tuple[float, ...] = HAND_SET_WEIGHTS
     name: str = "hand-set"
@@ -588,9 +567,25 @@ class SentenceScorer:
         question: str = "",
         topic: Sequence[float] = (),
     ) -> list[ScoredSentence]:
-        return score_sentences(
-            sentences, sentence_vectors, query_vector, question_terms, idf, question, topic, self.weights
+        """Score candidates by meaning (cosine), idf-weighted keyword coverage, answer type and passage rank (the
+        arguments of ``sentence_features``). Best first."""
+        features, damp = sentence_features(
+            sentences, sentence_vectors, query_vector, question_terms, idf, question, topic
         )
+        return self.rank(sentences, features, damp)
+
+    def rank(self, sentences: Sequence[Sentence], features: np.ndarray, damp: np.ndarray) -> list[ScoredSentence]:
+        """The sentences scored from their features, best first."""
+        scores = (features @ np.asarray(self.weights, dtype=float)) * damp
+        scored = [
+            ScoredSentence(sentence, float(scores[i]), float(features[i, 0]), float(features[i, 1]))
+            for i, sentence in enumerate(sentences)
+        ]
+        return sorted(scored, key=lambda s: -s.score)
+
+
+# The hand-set score, as answering's first passes (what to embed, whether to refuse) and the tests call it.
+score_sentences = SentenceScorer()
 
 
 def similar(a: str, b: str) -> bool:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from qa.extractive import FEATURES, HAND_SET_WEIGHTS, ScoredSentence, Sentence, SentenceScorer, sentence_features
+from qa.extractive import FEATURES, HAND_SET_WEIGHTS, ScoredSentence, Sentence, SentenceScorer
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "dev_data" / "squad_train"
@@ -62,21 +62,9 @@ class RecordingScorer(SentenceScorer):
 
     recorded: list[tuple[np.ndarray, np.ndarray, list[Sentence]]] = field(default_factory=list)
 
-    def __call__(
-        self,
-        sentences: Sequence[Sentence],
-        sentence_vectors: np.ndarray | None,
-        query_vector: np.ndarray,
-        question_terms: Sequence[str],
-        idf: dict[str, float],
-        question: str = "",
-        topic: Sequence[float] = (),
-    ) -> list[ScoredSentence]:
-        features, damp = sentence_features(
-            sentences, sentence_vectors, query_vector, question_terms, idf, question, topic
-        )
+    def rank(self, sentences: Sequence[Sentence], features: np.ndarray, damp: np.ndarray) -> list[ScoredSentence]:
         self.recorded.append((features, damp, list(sentences)))
-        return super().__call__(sentences, sentence_vectors, query_vector, question_terms, idf, question, topic)
+        return super().rank(sentences, features, damp)
 
 
 def collect(
@@ -172,11 +160,15 @@ def fit(groups: Sequence[Group], base: np.ndarray, penalty: float) -> np.ndarray
     return (tau * base + delta) / tau
 
 
+def firsts(groups: Sequence[Group], weights: np.ndarray) -> list[bool]:
+    """For each group holding a right candidate: whether its best-scored candidate is right."""
+    return [bool(g.right[int(np.argmax((g.features @ weights) * g.damp))]) for g in groups if g.right.any()]
+
+
 def top1(groups: Sequence[Group], weights: np.ndarray) -> float:
     """Share of the groups holding a right candidate whose best-scored candidate is right."""
-    reachable = [g for g in groups if g.right.any()]
-    good = sum(bool(g.right[int(np.argmax((g.features @ weights) * g.damp))]) for g in reachable)
-    return good / len(reachable) if reachable else float("nan")
+    found = firsts(groups, weights)
+    return sum(found) / len(found) if found else float("nan")
 
 
 def choose_penalty(groups: Sequence[Group], base: np.ndarray) -> tuple[float, dict[float, float]]:
@@ -184,13 +176,11 @@ def choose_penalty(groups: Sequence[Group], base: np.ndarray) -> tuple[float, di
     articles = sorted({g.article for g in groups})
     scores = {}
     for penalty in PENALTIES:
-        right = total = 0
+        found: list[bool] = []
         for article in articles:
             weights = fit([g for g in groups if g.article != article], base, penalty)
-            held = [g for g in groups if g.article == article and g.right.any()]
-            right += round(top1(held, weights) * len(held))
-            total += len(held)
-        scores[penalty] = right / total
+            found += firsts([g for g in groups if g.article == article], weights)
+        scores[penalty] = sum(found) / len(found)
     return max(PENALTIES, key=lambda p: (scores[p], p)), scores
 
 
