@@ -255,6 +255,16 @@ _WH_LIST = re.compile(
     r"|^\W*(?:what|which)\s+(?:\w+\s+)?\w+s\s+(?:are|were|have|do|did|can)\b",
     re.I,
 )
+# "Why …?", "For what reason …?", "what for": the answer gives a cause or a purpose.
+_WH_REASON = re.compile(r"\b(why|how come|for what (?:reason|purpose)|what (?:is|was|are|were) the reasons?)\b", re.I)
+# Words that give a cause or a purpose (the usual discourse markers of reason and purpose).
+_REASON = re.compile(
+    r"\b(because|due to|owing to|thanks to|on account of|as a result|result(?:s|ed)? (?:of|from|in)|in order to|so as to|"
+    r"so that|aim(?:s|ed|ing)? (?:to|at)|seek(?:s|ing)? to|sought to|intend(?:s|ed)? to|in an effort to|in a bid to|"
+    r"purpose|reasons?|goal|motivat\w+|driven by|in response to|for fear|stem(?:s|med)? from|caus(?:e|es|ed) by|"
+    r"led to|leads? to)\b",
+    re.I,
+)
 _YEAR_OR_DATE = re.compile(
     r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|"
     r"century|decade)s?\b",
@@ -364,7 +374,9 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
 
 def answer_type_match(question: str, sentence: str) -> float:
     """1.0 when the sentence holds the kind of thing the question asks for (a number, a time, names, a list of
-    things), else 0."""
+    things, a cause or a purpose), else 0."""
+    if _WH_REASON.search(question):
+        return 1.0 if _REASON.search(sentence) else 0.0
     if _WH_NUMBER.search(question):
         return 1.0 if _NUMBER.search(sentence) else 0.0
     if _WH_TIME.search(question):

@@ -217,6 +217,12 @@ def test_sentence_features() -> None:
     assert answer_type_match("How many tanks?", "It will build 40 tanks.") == 1.0
     assert answer_type_match("How many tanks?", "It will build tanks.") == 0.0
     assert answer_type_match("When was it signed?", "It was signed in March 2024.") == 1.0
+    # A "why" question is answered by a sentence that gives a cause or a purpose.
+    why = "Why did the emperor pay a small fortune in gifts?"
+    assert answer_type_match(why, "He paid them in order to keep his vassals loyal.") == 1.0
+    assert answer_type_match(why, "The move aims to bolster its defences.") == 1.0
+    assert answer_type_match(why, "The gifts were paid in gold and silk.") == 0.0
+    assert answer_type_match("albania ammo factory - why", "It was built because supplies ran short.") == 1.0
     question = "what did Croatia say about military blocs?"
     assert stance_match(question, "The Croatian Ministry of Defense has stated that it is open.") == 1.0
     assert stance_match(question, "The Serbian government has expressed opposition.") == -1.0
