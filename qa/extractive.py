@@ -12,7 +12,7 @@ import numpy as np
 
 from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences
-from qa.offices import NOT_A_PARTY, asked_holder, held_by_another, names_holder
+from qa.offices import NOT_A_PARTY, asked_holder, held_by_another, names_holder, same_name
 from qa.related import RELATED_CREDIT, related_terms
 from qa.spelling import COMPOUND_PAIR
 from qa.types import Passage
@@ -259,10 +259,10 @@ _WH_LIST = re.compile(
 _WH_REASON = re.compile(r"\b(why|how come|for what (?:reason|purpose)|what (?:is|was|are|were) the reasons?)\b", re.I)
 # Words that give a cause or a purpose (the usual discourse markers of reason and purpose).
 _REASON = re.compile(
-    r"\b(because|due to|owing to|thanks to|on account of|as a result|result(?:s|ed)? (?:of|from|in)|in order to|so as to|"
-    r"so that|aim(?:s|ed|ing)? (?:to|at)|seek(?:s|ing)? to|sought to|intend(?:s|ed)? to|in an effort to|in a bid to|"
-    r"purpose|reasons?|goal|motivat\w+|driven by|in response to|for fear|stem(?:s|med)? from|caus(?:e|es|ed) by|"
-    r"led to|leads? to)\b",
+    r"\b(because|due to|owing to|thanks to|on account of|as a result|result(?:s|ed)? (?:of|from|in)|in order to|"
+    r"so as to|so that|aim(?:s|ed|ing)? (?:to|at)|seek(?:s|ing)? to|sought to|intend(?:s|ed)? to|in an effort to|"
+    r"in a bid to|purpose|reasons?|goal|motivat\w+|driven by|in response to|for fear|stem(?:s|med)? from|"
+    r"caus(?:e|es|ed) by|led to|leads? to)\b",
     re.I,
 )
 _YEAR_OR_DATE = re.compile(
@@ -398,7 +398,11 @@ _ASKS_STANCE = re.compile(
 _STANCE_CUE = re.compile(
     r"\b(said|says|stated|states|announced|clarif\w*|declared|according to|told|noted|emphasi[sz]ed|stressed|"
     r"warned|argued|claimed|expressed|opposed|opposition|welcomed|critici[sz]ed|condemned|view(?:s|ed|ing)?|"
-    r"insisted|believes?|considers?|rejected|denied|described)\b",
+    r"insisted|believes?|considers?|rejected|denied|described|"
+    # The other usual reporting verbs ("reiterated", "called on", "pointed out", …).
+    r"reiterated|reaffirmed|affirmed|acknowledged|admitted|added|asserted|called (?:on|for)|confirmed|explained|"
+    r"highlighted|indicated|pledged|promised|proposed|remarked|replied|responded|revealed|suggested|underlined|"
+    r"underscored|urged|praised|objected|maintained|pointed out|mentioned|observed|vowed|commented)\b",
     re.I,
 )
 
@@ -418,13 +422,33 @@ def _names_index(names: frozenset[str]) -> _TermIndex:
     return _index_terms(frozenset(stem(n) for n in names))
 
 
-def stance_match(question: str, sentence: str, names: frozenset[str] = frozenset()) -> float:
+# A run of capitalised words ending in a name: "Ukrainian President Volodymyr Zelensky", "Croatian Defense Minister".
+_TITLED_NAME = re.compile(r"\b(?:[A-Z][\w’'-]+\s+){1,4}[A-Z][\w’'-]+")
+
+
+def name_titles(texts: Sequence[str]) -> dict[str, frozenset[str]]:
+    """For each name that ends a run of capitalised words in ``texts``, the words before it in any such run,
+    lowercased ("zelensky": ukrainian, president, volodymyr): what a sentence naming only "President Zelensky"
+    says of him elsewhere."""
+    out: dict[str, set[str]] = {}
+    for text in texts:
+        for m in _TITLED_NAME.finditer(text):
+            words = [re.sub(r"['’]s$", "", w).lower() for w in m.group().split()]
+            out.setdefault(words[-1], set()).update(words[:-1])
+    return {name: frozenset(words) for name, words in out.items()}
+
+
+def stance_match(
+    question: str, sentence: str, names: frozenset[str] = frozenset(), titles: dict[str, frozenset[str]] | None = None
+) -> float:
     """For questions about what someone said or how they reacted: 1.0 when the sentence attributes a
     statement or reaction to that party (a demonym counts: Croatia/Croatian), -1.0 when it attributes one
     without naming the party (most likely someone else's), else 0.
 
     The party is a capitalised word of the question, or, for a question typed without capitals, a word of it
-    that ``names`` (the candidates' own proper names) holds."""
+    that ``names`` (the candidates' own proper names) holds. A name the sentence gives carries the titles
+    ``titles`` (``name_titles`` of the candidates) gives it elsewhere: "President Zelensky emphasized …" names
+    the Ukrainian leader where another candidate says "Ukrainian President Volodymyr Zelensky"."""
     if not _ASKS_STANCE.search(question) or not _STANCE_CUE.search(sentence):
         return 0.0
     parties = {w.lower() for w in re.findall(r"\b[A-Z][\w’'-]+", question)}
@@ -433,9 +457,13 @@ def stance_match(question: str, sentence: str, names: frozenset[str] = frozenset
         parties |= {w for w in re.findall(r"[\w’'-]+", question.lower()) if _matches(stem(w), named)}
     parties -= NOT_A_PARTY
     words = set(re.findall(r"\w+", sentence.lower()))
+    for word in list(words) if titles else ():
+        words |= titles.get(word, frozenset())
     if not parties:
         return 0.0
-    return 1.0 if any(_matches(stem(p), _index_terms(frozenset(stem(w) for w in words))) for p in parties) else -1.0
+    index = _index_terms(frozenset(stem(w) for w in words))
+    named = any(_matches(stem(p), index) or any(same_name(p, w) for w in words) for p in parties)
+    return 1.0 if named else -1.0
 
 
 def is_heading(text: str) -> bool:
@@ -536,7 +564,9 @@ def sentence_features(
         features[:, 0] = sentence_vectors @ query_vector
     asked = set(question_terms)
     coverage = Coverage(question_terms, idf, question, related=True)
-    names = proper_names([s.text for s in sentences]) if question and _ASKS_STANCE.search(question) else frozenset()
+    stance = bool(question) and _ASKS_STANCE.search(question) is not None
+    names = proper_names([s.text for s in sentences]) if stance else frozenset()
+    titles = name_titles([s.text for s in sentences]) if stance else {}
     for i, sentence in enumerate(sentences):
         lexical = coverage(sentence.matched)
         # Coverage by the sentence together with the one before it (0 for a paragraph's first sentence).
@@ -553,7 +583,7 @@ def sentence_features(
             answer_type_match(question, sentence.text) if question else 0.0,
             # An answer often follows the sentence that restates the question ("X involves Y. It is expected to…").
             max(0.0, in_context - lexical) if sentence.previous else 0.0,
-            stance_match(question, sentence.text, names) if question else 0.0,
+            stance_match(question, sentence.text, names, titles) if question else 0.0,
             definition_match(question, sentence.text) if question else 0.0,
             topic[sentence.passage_rank] if sentence.passage_rank < len(topic) else 0.0,
         )

@@ -185,7 +185,7 @@ def _owned_mentions(
 def _only_another(mentions: Sequence[set[str]], owners: set[str]) -> bool:
     """Some mention of the role is qualified, and none by an owner the question names (an unqualified mention
     beside "Ukrainian President …" is read as that one)."""
-    return any(mentions) and not any(_same_name(w, o) for q in mentions for w in q for o in owners)
+    return any(mentions) and not any(same_name(w, o) for q in mentions for w in q for o in owners)
 
 
 # The name after a role: "President Volodymyr Zelensky" (the holder; its last word is the name looked up).
@@ -241,7 +241,7 @@ def _owners(question: str, holder: re.Pattern[str]) -> set[str]:
     return {w for w in map(_bare, out) if w and w not in _NOT_AN_OWNER and not holder.fullmatch(w)}
 
 
-def _same_name(a: str, b: str) -> bool:
+def same_name(a: str, b: str) -> bool:
     """Two words for one name: the same country ("Greek", "Greece"; "American", "US"), stems equal or sharing all
     but the last letter of the shorter and at least five letters (Ukraine/Ukrainian, Kosovo/Kosovar), or a name
     typed one edit off, as ``qa.spelling`` corrects words: five letters or more, the first two as written

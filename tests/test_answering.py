@@ -42,6 +42,7 @@ from qa.extractive import (
     lacks_asked_type,
     lexical_coverage,
     local_weights,
+    name_titles,
     places_named,
     proper_names,
     score_sentences,
@@ -238,6 +239,22 @@ def test_sentence_features() -> None:
     assert stance_match(lowered, texts[0], names) == 1.0
     assert stance_match(lowered, "The Serbian government has expressed opposition.", names) == -1.0
     assert stance_match(lowered, "The Serbian government has expressed opposition.") == 0.0  # no names: no party
+
+
+def test_a_statement_by_a_named_person_counts_for_the_country_the_articles_give_him() -> None:
+    # "President Zelensky" alone names no country; another candidate calls him "Ukrainian President …".
+    texts = [
+        "Ukrainian President Volodymyr Zelensky attended a summit in Kyiv.",
+        "During his speech, President Zelensky emphasized the importance of collaboration.",
+        "President Zelensky reiterated Ukraine’s commitment to joining the alliance.",
+    ]
+    titles = name_titles(texts)
+    assert {"ukrainian", "president", "volodymyr"} <= titles["zelensky"]
+    question = "What did the Ukrainian leader say about the alliance?"
+    assert stance_match(question, texts[1]) == -1.0  # without the titles: someone else's statement
+    assert stance_match(question, texts[1], titles=titles) == 1.0
+    assert stance_match(question, texts[2]) == 1.0  # "reiterated" reports a statement; "Ukraine" names the party
+    assert stance_match("What did Serbia say?", texts[1], titles=titles) == -1.0  # still not Serbia's
 
 
 def test_a_request_to_summarize_is_told_from_a_question() -> None:
