@@ -457,13 +457,13 @@ def stance_match(
         parties |= {w for w in re.findall(r"[\w’'-]+", question.lower()) if _matches(stem(w), named)}
     parties -= NOT_A_PARTY
     words = set(re.findall(r"\w+", sentence.lower()))
-    for word in list(words) if titles else ():
-        words |= titles.get(word, frozenset())
+    for word in list(words):
+        words |= (titles or {}).get(word, frozenset())
     if not parties:
         return 0.0
     index = _index_terms(frozenset(stem(w) for w in words))
-    named = any(_matches(stem(p), index) or any(same_name(p, w) for w in words) for p in parties)
-    return 1.0 if named else -1.0
+    attributed = any(_matches(stem(p), index) or any(same_name(p, w) for w in words) for p in parties)
+    return 1.0 if attributed else -1.0
 
 
 def is_heading(text: str) -> bool:
