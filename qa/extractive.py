@@ -255,7 +255,7 @@ _WH_LIST = re.compile(
     r"|^\W*(?:what|which)\s+(?:\w+\s+)?\w+s\s+(?:are|were|have|do|did|can)\b",
     re.I,
 )
-# "Why …?", "For what reason …?", "what for": the answer gives a cause or a purpose.
+# "Why …?", "How come …?", "For what reason …?": the answer gives a cause or a purpose.
 _WH_REASON = re.compile(r"\b(why|how come|for what (?:reason|purpose)|what (?:is|was|are|were) the reasons?)\b", re.I)
 # Words that give a cause or a purpose (the usual discourse markers of reason and purpose).
 _REASON = re.compile(
