@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from index.keywords import STOP_WORDS, stem
 from index.sentences import split_sentences
@@ -241,6 +242,7 @@ def _owners(question: str, holder: re.Pattern[str]) -> set[str]:
     return {w for w in map(_bare, out) if w and w not in _NOT_AN_OWNER and not holder.fullmatch(w)}
 
 
+@lru_cache(maxsize=65536)  # pure; the stance check asks it for each party against each word of each candidate
 def same_name(a: str, b: str) -> bool:
     """Two words for one name: the same country ("Greek", "Greece"; "American", "US"), stems equal or sharing all
     but the last letter of the shorter and at least five letters (Ukraine/Ukrainian, Kosovo/Kosovar), or a name
