@@ -142,3 +142,45 @@ def _split(text: str) -> list[Span]:
         if e - s >= _MIN_CHARS:
             spans.append((s, e))
     return spans
+
+
+# The heading of a document's list of sources ("Sources", "References", "REFERENCES:", "Further reading").
+_BACK_MATTER_HEADING = re.compile(
+    r"(?:sources?|references?|bibliography|works cited|further reading|external links|citations)\s*:?", re.I
+)
+# A line of such a list: an item or a bare item number, or a line citing a work (a year, a URL, "et al.", a DOI,
+# "Retrieved from", "Accessed", a journal's volume:pages).
+_CITING = re.compile(
+    r"""^\s*\d{1,3}[.)]?\s*$|https?://|www\.|\bdoi\b|\bet al\b|\b(?:19|20)\d\d\b|\bretrieved\b|\baccessed\b
+    |\d+\s*[(:]\s*\d""",
+    re.I | re.X,
+)
+
+
+def back_matter(text: str) -> list[Span]:
+    """Spans of ``text`` that list the works a document cites: from a heading such as "Sources" or "References"
+    to the last line of the list after it (items, numbered entries, lines citing a work), stopping at the first
+    line of ordinary text. What such a list says is a title, not an answer."""
+    return list(_back_matter_cached(text))
+
+
+@lru_cache(maxsize=256)
+def _back_matter_cached(text: str) -> tuple[Span, ...]:
+    spans: list[Span] = []
+    open_at: int | None = None
+    last = 0
+    for start, end in _line_spans(text):
+        line = text[start:end].strip()
+        if open_at is None:
+            if _BACK_MATTER_HEADING.fullmatch(line):
+                open_at, last = start, end
+            continue
+        if not line or LIST_ITEM.match(line) or _CITING.search(line):
+            last = end if line else last
+            continue
+        spans.append((open_at, last))
+        open_at = start if _BACK_MATTER_HEADING.fullmatch(line) else None
+        last = end
+    if open_at is not None:
+        spans.append((open_at, last))
+    return tuple(spans)

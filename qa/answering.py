@@ -14,7 +14,7 @@ from index.builder import CorpusIndex
 from index.catalog import DocumentRecord
 from index.errors import InvalidQuestionError
 from index.keywords import terms
-from index.sentences import LIST_ITEM, paragraph_span, split_sentences
+from index.sentences import LIST_ITEM, back_matter, paragraph_span, split_sentences
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS, table_from, widen_to_table
 from qa.cache import LruCache
@@ -240,7 +240,7 @@ class Answerer:
         for passage in retrieval.passages:  # "hepatitis B virus (HBV)": a question may use either form
             for short, long in abbreviations(passage.text).items():
                 defined.setdefault(short, long)
-        pool = with_aliases(candidate_sentences(retrieval.passages), defined)
+        pool = self._outside_back_matter(with_aliases(candidate_sentences(retrieval.passages), defined))
         if not pool:
             return Answer(REFUSAL_TEXT, True, retrieved=tuple(merged[:k]), standalone_question=standalone.text)
         topic = self._topic(standalone, retrieval)
@@ -303,6 +303,15 @@ class Answerer:
             standalone_question=standalone.text,
             signals=signals,
         )
+
+    def _outside_back_matter(self, pool: list[Sentence]) -> list[Sentence]:
+        """The candidates, less those in a document's list of sources ("Sources", "References"): a title listed
+        there shares the question's words and answers nothing."""
+        listed: dict[str, list[tuple[int, int]]] = {}
+        for source in dict.fromkeys(s.source for s in pool):
+            text = self.index.document_text(source)
+            listed[source] = back_matter(text) if text else []
+        return [s for s in pool if not any(a <= s.start < b for a, b in listed[s.source])]
 
     def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence], asked: str) -> list[ScoredSentence]:
         """The best ``RERANK_CANDIDATES`` reordered by their hand-set score blended with the language model's

@@ -255,6 +255,11 @@ def test_a_statement_by_a_named_person_counts_for_the_country_the_articles_give_
     assert stance_match(question, texts[1], titles=titles) == 1.0
     assert stance_match(question, texts[2]) == 1.0  # "reiterated" reports a statement; "Ukraine" names the party
     assert stance_match("What did Serbia say?", texts[1], titles=titles) == -1.0  # still not Serbia's
+    # A capitalised word opening a sentence is no title: "In Kyiv" does not make "in" a title of Kyiv's.
+    assert name_titles(["In Kyiv, officials said so.", "The Pentagon welcomed it."]) == {
+        "kyiv": frozenset(),
+        "pentagon": frozenset(),
+    }
 
 
 def test_a_request_to_summarize_is_told_from_a_question() -> None:
@@ -815,3 +820,15 @@ def test_a_comparison_cites_each_side(answerer: Answerer) -> None:
     assert "Pentagon" in quote and "Serbian" in quote
     # Parties the documents never name: answered as any question (here: nothing related at all).
     assert answerer.answer("how do mitochondria and chloroplasts differ").refused
+
+
+def test_a_title_in_an_articles_list_of_sources_is_never_quoted(answerer: Answerer, seed_index: CorpusIndex) -> None:
+    # The Croatia article ends with "Sources" and one entry, the title of another report: it shares every word of
+    # this question and answers nothing.
+    answer = answerer.answer("Kosovo, Albania, Croatia forge cooperation for stronger Balkan defense, The Defense Post")
+    quoted = [*answer.citations, *answer.closest]
+    assert quoted
+    text = seed_index.document_text(CROATIA) or ""
+    listed = text.rindex("\nSources\n")
+    assert all(c.source != CROATIA or c.end <= listed for c in quoted)
+    assert all("Forge Cooperation for Stronger Balkan Defense, The Defense Post" not in c.quote for c in quoted)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.sentences import soft_wrapped, split_sentences
+from index.sentences import back_matter, soft_wrapped, split_sentences
 from tests.conftest import CORPUS
 
 
@@ -176,3 +176,30 @@ def test_corpus_articles_split_exactly(path: object) -> None:
     text = path.read_text(encoding="utf-8")
     assert len(split_sentences(text)) > 10
     assert_exact_spans(text)
+
+
+def test_a_documents_list_of_sources_is_back_matter_up_to_its_last_entry() -> None:
+    text = (
+        "Croatia signed the declaration.\n"
+        "Sources\n"
+        "- Kosovo, Albania, Croatia Forge Cooperation, The Defense Post.\n"
+        "\n"
+        "References\n"
+        "1.\n"
+        "Swerdlow  DL, Finelli  L. 2009 H1N1 influenza pandemic. Clin Infect Dis. 2011;52(suppl 1):S1-S3.\n"
+        "Retrieved from https://example.org/report.pdf\n"
+        "Comment\n"
+        "The message, that we need to prepare, is vital."
+    )
+    spans = back_matter(text)
+    listed = [text[s:e] for s, e in spans]
+    assert listed[0].startswith("Sources\n") and listed[0].endswith("The Defense Post.")
+    assert listed[1].startswith("References\n") and listed[1].endswith("report.pdf")
+    assert len(listed) == 2  # the text before the list and after its last entry is not back matter
+    assert "Croatia signed" not in "".join(listed) and "is vital" not in "".join(listed)
+
+
+def test_a_heading_word_inside_a_sentence_or_before_prose_lists_nothing() -> None:
+    assert back_matter("Our sources say the summit was in Kyiv.\nThe deal was signed.") == []
+    text = "References\nThe ministry did not say which rifles KAYO will make."
+    assert [text[s:e] for s, e in back_matter(text)] == ["References"]
