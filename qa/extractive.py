@@ -429,12 +429,13 @@ _TITLED_NAME = re.compile(r"\b(?:[A-Z][\w’'-]+\s+){1,4}[A-Z][\w’'-]+")
 def name_titles(texts: Sequence[str]) -> dict[str, frozenset[str]]:
     """For each name that ends a run of capitalised words in ``texts``, the words before it in any such run,
     lowercased ("zelensky": ukrainian, president, volodymyr): what a sentence naming only "President Zelensky"
-    says of him elsewhere."""
+    says of him elsewhere. A capitalised stop word opening a sentence ("In Kyiv", "The Pentagon") is no title."""
     out: dict[str, set[str]] = {}
     for text in texts:
         for m in _TITLED_NAME.finditer(text):
             words = [re.sub(r"['’]s$", "", w).lower() for w in m.group().split()]
-            out.setdefault(words[-1], set()).update(words[:-1])
+            if words[-1] not in STOP_WORDS:
+                out.setdefault(words[-1], set()).update(w for w in words[:-1] if w not in STOP_WORDS)
     return {name: frozenset(words) for name, words in out.items()}
 
 

@@ -18,13 +18,14 @@ eleventh session.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import random
-import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -46,19 +47,22 @@ class Asked:
     type_refused: bool
 
 
+def _squad_build() -> ModuleType:
+    """``dev_data/squad_train/build.py``, which writes SQuAD's articles as the project's documents."""
+    spec = importlib.util.spec_from_file_location("squad_train_build", ROOT / "dev_data" / "squad_train" / "build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def squad_questions(squad: dict, corpus: Path) -> list[tuple[str, bool, str]]:
-    """Write each article as ``dev_data/squad_train/build.py`` does (title, then its paragraphs) into ``corpus``;
-    return its questions as (question, answerable, article file name)."""
-    corpus.mkdir(parents=True, exist_ok=True)
-    out = []
-    for article in squad["data"]:
-        name = re.sub(r"\W+", "_", article["title"]).strip("_") + ".txt"
-        texts = [p["context"] for p in article["paragraphs"]]
-        (corpus / name).write_text(article["title"].replace("_", " ") + "\n\n" + "\n\n".join(texts) + "\n")
-        for paragraph in article["paragraphs"]:
-            for qa in paragraph["qas"]:
-                out.append((qa["question"], not qa.get("is_impossible") and bool(qa["answers"]), name))
-    return out
+    """Write each article into ``corpus`` as ``dev_data/squad_train/build.py`` does; return its questions as
+    (question, answerable, article file name)."""
+    build = _squad_build()
+    rows = build.rows_of(squad)
+    build.write_corpus(rows, corpus)
+    return [(r["question"], bool(r["answers"]), build.file_name(r["title"])) for r in rows]
 
 
 def record(questions: Sequence[tuple[str, bool, str]], corpus: Path, work: Path) -> list[Asked]:

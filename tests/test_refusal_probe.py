@@ -48,9 +48,18 @@ SLICE = {
                 {
                     "context": "The Danube flows through ten countries. It rises in the Black Forest.",
                     "qas": [
-                        {"question": "How many countries does the Danube cross?", "answers": [{"text": "ten"}]},
-                        {"question": "Where does the Danube rise?", "answers": [{"text": "Black Forest"}]},
-                        {"question": "How many bridges cross the Danube?", "answers": [], "is_impossible": True},
+                        {
+                            "id": "q1",
+                            "question": "How many countries does the Danube cross?",
+                            "answers": [{"text": "ten"}],
+                        },
+                        {"id": "q2", "question": "Where does the Danube rise?", "answers": [{"text": "Black Forest"}]},
+                        {
+                            "id": "q3",
+                            "question": "How many bridges cross the Danube?",
+                            "answers": [],
+                            "is_impossible": True,
+                        },
                     ],
                 }
             ],
@@ -61,9 +70,18 @@ SLICE = {
                 {
                     "context": "Mont Blanc is the highest peak of the Alps. It was first climbed in 1786.",
                     "qas": [
-                        {"question": "When was Mont Blanc first climbed?", "answers": [{"text": "1786"}]},
-                        {"question": "Which peak of the Alps is the highest?", "answers": [{"text": "Mont Blanc"}]},
-                        {"question": "When was Mont Blanc first skied?", "answers": [], "is_impossible": True},
+                        {"id": "q4", "question": "When was Mont Blanc first climbed?", "answers": [{"text": "1786"}]},
+                        {
+                            "id": "q5",
+                            "question": "Which peak of the Alps is the highest?",
+                            "answers": [{"text": "Mont Blanc"}],
+                        },
+                        {
+                            "id": "q6",
+                            "question": "When was Mont Blanc first skied?",
+                            "answers": [],
+                            "is_impossible": True,
+                        },
                     ],
                 }
             ],

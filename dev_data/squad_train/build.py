@@ -73,17 +73,21 @@ def kind_of(question: str) -> str:
     return "quantity" if QUANTITY.search(question) else "time" if TIME.search(question) else "other"
 
 
-def main(source: Path) -> None:
-    rows = rows_of(json.loads(source.read_text(encoding="utf-8")))
+def write_corpus(rows: list[dict], corpus: Path) -> None:
+    """One document per article (``file_name`` of its title): the title, then its paragraphs, each once."""
     paragraphs: dict[str, list[str]] = {}
     for row in rows:
         seen = paragraphs.setdefault(row["title"], [])
         if row["context"] not in seen:
             seen.append(row["context"])
-    corpus = HERE / "corpus"
-    corpus.mkdir(exist_ok=True)
+    corpus.mkdir(parents=True, exist_ok=True)
     for title, texts in paragraphs.items():
         (corpus / file_name(title)).write_text(title.replace("_", " ") + "\n\n" + "\n\n".join(texts) + "\n")
+
+
+def main(source: Path) -> None:
+    rows = rows_of(json.loads(source.read_text(encoding="utf-8")))
+    write_corpus(rows, HERE / "corpus")
     rng = random.Random(15)
     answerable = [r for r in rows if r["answers"]]
     unanswerable = [r for r in rows if not r["answers"]]
