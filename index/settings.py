@@ -108,7 +108,7 @@ class Settings(BaseSettings):
     @property
     def chunker_signature(self) -> str:
         """Identifies the chunker and its settings: part of every chunk id and checked when an index opens."""
-        return f"sentence-v4:cl100k_base:{self.chunk_size}:{self.chunk_overlap}"
+        return f"sentence-v5:cl100k_base:{self.chunk_size}:{self.chunk_overlap}"
 
     @property
     def llm_enabled(self) -> bool:

@@ -203,3 +203,17 @@ def test_a_heading_word_inside_a_sentence_or_before_prose_lists_nothing() -> Non
     assert back_matter("Our sources say the summit was in Kyiv.\nThe deal was signed.") == []
     text = "References\nThe ministry did not say which rifles KAYO will make."
     assert [text[s:e] for s, e in back_matter(text)] == ["References"]
+
+
+def test_a_footnote_number_after_the_stop_still_ends_the_sentence() -> None:
+    # Text extracted from papers keeps superscript footnote numbers beside the stop.
+    text = "A pandemic in the United States.7 In scenarios that used attack rates, it rose. It spreads.8,9 Models vary."
+    assert sentences(text) == [
+        "A pandemic in the United States.7",
+        "In scenarios that used attack rates, it rose.",
+        "It spreads.8,9",
+        "Models vary.",
+    ]
+    assert_exact_spans(text)
+    # A figure is no footnote; an abbreviation before a number still does not end a sentence.
+    assert sentences("It rose 2.5 Million times in Fig.3 Shows.") == ["It rose 2.5 Million times in Fig.3 Shows."]
