@@ -422,6 +422,17 @@ def _names_index(names: frozenset[str]) -> _TermIndex:
     return _index_terms(frozenset(stem(n) for n in names))
 
 
+_WORD = re.compile(r"[^\W\d_][\w’'-]*")
+
+
+def title_case(text: str) -> bool:
+    """Written in title case (a headline, the title of a listed report): three capitalised words or more, and no
+    word in lower case but stop words ("Croatia Forge Cooperation for Stronger Balkan Defense")."""
+    words = _WORD.findall(text)
+    capitalised = sum(w[0].isupper() for w in words)
+    return capitalised >= 3 and all(w[0].isupper() or w.lower() in STOP_WORDS for w in words)
+
+
 # A run of capitalised words ending in a name: "Ukrainian President Volodymyr Zelensky", "Croatian Defense Minister".
 _TITLED_NAME = re.compile(r"\b(?:[A-Z][\w’'-]+\s+){1,4}[A-Z][\w’'-]+")
 
@@ -429,9 +440,13 @@ _TITLED_NAME = re.compile(r"\b(?:[A-Z][\w’'-]+\s+){1,4}[A-Z][\w’'-]+")
 def name_titles(texts: Sequence[str]) -> dict[str, frozenset[str]]:
     """For each name that ends a run of capitalised words in ``texts``, the words before it in any such run,
     lowercased ("zelensky": ukrainian, president, volodymyr): what a sentence naming only "President Zelensky"
-    says of him elsewhere. A capitalised stop word opening a sentence ("In Kyiv", "The Pentagon") is no title."""
+    says of him elsewhere. A capitalised stop word opening a sentence ("In Kyiv", "The Pentagon") is no title, and a
+    text written in title case (a headline, a listed report's title: "Croatia Forge Cooperation for Stronger Balkan
+    Defense") gives none: its capitals mark the style, not names."""
     out: dict[str, set[str]] = {}
     for text in texts:
+        if title_case(text):
+            continue
         for m in _TITLED_NAME.finditer(text):
             words = [re.sub(r"['’]s$", "", w).lower() for w in m.group().split()]
             if words[-1] not in STOP_WORDS:

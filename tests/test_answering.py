@@ -260,6 +260,13 @@ def test_a_statement_by_a_named_person_counts_for_the_country_the_articles_give_
         "kyiv": frozenset(),
         "pentagon": frozenset(),
     }
+    # A title in title case names no one: "Croatia Forge Cooperation" does not make Croatia a title of the word
+    # "cooperation", which would count the Serbian government's view of "the cooperation" as Croatia's statement.
+    serbia = "The Serbian government has expressed opposition, viewing the cooperation as a potential risk."
+    listed = "- Kosovo, Albania, Croatia Forge Cooperation for Stronger Balkan Defense, The Defense Post."
+    titles = name_titles([serbia, listed])
+    assert "cooperation" not in titles and "defense" not in titles
+    assert stance_match("What did Croatia say about military blocs?", serbia, titles=titles) == -1.0
 
 
 def test_a_request_to_summarize_is_told_from_a_question() -> None:
