@@ -162,6 +162,7 @@ _CITING = re.compile(
     |\d+\s*[(:]\s*\d""",
     re.I | re.X,
 )
+MAX_ENTRY_CHARS = 500  # a longer line is a paragraph of text, whatever it cites (entries seen here: 279 at most)
 
 
 def back_matter(text: str) -> list[Span]:
@@ -182,7 +183,7 @@ def _back_matter_cached(text: str) -> tuple[Span, ...]:
             if _BACK_MATTER_HEADING.fullmatch(line):
                 open_at, last = start, end
             continue
-        if not line or LIST_ITEM.match(line) or _CITING.search(line):
+        if not line or (len(line) <= MAX_ENTRY_CHARS and (LIST_ITEM.match(line) or _CITING.search(line))):
             last = end if line else last
             continue
         spans.append((open_at, last))

@@ -203,6 +203,10 @@ def test_a_heading_word_inside_a_sentence_or_before_prose_lists_nothing() -> Non
     assert back_matter("Our sources say the summit was in Kyiv.\nThe deal was signed.") == []
     text = "References\nThe ministry did not say which rifles KAYO will make."
     assert [text[s:e] for s, e in back_matter(text)] == ["References"]
+    # A paragraph that mentions a year is text, not an entry: "Sources" may head a section of prose.
+    prose = "In 2024 the ministry said it would buy rifles, and officials confirmed the plan. " * 8
+    text = "Sources\n" + prose.strip()
+    assert [text[s:e] for s, e in back_matter(text)] == ["Sources"]
 
 
 def test_a_footnote_number_after_the_stop_still_ends_the_sentence() -> None:
