@@ -1,9 +1,10 @@
 """The team's own development questions over the five seed articles (written 2026-12-01, before any tuning).
 
-Two sets, in the seed JSONL format of ``eval_data/seed_dev.jsonl`` plus a ``kind`` field:
+The sets, in the seed JSONL format of ``eval_data/seed_dev.jsonl`` plus a ``kind`` field:
 ``seed_own_dev.jsonl`` (thresholds and choices are made on it) and ``seed_own_holdout.jsonl`` (reported only,
-never used to choose anything). Run ``python dev_data/questions.py`` to rewrite both after editing; every quote
-is checked to be a verbatim span of its source article.
+never used to choose anything); later ``seed_own_dev2.jsonl`` (choices) and ``seed_own_holdout2.jsonl`` (written
+2026-12-04 after that day's code, reported only). Run ``python dev_data/questions.py`` to rewrite them after
+editing; every quote is checked to be a verbatim span of its source article.
 """
 
 from __future__ import annotations
@@ -986,13 +987,188 @@ Q = [
         "dev2",
     ),
     ("near_miss", "What did the Croatian presdent say to Zelenski at the summit?", [], [], [], False, "dev2"),
+    # -- a second held-out set (2026-12-04, twelfth session): written after that session's code, reported only ----
+    (
+        "paraphrase",
+        "What economic upside did the Ukrainian president see in making weapons together?",
+        [],
+        [(Z, "boost economic growth and create jobs")],
+        ["jobs|economic growth"],
+        True,
+        "holdout2",
+    ),
+    (
+        "paraphrase",
+        "How is Kyiv's government responding to the danger from its eastern neighbour?",
+        [],
+        [(Z, "working to modernize its armed forces and enhance its defense capabilities")],
+        ["moderni"],
+        True,
+        "holdout2",
+    ),
+    (
+        "paraphrase",
+        "Besides drills, how will the three partners school their soldiers together?",
+        [],
+        [(P, "expanding training through military academies and colleges")],
+        ["academ"],
+        True,
+        "holdout2",
+    ),
+    (
+        "paraphrase",
+        "What does the ministry in Tirana want KAYO to spend more on?",
+        [],
+        [(A, "Increase investment in research and development for advanced weaponry")],
+        ["research"],
+        True,
+        "holdout2",
+    ),
+    (
+        "paraphrase",
+        "Which global rulebook on weapons sales should Albania's factory respect?",
+        [],
+        [(A, "Ensuring compliance with treaties such as the Arms Trade Treaty (ATT)")],
+        ["Arms Trade Treaty"],
+        True,
+        "holdout2",
+    ),
+    (
+        "paraphrase",
+        "What could go wrong for the region now that Albania is making arms?",
+        [],
+        [
+            (A, "Increased military competition among neighboring nations"),
+            (A, "The risk of arms proliferation to non-state actors"),
+            (A, "Avoiding potential arms proliferation that could destabilize the region"),
+        ],
+        [],
+        True,
+        "holdout2",
+    ),
+    (
+        "paraphrase",
+        "How would the trio respond to floods or earthquakes?",
+        [],
+        [(D, "coordinating responses in humanitarian and disaster relief operations")],
+        ["disaster"],
+        True,
+        "holdout2",
+    ),
+    (
+        "paraphrase",
+        "Who do the three nations plan to buy their hardware from as a group?",
+        [],
+        [(P, "particularly from the United States")],
+        ["United States"],
+        True,
+        "holdout2",
+    ),
+    (
+        "casual",
+        "are other countries allowed to join the kosovo albania croatia thing",
+        [],
+        [
+            (P, "open to other NATO and EU members"),
+            (P, "The initiative is open to other interested NATO and EU members"),
+        ],
+        ["open"],
+        True,
+        "holdout2",
+    ),
+    (
+        "typo",
+        "wat intel sharing did the 3 countrys agree on",
+        [],
+        [
+            (P, "will share intelligence to address common regional security challenges"),
+            (D, "Enhancing intelligence cooperation to combat common threats"),
+            (D, "Building a platform for real-time information exchange"),
+            (D, "establishing secure channels for intelligence exchange"),
+        ],
+        ["intelligence"],
+        True,
+        "holdout2",
+    ),
+    (
+        "casual",
+        "what does pooling resources for weapons get you",
+        [],
+        [(Z, "reduce costs, improve efficiency, and enhance the quality of their defense capabilities")],
+        ["costs"],
+        True,
+        "holdout2",
+    ),
+    (
+        "typo",
+        "who reportd the declaraton first",
+        [],
+        [(D, "reported by anadolu Agency")],
+        ["anadolu"],
+        True,
+        "holdout2",
+    ),
+    ("near_miss", "How many countries sent leaders to the summit Zelensky attended?", [], [], [], False, "holdout2"),
+    ("near_miss", "What did Bulgaria's president promise Zelensky?", [], [], [], False, "holdout2"),
+    (
+        "near_miss",
+        "Which weapon systems will the three countries order from the United States?",
+        [],
+        [],
+        [],
+        False,
+        "holdout2",
+    ),
+    ("near_miss", "How did Russia react to the Balkan defence pact?", [], [], [], False, "holdout2"),
+    ("near_miss", "When will KAYO start exporting ammunition?", [], [], [], False, "holdout2"),
+    (
+        "long",
+        "My sister works in logistics and she asked me whether this Balkan defence agreement actually changes "
+        "anything practical about how equipment and supplies are handled between the three armies, so what does it "
+        "say about sharing logistics?",
+        [],
+        [
+            (D, "shared logistics, equipment, and support systems to optimize defense budgets"),
+            (D, "Pooling resources for logistics and procurement to strengthen defense budgets"),
+            (D, "Sharing logistical and operational resources for efficiency"),
+        ],
+        ["logistic"],
+        True,
+        "holdout2",
+    ),
+    (
+        "long",
+        "I follow Ukrainian politics a little and I know Zelensky wants his country in NATO, but at this southeast "
+        "European summit did he ask the other countries in the region to do anything about NATO themselves?",
+        [],
+        [(Z, "called on other countries in the region to work towards this goal")],
+        ["called on"],
+        True,
+        "holdout2",
+    ),
+    (
+        "cross",
+        "Which articles mention NATO and what does each say the Balkan cooperation means for it?",
+        [],
+        [
+            (P, "The initiative is open to other interested NATO and EU members"),
+            (D, "catalyze partnerships with NATO and other international defense entities"),
+            (P, "open to other NATO and EU members"),
+            (P, "the Pentagon and NATO countries have welcomed the agreement"),
+            (K, "regional security collaborations play a critical role in Kosovo’s NATO aspirations"),
+            (K, "regional partnerships play a pivotal role in advancing relations with NATO"),
+        ],
+        ["NATO"],
+        True,
+        "holdout2",
+    ),
 ]
 
 
 def main(corpus: Path = Path("corpus"), out: Path = Path(__file__).parent) -> int:
     texts = {p.name: p.read_text(encoding="utf-8") for p in corpus.iterdir() if p.is_file()}
     errors = 0
-    rows: dict[str, list[dict[str, object]]] = {"dev": [], "holdout": [], "dev2": []}
+    rows: dict[str, list[dict[str, object]]] = {"dev": [], "holdout": [], "dev2": [], "holdout2": []}
     for n, (kind, question, history, evidence, contains, answerable, split) in enumerate(Q, 1):
         for source, quote in evidence:
             if quote not in texts[source]:

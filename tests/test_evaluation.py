@@ -282,14 +282,14 @@ def test_seed_regression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 # -- the team's own held-out questions (dev_data/): kinds people type, never tuned on ----------------------
 def test_own_question_sets_are_what_their_script_writes_and_every_quote_is_verbatim(tmp_path: Path) -> None:
     """``dev_data/questions.py`` checks each evidence quote against its article (a non-zero exit otherwise) and
-    writes the three own sets; the committed files must be exactly what it writes."""
+    writes the own sets; the committed files must be exactly what it writes."""
     spec = importlib.util.spec_from_file_location("own_questions", ROOT / "dev_data" / "questions.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert module.main(ROOT / "corpus", tmp_path) == 0
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == ["seed_own_dev.jsonl", "seed_own_dev2.jsonl", "seed_own_holdout.jsonl"]
+    assert written == ["seed_own_dev.jsonl", "seed_own_dev2.jsonl", "seed_own_holdout.jsonl", "seed_own_holdout2.jsonl"]
     for name in written:
         assert (tmp_path / name).read_text(encoding="utf-8") == (ROOT / "dev_data" / name).read_text(encoding="utf-8")
 
