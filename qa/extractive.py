@@ -390,9 +390,11 @@ def answer_type_match(question: str, sentence: str) -> float:
     return 0.0
 
 
+# The verbs and nouns of a question asking what someone said or thinks; not the first word of a compound ("the
+# state-run company", "a see-saw").
 _ASKS_STANCE = re.compile(
     r"\b(say|said|says|state|stated|think|thinks|react|reacted|respond|responded|view|views|see|feel|announce|"
-    r"claim|argue|comment|reply|describe|position|stance|opinion)\b",
+    r"claim|argue|comment|reply|describe|position|stance|opinion)\b(?![-‐‑])",
     re.I,
 )
 _STANCE_CUE = re.compile(

@@ -267,6 +267,10 @@ def test_a_statement_by_a_named_person_counts_for_the_country_the_articles_give_
     titles = name_titles([serbia, listed])
     assert "cooperation" not in titles and "defense" not in titles
     assert stance_match("What did Croatia say about military blocs?", serbia, titles=titles) == -1.0
+    # "state-run" is no question about what someone stated.
+    said = "The Croatian Ministry of Defense has stated that the initiative is open to other members."
+    assert stance_match("What did the Albanian government allow the state-run company to do?", said) == 0.0
+    assert stance_match("What did the Albanian government state about it?", said) == -1.0  # Croatia spoke
 
 
 def test_a_request_to_summarize_is_told_from_a_question() -> None:
