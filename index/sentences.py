@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
+from index.keywords import STOP_WORDS
+
 Span = tuple[int, int]
 
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and an upper-case letter
@@ -54,6 +56,15 @@ _CAPTION = re.compile(r"(?:Fig(?:ure)?|Table|Top)\b")
 _WORD = re.compile(r"[^\W\d_][\w’'-]*")
 WRAP_MIN_CHARS = 60  # hard-wrapped lines (text extracted from PDFs) are this long or longer
 WRAP_MIN_CHARS_LOWER = 15  # ... or this long when the next line goes on in lower case
+
+
+def title_case(text: str) -> bool:
+    """Written in title case (a headline, the title of a listed report): three capitalised words or more, and no
+    word in lower case but stop words ("Croatia Forge Cooperation for Stronger Balkan Defense"). Stricter than the
+    heading test of ``soft_wrapped``, which half the words capitalised passes ("President Volodymyr Zelensky said")."""
+    words = _WORD.findall(text)
+    capitalised = sum(w[0].isupper() for w in words)
+    return capitalised >= 3 and all(w[0].isupper() or w.lower() in STOP_WORDS for w in words)
 
 
 def soft_wrapped(line: str, following: str) -> bool:

@@ -240,7 +240,8 @@ class Answerer:
         for passage in retrieval.passages:  # "hepatitis B virus (HBV)": a question may use either form
             for short, long in abbreviations(passage.text).items():
                 defined.setdefault(short, long)
-        pool = self._outside_back_matter(with_aliases(candidate_sentences(retrieval.passages), defined))
+        read: dict[str, str] = {}  # the candidates' documents, read once (back matter, then quoting)
+        pool = self._outside_back_matter(with_aliases(candidate_sentences(retrieval.passages), defined), read)
         if not pool:
             return Answer(REFUSAL_TEXT, True, retrieved=tuple(merged[:k]), standalone_question=standalone.text)
         topic = self._topic(standalone, retrieval)
@@ -277,7 +278,7 @@ class Answerer:
         scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
         chosen = select_sentences(scored)
         texts: dict[str, str] = {}  # the cited documents, read once by _cite (the office check reads holders' names)
-        citations, sentences = self._cite(chosen, query_terms, standalone.question, texts)
+        citations, sentences = self._cite(chosen, query_terms, standalone.question, texts, read)
         # The question as searched (misspelt words as the index spells them: "presdent" is the office of president).
         asked = respell(standalone.question, retrieval.corrections)
         if lacks_asked_type(asked, [c.quote for c in citations], list(texts.values())):
@@ -304,13 +305,14 @@ class Answerer:
             signals=signals,
         )
 
-    def _outside_back_matter(self, pool: list[Sentence]) -> list[Sentence]:
+    def _outside_back_matter(self, pool: list[Sentence], read: dict[str, str]) -> list[Sentence]:
         """The candidates, less those in a document's list of sources ("Sources", "References"): a title listed
-        there shares the question's words and answers nothing."""
+        there shares the question's words and answers nothing. ``read`` (source → text) is filled with the
+        documents read, for quoting."""
         listed: dict[str, list[tuple[int, int]]] = {}
         for source in dict.fromkeys(s.source for s in pool):
-            text = self.index.document_text(source)
-            listed[source] = back_matter(text) if text else []
+            text = read[source] = self.index.document_text(source) or ""
+            listed[source] = back_matter(text)
         return [s for s in pool if not any(a <= s.start < b for a, b in listed[s.source])]
 
     def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence], asked: str) -> list[ScoredSentence]:
@@ -532,11 +534,12 @@ class Answerer:
         question_terms: Sequence[str],
         question: str = "",
         texts: dict[str, str] | None = None,
+        read: dict[str, str] | None = None,
     ) -> tuple[list[Citation], list[AnswerSentence]]:
         """Verbatim quotes of the chosen sentences, each widened where the answer runs on: a table row to its table,
         a list's lead-in to its list, a sentence restating the question, or one without the kind of thing
         ``question`` asks for, to the next sentence of its paragraph. ``texts`` (source → document text) is filled
-        with the documents read, for a caller that reads them too."""
+        with the cited documents, for a caller that reads them too; ``read`` holds documents already read."""
         wants = asked_type(question) if question else None
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
@@ -548,7 +551,8 @@ class Answerer:
             if any(src == s.source and lo <= s.start < hi for src, lo, hi in quoted):
                 continue  # already inside an earlier quote (quotes are extended by whole sentences and lines)
             if s.source not in texts:
-                texts[s.source] = self.index.document_text(s.source) or ""
+                known = (read or {}).get(s.source)
+                texts[s.source] = known if known is not None else self.index.document_text(s.source) or ""
             text = texts[s.source]
             start, end = widen_to_table(text, s.start, s.end)  # a table row: the whole table
             end = extend_over_list(text, start, end)

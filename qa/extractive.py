@@ -11,7 +11,7 @@ from functools import lru_cache
 import numpy as np
 
 from index.keywords import STOP_WORDS, stem, terms
-from index.sentences import split_sentences
+from index.sentences import split_sentences, title_case
 from qa.offices import NOT_A_PARTY, asked_holder, held_by_another, names_holder, same_name
 from qa.related import RELATED_CREDIT, related_terms
 from qa.spelling import COMPOUND_PAIR
@@ -422,17 +422,6 @@ def proper_names(texts: Sequence[str]) -> frozenset[str]:
 def _names_index(names: frozenset[str]) -> _TermIndex:
     """``names`` as stems, indexed for ``_matches`` (once per question's candidates, not once per sentence)."""
     return _index_terms(frozenset(stem(n) for n in names))
-
-
-_WORD = re.compile(r"[^\W\d_][\w’'-]*")
-
-
-def title_case(text: str) -> bool:
-    """Written in title case (a headline, the title of a listed report): three capitalised words or more, and no
-    word in lower case but stop words ("Croatia Forge Cooperation for Stronger Balkan Defense")."""
-    words = _WORD.findall(text)
-    capitalised = sum(w[0].isupper() for w in words)
-    return capitalised >= 3 and all(w[0].isupper() or w.lower() in STOP_WORDS for w in words)
 
 
 # A run of capitalised words ending in a name: "Ukrainian President Volodymyr Zelensky", "Croatian Defense Minister".
