@@ -72,7 +72,8 @@ class _Layer:
 class NumpyMiniLM:
     """The BERT encoder of all-MiniLM-L6-v2, mean pooling and L2 normalisation, as sentence-transformers runs it."""
 
-    def __init__(self, model_dir: str | Path) -> None:
+    def __init__(self, model_dir: str | Path, tuned: dict[str, np.ndarray] | None = None) -> None:
+        """The model of ``model_dir``; ``tuned`` replaces tensors by name (a fine-tuned copy's, ``qa.cross``)."""
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -88,9 +89,12 @@ class NumpyMiniLM:
         self._tokenizer.enable_truncation(max_length)
         self._tokenizer.no_padding()
         w = load_file(str(folder / "model.safetensors"))
+        for name, tensor in (tuned or {}).items():
+            if name in w:
+                w[name] = tensor.astype(np.float32)
         self._word = w["embeddings.word_embeddings.weight"]
         self._position = w["embeddings.position_embeddings.weight"]
-        self._token_type = w["embeddings.token_type_embeddings.weight"][0]
+        self._token_types = w["embeddings.token_type_embeddings.weight"]
         self._embed_norm = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         self._layers: list[_Layer] = []
         for i in range(config["num_hidden_layers"]):
@@ -132,13 +136,21 @@ class NumpyMiniLM:
         return out
 
     def _forward(self, batch: list[list[int]]) -> np.ndarray:
+        pooled = self.pooled(batch)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+
+    def pooled(self, batch: list[list[int]], segments: list[list[int]] | None = None) -> np.ndarray:
+        """The mean of each text's last hidden states (token ids, and segment ids where a text is a pair)."""
         b, n, d, heads = len(batch), max(len(ids) for ids in batch), self.dim, self._heads
         ids = np.zeros((b, n), dtype=np.int64)
+        types = np.zeros((b, n), dtype=np.int64)
         mask = np.zeros((b, n), dtype=np.float32)
         for row, tokens in enumerate(batch):
             ids[row, : len(tokens)] = tokens
             mask[row, : len(tokens)] = 1.0
-        x = self._word[ids] + self._position[:n] + self._token_type
+            if segments is not None:
+                types[row, : len(tokens)] = segments[row]
+        x = self._word[ids] + self._position[:n] + self._token_types[types]
         x = self._layer_norm(x.reshape(b * n, d), self._embed_norm)
         # Padding keys get the lowest float as their score, so they take no attention (as in transformers).
         key_bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
@@ -159,8 +171,7 @@ class NumpyMiniLM:
             h *= 0.5 * (1.0 + erf(h * np.float32(1.0 / math.sqrt(2.0))))  # GELU in its erf form, as BERT's
             x = self._layer_norm(self._dense(h, layer.down) + x, layer.out_norm)
         hidden = x.reshape(b, n, d) * mask[:, :, None]
-        pooled = hidden.sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
-        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        return hidden.sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
 
     @staticmethod
     def _dense(x: np.ndarray, weights: Weights) -> np.ndarray:

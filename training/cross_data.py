@@ -1,0 +1,147 @@
+"""Training groups for the answer-sentence cross-encoder (``training.train_cross``).
+
+A group is one question with the sentences that answer it (``pos``) and sentences that do not (``neg``): the
+other sentences of its paragraph, the sentences of other paragraphs of the same article that share most of its
+words, and, for half the answerable questions, the answering sentence with the answer cut out (a near-miss: every
+word of the question is still there, the answer is not). A question SQuAD 2.0 marks unanswerable is a group of
+negatives only: the sentences of its paragraph, which share its words and do not answer it.
+
+Sources are SQuAD-format JSON files (``data[].title``, ``paragraphs[].context``, ``qas[]`` with ``answers`` and
+``is_impossible``): the training copies of dev_data/squad_train/PROVENANCE.md and docs/TUNING.md (thirteenth
+session), never an evaluation set. Sentences are split by the project's own splitter (``index.sentences``), as
+answering splits them.
+Split by article: every question of an article is in one split (``split_of``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from index.keywords import terms
+from index.sentences import split_sentences
+
+NEGATIVES_IN_PARAGRAPH = 6
+NEGATIVES_IN_ARTICLE = 4
+ABLATE = 0.5  # the share of answerable questions that also get their sentence, answer cut out, as a negative
+
+
+@dataclass
+class Group:
+    question: str
+    article: str
+    pos: list[str] = field(default_factory=list)
+    neg: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+def words(text: str) -> set[str]:
+    """The text's content words, stemmed, as the index's keyword search reads them."""
+    return set(terms(text))
+
+
+def split_of(article: str, held_out: frozenset[str]) -> str:
+    """``test`` for the held-out articles, else ``valid`` for about one article in twelve (by a hash), else
+    ``train``."""
+    if article in held_out:
+        return "test"
+    return "valid" if int(hashlib.sha256(article.encode()).hexdigest(), 16) % 12 == 0 else "train"
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    return [span for span in split_sentences(text) if span[1] - span[0] >= 20]
+
+
+def _containing(spans: list[tuple[int, int]], start: int, end: int) -> list[int]:
+    return [i for i, (s, e) in enumerate(spans) if s < end and start < e]
+
+
+def _article_negatives(
+    question: str, paragraphs: list[tuple[str, list[tuple[int, int]]]], own: int, k: int
+) -> list[str]:
+    asked = words(question)
+    pool = [
+        (len(asked & words(text[s:e])), text[s:e])
+        for p, (text, spans) in enumerate(paragraphs)
+        if p != own
+        for s, e in spans
+    ]
+    pool.sort(key=lambda x: -x[0])
+    return [t for overlap, t in pool[:k] if overlap > 0]
+
+
+def squad_groups(path: Path, rng: random.Random, source: str) -> Iterator[Group]:
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    for article in data:
+        title = article.get("title", "")
+        paragraphs = [(p["context"], _sentences(p["context"])) for p in article["paragraphs"]]
+        for p_index, paragraph in enumerate(article["paragraphs"]):
+            text, spans = paragraphs[p_index]
+            if not spans:
+                continue
+            for qa in paragraph["qas"]:
+                question = qa["question"].strip()
+                group = Group(question, title or text[:40], source=source)
+                answers = [] if qa.get("is_impossible") else qa.get("answers", [])
+                hit: set[int] = set()
+                for a in answers:
+                    start = int(a["answer_start"])
+                    hit.update(_containing(spans, start, start + len(a["text"])))
+                if answers and not hit:
+                    continue
+                if hit:
+                    group.pos = [text[spans[i][0] : spans[i][1]] for i in sorted(hit)]
+                    if rng.random() < ABLATE:
+                        a = answers[0]
+                        i = _containing(spans, int(a["answer_start"]), int(a["answer_start"]) + len(a["text"]))[0]
+                        s, e = spans[i]
+                        cut = text[s : int(a["answer_start"])] + text[int(a["answer_start"]) + len(a["text"]) : e]
+                        if len(cut.split()) >= 4:
+                            group.neg.append(" ".join(cut.split()))
+                others = [i for i in range(len(spans)) if i not in hit]
+                asked = words(question)
+                others.sort(key=lambda i: -len(asked & words(text[spans[i][0] : spans[i][1]])))
+                group.neg += [text[spans[i][0] : spans[i][1]] for i in others[:NEGATIVES_IN_PARAGRAPH]]
+                group.neg += _article_negatives(question, paragraphs, p_index, NEGATIVES_IN_ARTICLE)
+                if group.neg or group.pos:
+                    yield group
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", nargs="+", type=Path, required=True, help="SQuAD-format training files")
+    parser.add_argument("--out", type=Path, required=True, help="folder for train/valid/test .jsonl")
+    parser.add_argument(
+        "--held-out", nargs="*", default=["Frédéric_Chopin", "Spectre_(2015_film)", "To_Kill_a_Mockingbird"]
+    )
+    parser.add_argument("--seed", type=int, default=15)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    held = frozenset(args.held_out)
+    seen: set[str] = set()
+    args.out.mkdir(parents=True, exist_ok=True)
+    files = {name: (args.out / f"{name}.jsonl").open("w", encoding="utf-8") for name in ("train", "valid", "test")}
+    counts: dict[str, int] = {}
+    for path in args.squad:
+        for group in squad_groups(path, rng, path.stem):
+            key = group.question.lower() + "\n" + (group.pos[0] if group.pos else "")
+            if key in seen:
+                continue
+            seen.add(key)
+            split = split_of(group.article, held)
+            files[split].write(json.dumps(asdict(group), ensure_ascii=False) + "\n")
+            label = f"{split} {'answerable' if group.pos else 'unanswerable'}"
+            counts[label] = counts.get(label, 0) + 1
+    for f in files.values():
+        f.close()
+    print(json.dumps(counts, indent=1, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
