@@ -150,7 +150,8 @@ class NumpyMiniLM:
             mask[row, : len(tokens)] = 1.0
             if segments is not None:
                 types[row, : len(tokens)] = segments[row]
-        x = self._word[ids] + self._position[:n] + self._token_types[types]
+        segment = self._token_types[types] if segments is not None else self._token_types[0]
+        x = self._word[ids] + self._position[:n] + segment
         x = self._layer_norm(x.reshape(b * n, d), self._embed_norm)
         # Padding keys get the lowest float as their score, so they take no attention (as in transformers).
         key_bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
