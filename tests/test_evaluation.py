@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+from loading import load_script
 
 from qa.cli import main
 from qa.evaluation.command import format_table
@@ -283,10 +283,7 @@ def test_seed_regression(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 def test_own_question_sets_are_what_their_script_writes_and_every_quote_is_verbatim(tmp_path: Path) -> None:
     """``dev_data/questions.py`` checks each evidence quote against its article (a non-zero exit otherwise) and
     writes the own sets; the committed files must be exactly what it writes."""
-    spec = importlib.util.spec_from_file_location("own_questions", ROOT / "dev_data" / "questions.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("dev_data/questions.py", "own_questions")
     assert module.main(ROOT / "corpus", tmp_path) == 0
     written = sorted(p.name for p in tmp_path.iterdir())
     assert written == ["seed_own_dev.jsonl", "seed_own_dev2.jsonl", "seed_own_holdout.jsonl", "seed_own_holdout2.jsonl"]

@@ -3,20 +3,17 @@ measurement it reports can be re-run: answers are mapped to their sentences, and
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
+
+from loading import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _probe() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("query_adapter_probe", ROOT / "scripts" / "query_adapter_probe.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/query_adapter_probe.py", "query_adapter_probe")
 
 
 def _squad(articles: dict[str, list[tuple[str, list[tuple[str, str]]]]]) -> dict:

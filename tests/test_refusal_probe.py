@@ -4,24 +4,18 @@ probe runs through the real pipeline (real index, real bundled model)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+from loading import load_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _probe() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("refusal_probe", ROOT / "scripts" / "refusal_probe.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/refusal_probe.py", "refusal_probe")
 
 
 def test_the_fit_refuses_by_the_signal_that_tells_unanswerables_apart() -> None:

@@ -246,14 +246,10 @@ def stem_of(word: str) -> str:
 
 def test_the_related_words_script_writes_the_table_format(tmp_path: Path) -> None:
     import gzip
-    import importlib.util
 
-    spec = importlib.util.spec_from_file_location(
-        "build_related", Path(__file__).resolve().parent.parent / "scripts" / "build_related_words.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from loading import load_script
+
+    module = load_script("scripts/build_related_words.py", "build_related")
     out = tmp_path / "related.tsv.gz"
     assert module.main(["--limit", "300", "--out", str(out)]) == 0
     with gzip.open(out, "rt", encoding="utf-8") as f:
