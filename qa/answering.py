@@ -268,7 +268,7 @@ class Answerer:
         passages = tuple(rerank_passages(merged, best, k))
         signals = self._signals(scored, merged, retrieval)
         if self.refusal.refuse(signals):
-            return self._refusal(scored, query_terms, passages, standalone, signals)
+            return self._refusal(scored, query_terms, passages, standalone, signals, read)
         # Passages are ranked, and refusal decided, on corpus-wide term weights; the sentence to quote is chosen
         # on weights local to the candidates (a term every passage shares does not tell them apart).
         weights = local_weights(query_terms, pool, retrieval.idf)
@@ -284,7 +284,8 @@ class Answerer:
         if lacks_asked_type(asked, [c.quote for c in citations], list(texts.values())):
             # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
             # question's words, not its answer.
-            return self._refusal(scored, query_terms, passages, standalone, {**signals, "lacks_asked_type": 1.0})
+            signals = {**signals, "lacks_asked_type": 1.0}
+            return self._refusal(scored, query_terms, passages, standalone, signals, read)
         other = self._disagreement(standalone.question, query_terms, retrieval.idf, citations[0], passages)
         if other is not None:  # a headline states another place than the answer: both are shown
             note = DISAGREEMENT_TEXT.format(quote=other.quote)
@@ -383,10 +384,12 @@ class Answerer:
         passages: tuple[Passage, ...],
         standalone: StandaloneQuestion,
         signals: dict[str, float],
+        read: dict[str, str] | None = None,
     ) -> Answer:
-        """ "The documents don't say", with the closest sentences cited when some share a word with the question."""
+        """ "The documents don't say", with the closest sentences cited when some share a word with the question
+        (``read``: the candidates' documents, read already)."""
         closest = closest_sentences(scored, query_terms)
-        citations, sentences = self._cite(closest, query_terms)
+        citations, sentences = self._cite(closest, query_terms, read=read)
         if not citations:
             return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals)
         text = " ".join([CLOSEST_TEXT, *(f"“{s.text}” [{s.citations[0]}]" for s in sentences)])

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from index.minilm import NumpyMiniLM
+from training.train_cross import MAX_QUESTION_TOKENS, MAX_TOKENS, Pairs
 
 
 class CrossEncoderUnavailableError(RuntimeError):
@@ -38,7 +39,6 @@ class CrossEncoder:
         if self._model is not None:
             return self._model
         from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
 
         shards = sorted(self.weights_dir.glob("cross_encoder*.safetensors"))
         card_path = self.weights_dir / "cross_encoder.json"
@@ -50,16 +50,16 @@ class CrossEncoder:
         for shard in shards:
             tuned.update(load_file(str(shard)))
         card = json.loads(card_path.read_text())
+        if (card["max_tokens"], card["max_question_tokens"]) != (MAX_TOKENS, MAX_QUESTION_TOKENS):
+            raise CrossEncoderUnavailableError(
+                f"{card_path} was written for pairs of {card['max_tokens']} tokens, this code reads {MAX_TOKENS}; "
+                "retrain with python -m training.train_cross."
+            )
         self._head = tuned.pop("head.weight").astype(np.float32), float(tuned.pop("head.bias").astype(np.float32)[0])
-        self._max_tokens = int(card["max_tokens"])
-        self._max_question = int(card["max_question_tokens"])
-        self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-        self._tokenizer.no_truncation()
-        self._tokenizer.no_padding()
-        cls, sep = self._tokenizer.token_to_id("[CLS]"), self._tokenizer.token_to_id("[SEP]")
-        if cls is None or sep is None:
-            raise CrossEncoderUnavailableError(f"{self.model_dir} has no [CLS] or [SEP] token; is it a BERT model?")
-        self._cls, self._sep = cls, sep
+        try:
+            self._pairs = Pairs(self.model_dir)
+        except ValueError as exc:
+            raise CrossEncoderUnavailableError(str(exc)) from exc
         self._model = NumpyMiniLM(self.model_dir, tuned)
         return self._model
 
@@ -69,11 +69,7 @@ class CrossEncoder:
             return []
         with self._lock:
             model = self._load()
-            q = self._tokenizer.encode(question, add_special_tokens=False).ids[: self._max_question]
-            ids, segments = [], []
-            for encoding in self._tokenizer.encode_batch(list(sentences), add_special_tokens=False):
-                s = encoding.ids[: self._max_tokens - len(q) - 3]
-                ids.append([self._cls, *q, self._sep, *s, self._sep])
-                segments.append([0] * (len(q) + 2) + [1] * (len(s) + 1))
+            encoded = [self._pairs.ids(question, sentence) for sentence in sentences]
+            ids, segments = [e[0] for e in encoded], [e[1] for e in encoded]
             pooled = model.pooled(ids, segments)
         return [float(v) for v in pooled @ self._head[0] + self._head[1]]

@@ -41,7 +41,7 @@ def _data_file(folder: Path, split: str) -> Path:
 
 
 class Pairs:
-    """Tokenises (question, sentence) pairs as the NumPy runner does."""
+    """The tokenisation of (question, sentence) pairs, for training and for the NumPy runner (``cross_runner``)."""
 
     def __init__(self, model_dir: Path) -> None:
         from tokenizers import Tokenizer
