@@ -73,7 +73,12 @@ class NumpyMiniLM:
     """The BERT encoder of all-MiniLM-L6-v2, mean pooling and L2 normalisation, as sentence-transformers runs it."""
 
     def __init__(self, model_dir: str | Path, tuned: dict[str, np.ndarray] | None = None) -> None:
-        """The model of ``model_dir``; ``tuned`` replaces tensors by name (a fine-tuned copy's, ``qa.cross``)."""
+        """The model of ``model_dir``; ``tuned`` replaces tensors by name (a fine-tuned copy's:
+        ``training.cross_runner``).
+
+        Raises:
+            ValueError: not a BERT model with GELU activations, or ``tuned`` names a tensor the model lacks.
+        """
         from safetensors.numpy import load_file
         from tokenizers import Tokenizer
 
@@ -89,9 +94,11 @@ class NumpyMiniLM:
         self._tokenizer.enable_truncation(max_length)
         self._tokenizer.no_padding()
         w = load_file(str(folder / "model.safetensors"))
+        unknown = sorted(set(tuned or {}) - set(w))
+        if unknown:
+            raise ValueError(f"{folder} has no tensors named {', '.join(unknown[:3])}; are the weights for this model?")
         for name, tensor in (tuned or {}).items():
-            if name in w:
-                w[name] = tensor.astype(np.float32)
+            w[name] = tensor.astype(np.float32)
         self._word = w["embeddings.word_embeddings.weight"]
         self._position = w["embeddings.position_embeddings.weight"]
         self._token_types = w["embeddings.token_type_embeddings.weight"]

@@ -117,6 +117,19 @@ def test_a_tiny_training_run_writes_weights_the_numpy_runner_reads_as_torch_does
     np.testing.assert_allclose(got, expected, atol=1e-3)
 
 
-def test_the_runner_says_what_to_do_without_weights(tmp_path: Path) -> None:
+def test_the_runner_says_what_to_do_without_weights_or_with_weights_of_another_model(tmp_path: Path) -> None:
     with pytest.raises(CrossEncoderUnavailableError, match=r"training\.train_cross"):
+        CrossEncoder(bundled_model_path(), tmp_path).score("a question?", ["A sentence."])
+    from safetensors.numpy import save_file
+
+    save_file(
+        {
+            "encoder.layer.9.output.dense.bias": np.zeros(4, np.float16),
+            "head.weight": np.zeros(384, np.float16),
+            "head.bias": np.zeros(1, np.float16),
+        },
+        str(tmp_path / "cross_encoder-1.safetensors"),
+    )
+    (tmp_path / "cross_encoder.json").write_text(json.dumps({"max_tokens": 96, "max_question_tokens": 32}))
+    with pytest.raises(CrossEncoderUnavailableError, match=r"encoder\.layer\.9.*training\.train_cross"):
         CrossEncoder(bundled_model_path(), tmp_path).score("a question?", ["A sentence."])

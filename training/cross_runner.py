@@ -60,7 +60,10 @@ class CrossEncoder:
             self._pairs = Pairs(self.model_dir)
         except ValueError as exc:
             raise CrossEncoderUnavailableError(str(exc)) from exc
-        self._model = NumpyMiniLM(self.model_dir, tuned)
+        try:
+            self._model = NumpyMiniLM(self.model_dir, tuned)
+        except ValueError as exc:
+            raise CrossEncoderUnavailableError(f"{exc} Retrain with python -m training.train_cross.") from exc
         return self._model
 
     def score(self, question: str, sentences: Sequence[str]) -> list[float]:
