@@ -133,3 +133,13 @@ def test_the_runner_says_what_to_do_without_weights_or_with_weights_of_another_m
     (tmp_path / "cross_encoder.json").write_text(json.dumps({"max_tokens": 96, "max_question_tokens": 32}))
     with pytest.raises(CrossEncoderUnavailableError, match=r"encoder\.layer\.9.*training\.train_cross"):
         CrossEncoder(bundled_model_path(), tmp_path).score("a question?", ["A sentence."])
+
+
+def test_a_copy_cut_short_gives_its_complete_articles(tmp_path: Path) -> None:
+    whole = _squad(tmp_path / "whole.json").read_text(encoding="utf-8")
+    data = json.loads(whole)["data"]
+    two = json.dumps({"data": [data[0], {**data[0], "title": "Second"}]})
+    cut = tmp_path / "cut.json"
+    cut.write_text(two[: two.index('"Second"') + 40], encoding="utf-8")  # ends inside the second article
+    assert [a["title"] for a in cross_data.squad_articles(cut)] == ["Frédéric_Chopin"]
+    assert [a["title"] for a in cross_data.squad_articles(tmp_path / "whole.json")] == ["Frédéric_Chopin"]

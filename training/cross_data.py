@@ -74,9 +74,29 @@ def _article_negatives(
     return [t for overlap, t in pool[:k] if overlap > 0]
 
 
+def squad_articles(path: Path) -> list[dict]:
+    """The articles of a SQuAD-format file; of a copy cut short (some public copies end mid-article), the complete
+    articles before the cut."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        return list(json.loads(text)["data"])
+    except json.JSONDecodeError:
+        pass
+    decoder = json.JSONDecoder()
+    articles: list[dict] = []
+    at = text.index("[", text.index('"data"')) + 1
+    while True:
+        while at < len(text) and text[at] in " \t\r\n,":
+            at += 1
+        try:
+            article, at = decoder.raw_decode(text, at)
+        except json.JSONDecodeError:
+            return articles
+        articles.append(article)
+
+
 def squad_groups(path: Path, rng: random.Random, source: str) -> Iterator[Group]:
-    data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    for article in data:
+    for article in squad_articles(path):
         title = article.get("title", "")
         paragraphs = [(p["context"], _sentences(p["context"])) for p in article["paragraphs"]]
         for p_index, paragraph in enumerate(article["paragraphs"]):
