@@ -34,18 +34,13 @@ CHOOSE = (ROOT / "dev_data" / "seed_own_dev.jsonl", ROOT / "dev_data" / "seed_ow
 REPORT = (ROOT / "dev_data" / "seed_own_holdout.jsonl", ROOT / "dev_data" / "seed_own_holdout2.jsonl")
 
 
-def auc(positive: list[float], negative: list[float]) -> float:
-    """The probability that a random positive scores above a random negative (ties count half)."""
-    p, n = np.asarray(positive)[:, None], np.asarray(negative)[None, :]
-    return float((p > n).mean() + 0.5 * (p == n).mean())
-
-
 def choosing_step(cross: Any, candidates: int, weight: float) -> dict[str, Any]:
     from index.settings import Settings
     from qa.answering import RefusalPolicy
     from qa.extractive import ScoredSentence
     from qa.reranker import blend
     from qa.service import build_answerer, build_index
+    from training.train_cross import auc
 
     with tempfile.TemporaryDirectory() as work:
         settings = Settings(data_dir=Path(work), corpus_dir=ROOT / "corpus")
@@ -111,6 +106,7 @@ def whole_pipeline(cross: Any, candidates: int, weight: float) -> dict[str, Any]
     from qa.evaluation.dataset import load_dataset
 
     plain_build = runner.build_answerer
+    plain_blend = qa.answering.RERANK_CANDIDATES, qa.answering.RERANK_WEIGHT
     out: dict[str, Any] = {}
     for path in (*CHOOSE, *REPORT):
         dataset = load_dataset(path)
@@ -130,6 +126,7 @@ def whole_pipeline(cross: Any, candidates: int, weight: float) -> dict[str, Any]
                 "unanswerables refused": m.refusal_accuracy,
             }
         runner.build_answerer = plain_build
+        qa.answering.RERANK_CANDIDATES, qa.answering.RERANK_WEIGHT = plain_blend
         out[path.name] = figures
     return out
 

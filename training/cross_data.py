@@ -52,23 +52,33 @@ def split_of(article: str, held_out: frozenset[str]) -> str:
     return "valid" if int(hashlib.sha256(article.encode()).hexdigest(), 16) % 12 == 0 else "train"
 
 
-def _sentences(text: str) -> list[tuple[int, int]]:
-    return [span for span in split_sentences(text) if span[1] - span[0] >= 20]
+@dataclass(frozen=True)
+class _Paragraph:
+    """A paragraph's text, its sentences (spans of 20 characters or more, and their texts) and their terms."""
+
+    text: str
+    spans: list[tuple[int, int]]
+    sentences: list[str]
+    terms: list[set[str]]
+
+    @classmethod
+    def of(cls, text: str) -> _Paragraph:
+        spans = [span for span in split_sentences(text) if span[1] - span[0] >= 20]
+        sentences = [text[s:e] for s, e in spans]
+        return cls(text, spans, sentences, [words(t) for t in sentences])
+
+    def containing(self, start: int, end: int) -> list[int]:
+        """The sentences that overlap ``text[start:end]``."""
+        return [i for i, (s, e) in enumerate(self.spans) if s < end and start < e]
 
 
-def _containing(spans: list[tuple[int, int]], start: int, end: int) -> list[int]:
-    return [i for i, (s, e) in enumerate(spans) if s < end and start < e]
-
-
-def _article_negatives(
-    question: str, paragraphs: list[tuple[str, list[tuple[int, int]]]], own: int, k: int
-) -> list[str]:
-    asked = words(question)
+def _article_negatives(asked: set[str], paragraphs: list[_Paragraph], own: int, k: int) -> list[str]:
+    """The ``k`` sentences of the article's other paragraphs that share most of the ``asked`` terms (at least one)."""
     pool = [
-        (len(asked & words(text[s:e])), text[s:e])
-        for p, (text, spans) in enumerate(paragraphs)
+        (len(asked & terms), sentence)
+        for p, paragraph in enumerate(paragraphs)
         if p != own
-        for s, e in spans
+        for sentence, terms in zip(paragraph.sentences, paragraph.terms, strict=True)
     ]
     pool.sort(key=lambda x: -x[0])
     return [t for overlap, t in pool[:k] if overlap > 0]
@@ -98,35 +108,35 @@ def squad_articles(path: Path) -> list[dict]:
 def squad_groups(path: Path, rng: random.Random, source: str) -> Iterator[Group]:
     for article in squad_articles(path):
         title = article.get("title", "")
-        paragraphs = [(p["context"], _sentences(p["context"])) for p in article["paragraphs"]]
-        for p_index, paragraph in enumerate(article["paragraphs"]):
-            text, spans = paragraphs[p_index]
-            if not spans:
+        paragraphs = [_Paragraph.of(p["context"]) for p in article["paragraphs"]]
+        for p_index, (raw, paragraph) in enumerate(zip(article["paragraphs"], paragraphs, strict=True)):
+            if not paragraph.spans:
                 continue
-            for qa in paragraph["qas"]:
+            text = paragraph.text
+            for qa in raw["qas"]:
                 question = qa["question"].strip()
                 group = Group(question, title or text[:40], source=source)
                 answers = [] if qa.get("is_impossible") else qa.get("answers", [])
-                hit: set[int] = set()
-                for a in answers:
-                    start = int(a["answer_start"])
-                    hit.update(_containing(spans, start, start + len(a["text"])))
+                # (start, end) of each answer, and the sentences each overlaps
+                found = [(int(a["answer_start"]), int(a["answer_start"]) + len(a["text"])) for a in answers]
+                overlapping = [paragraph.containing(start, end) for start, end in found]
+                hit = {i for sentences in overlapping for i in sentences}
                 if answers and not hit:
                     continue
                 if hit:
-                    group.pos = [text[spans[i][0] : spans[i][1]] for i in sorted(hit)]
+                    group.pos = [paragraph.sentences[i] for i in sorted(hit)]
                     if rng.random() < ABLATE:
-                        a = answers[0]
-                        i = _containing(spans, int(a["answer_start"]), int(a["answer_start"]) + len(a["text"]))[0]
-                        s, e = spans[i]
-                        cut = text[s : int(a["answer_start"])] + text[int(a["answer_start"]) + len(a["text"]) : e]
+                        (start, end), (s, e) = found[0], paragraph.spans[overlapping[0][0]]
+                        cut = text[s:start] + text[end:e]
                         if len(cut.split()) >= 4:
                             group.neg.append(" ".join(cut.split()))
-                others = [i for i in range(len(spans)) if i not in hit]
                 asked = words(question)
-                others.sort(key=lambda i: -len(asked & words(text[spans[i][0] : spans[i][1]])))
-                group.neg += [text[spans[i][0] : spans[i][1]] for i in others[:NEGATIVES_IN_PARAGRAPH]]
-                group.neg += _article_negatives(question, paragraphs, p_index, NEGATIVES_IN_ARTICLE)
+                others = sorted(
+                    (i for i in range(len(paragraph.spans)) if i not in hit),
+                    key=lambda i: -len(asked & paragraph.terms[i]),
+                )
+                group.neg += [paragraph.sentences[i] for i in others[:NEGATIVES_IN_PARAGRAPH]]
+                group.neg += _article_negatives(asked, paragraphs, p_index, NEGATIVES_IN_ARTICLE)
                 if group.neg or group.pos:
                     yield group
 

@@ -27,6 +27,14 @@ MAX_QUESTION_TOKENS = 32
 PAIRS_PER_GROUP = 8  # the answer and up to seven negatives a step
 
 
+def auc(positive: list[float], negative: list[float]) -> float:
+    """The probability that a random positive scores above a random negative (ties count half); NaN without both."""
+    if not positive or not negative:
+        return float("nan")
+    p, n = np.asarray(positive)[:, None], np.asarray(negative)[None, :]
+    return float((p > n).mean() + 0.5 * (p == n).mean())
+
+
 def read_groups(path: Path) -> list[dict]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as f:
@@ -173,11 +181,11 @@ def main() -> None:
                 answerable_best.append(float(scores.max()))
             else:
                 unanswerable_best.append(float(scores.max()))
-        auc = float("nan")
-        if answerable_best and unanswerable_best:
-            a, u = np.asarray(answerable_best), np.asarray(unanswerable_best)
-            auc = float((a[:, None] > u[None, :]).mean() + 0.5 * (a[:, None] == u[None, :]).mean())
-        return {"groups": len(groups), "top1": float(np.mean(top1)) if top1 else float("nan"), "answerability_auc": auc}
+        return {
+            "groups": len(groups),
+            "top1": float(np.mean(top1)) if top1 else float("nan"),
+            "answerability_auc": auc(answerable_best, unanswerable_best),
+        }
 
     cut = args.measure_limit or None
     figures = {"valid": measure(valid[:cut]), "test": measure(test[:cut])}
