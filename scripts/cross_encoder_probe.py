@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CHOOSE = (ROOT / "dev_data" / "seed_own_dev.jsonl", ROOT / "dev_data" / "seed_own_dev2.jsonl")
-REPORT = (ROOT / "dev_data" / "seed_own_holdout.jsonl", ROOT / "dev_data" / "seed_own_holdout2.jsonl")
+REPORT = tuple(ROOT / "dev_data" / f"seed_own_holdout{n}.jsonl" for n in ("", "2", "3"))
 
 
 def choosing_step(cross: Any, candidates: int, weight: float) -> dict[str, Any]:
