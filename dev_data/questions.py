@@ -4,7 +4,9 @@ The sets, in the seed JSONL format of ``eval_data/seed_dev.jsonl`` plus a ``kind
 ``seed_own_dev.jsonl`` (thresholds and choices are made on it) and ``seed_own_holdout.jsonl`` (reported only,
 never used to choose anything); later ``seed_own_dev2.jsonl`` (choices) and ``seed_own_holdout2.jsonl`` (written
 2026-12-04 after that day's code, reported only). Run ``python dev_data/questions.py`` to rewrite them after
-editing; every quote is checked to be a verbatim span of its source article.
+editing; every quote is checked to be a verbatim span of its source article. ``seed_own_holdout3.jsonl`` (40 q,
+2026-12-04, reported only) is not written here: a helper that read only the five articles, no code and no other
+question set, wrote it as JSONL (tests/test_evaluation.py checks its quotes).
 """
 
 from __future__ import annotations
