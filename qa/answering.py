@@ -276,7 +276,9 @@ class Answerer:
             candidates, vectors, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
         scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
-        chosen = select_sentences(scored)
+        chosen = select_sentences(
+            scored, vectors={(c.source, c.start): v for c, v in zip(candidates, vectors, strict=True)}
+        )
         texts: dict[str, str] = {}  # the cited documents, read once by _cite (the office check reads holders' names)
         citations, sentences = self._cite(chosen, query_terms, standalone.question, texts, read)
         # The question as searched (misspelt words as the index spells them: "presdent" is the office of president).

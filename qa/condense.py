@@ -53,6 +53,27 @@ def condense(question: str, history: Sequence[str]) -> StandaloneQuestion:
     return StandaloneQuestion(f"{core} (following: {context})", question, context)
 
 
+# Words by which a question points at the articles themselves ("according to the articles", "what does the piece
+# say about …", "in the documents"): not what it asks about, so not searched for ("article" would pick the
+# sentence "This article delves into …"). A word such as "article" elsewhere ("Article 5") is kept.
+_CORPUS = r"(?:articles?|documents?|docs?|texts?|pieces?|stories|story)"
+_WHICH = r"(?:(?:first|second|third|fourth|fifth|last|other|two|three|four|five|same|latest)\s+)?"
+_ABOUT_THE_CORPUS = re.compile(
+    rf"\b(?:according to|as per|based on|(?:in|from|within|by)(?:\s+(?:any|each|one|all) of)?)\s+"
+    rf"(?:the|these|this|those|your|all|both)\s+{_WHICH}{_CORPUS}\b"
+    rf"|\b(?:do|does|did)\s+(?:the|these|this|those|any)\s+{_WHICH}{_CORPUS}\s+"
+    r"(?:say|mention|tell|report|state|claim|suggest|explain|describe|give)\b"
+    rf"|\b(?:the|these|this|those)\s+{_CORPUS}\s+(?:says?|mentions?|tells?|reports?|states?|claims?|suggests?)\b",
+    re.I,
+)
+
+
+def without_corpus_references(question: str) -> str:
+    """``question`` less the words that refer to the articles themselves ("What are hybrid threats according to the
+    articles" → "What are hybrid threats")."""
+    return _ABOUT_THE_CORPUS.sub(" ", question)
+
+
 LONG_QUESTION_WORDS = 25  # a question this long usually wraps its one real ask in context
 _CLAUSE = re.compile(r"(?<=[.;:!?])\s+|,\s+(?=(?:so|but|and|or|then|because|since|now)\b)|\s+-+\s+", re.I)
 _ASKS = re.compile(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -32,6 +32,7 @@ LOCAL_IDF = 0.8  # choosing the sentence: geometric mix of corpus idf (0) and id
 HEADING_DAMP = 0.85
 MAX_SENTENCES = 3
 RELATIVE_CUTOFF = 0.85  # further sentences must score at least this share of the best one
+RESTATEMENT_COSINE = 0.8  # a further sentence this close in meaning to one already chosen restates it
 MAX_CANDIDATES = 15  # sentences embedded per question (the best on their words): the main cost of answering
 
 
@@ -645,16 +646,46 @@ def similar(a: str, b: str) -> bool:
     return len(ta & tb) / min(len(ta), len(tb)) >= 0.7
 
 
-def select_sentences(scored: Sequence[ScoredSentence], max_sentences: int = MAX_SENTENCES) -> list[ScoredSentence]:
-    """The best sentence, plus close runners-up that add something, in reading order within each source."""
+def specifics(text: str) -> set[str]:
+    """The figures and the names (capitalised inside the sentence) of ``text``, lowercased."""
+    return {w.lower() for w in re.findall(r"\d[\d.,:%]*", text)} | {m.group().lower() for m in _PROPER.finditer(text)}
+
+
+def adds_specifics(text: str, than: str) -> bool:
+    """``text`` holds a figure or a name that ``than`` does not (a country's name and its demonym are one):
+    however close in meaning, it tells something more ("…will be released in March 2016")."""
+    known = specifics(than)
+    return any(w not in known and not any(same_name(w, k) for k in known) for w in specifics(text))
+
+
+def select_sentences(
+    scored: Sequence[ScoredSentence],
+    max_sentences: int = MAX_SENTENCES,
+    vectors: Mapping[tuple[str, int], np.ndarray] | None = None,
+) -> list[ScoredSentence]:
+    """The best sentence, plus close runners-up that add something, in reading order within each source.
+
+    A runner-up that says nearly what a chosen sentence says is skipped for the next one: most of its terms, or,
+    given the sentences' ``vectors`` by (source, start), a cosine of ``RESTATEMENT_COSINE`` or more and no figure or
+    name the chosen one lacks ("Albania has authorized KAYO to produce weapons" three times over, in other words)."""
     if not scored:
         return []
     best = scored[0]
     chosen = [best]
+
+    def restates(a: ScoredSentence, b: ScoredSentence) -> bool:
+        if similar(a.sentence.text, b.sentence.text):
+            return True
+        va = vectors.get((a.sentence.source, a.sentence.start)) if vectors else None
+        vb = vectors.get((b.sentence.source, b.sentence.start)) if vectors else None
+        if va is None or vb is None or float(va @ vb) < RESTATEMENT_COSINE:
+            return False
+        return not adds_specifics(a.sentence.text, b.sentence.text)
+
     for candidate in scored[1:]:
         if len(chosen) >= max_sentences or candidate.score < RELATIVE_CUTOFF * best.score:
             break
-        if any(similar(candidate.sentence.text, c.sentence.text) for c in chosen):
+        if any(restates(candidate, c) for c in chosen):
             continue
         chosen.append(candidate)
     # The best sentence leads; the others follow it grouped by source, in document order.

@@ -20,7 +20,7 @@ from index.catalog import DocumentLookup, DocumentRecord, bm25_idf
 from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences
 from qa.cache import LruCache
-from qa.condense import StandaloneQuestion, refers_back
+from qa.condense import StandaloneQuestion, refers_back, without_corpus_references
 from qa.fusion import reciprocal_rank_fusion
 from qa.spelling import (
     ABBREVIATIONS,
@@ -92,7 +92,8 @@ class HybridRetriever:
             question = replace(
                 question, text=respell(question.text, corrections), question=respell(question.question, corrections)
             )
-        own = terms(question.question)
+        # "… according to the articles": the articles are not what is asked about (unless they are all it names).
+        own = terms(without_corpus_references(question.question)) or terms(question.question)
         carried = [t for t in terms(question.context) if t not in own]
         if carried and refers_back(question.question):
             # "What does it make?" after "What is KAYO?": "it" is KAYO, and the earlier words are the question's own.

@@ -843,3 +843,62 @@ def test_a_title_in_an_articles_list_of_sources_is_never_quoted(answerer: Answer
     listed = text.rindex("\nSources\n")
     assert all(c.source != CROATIA or c.end <= listed for c in quoted)
     assert all("Forge Cooperation for Stronger Balkan Defense, The Defense Post" not in c.quote for c in quoted)
+
+
+def test_a_runner_up_that_restates_a_chosen_sentence_in_other_words_gives_way_to_the_next() -> None:
+    from qa.extractive import RESTATEMENT_COSINE, ScoredSentence, select_sentences
+
+    best, restated, other = (
+        ScoredSentence(_sentence(text, start=start), score, 0.0, 0.0)
+        for text, start, score in (
+            ("Albania has authorized KAYO to produce weapons and ammunition.", 0, 1.0),
+            ("The government granted the state firm leave to manufacture arms.", 100, 0.98),
+            ("The plant is expected to create jobs in the region.", 200, 0.95),
+        )
+    )
+    along = np.array([1.0, 0.0])
+    near = np.array([RESTATEMENT_COSINE + 0.05, np.sqrt(1 - (RESTATEMENT_COSINE + 0.05) ** 2)])
+    vectors = {("doc.md", 0): along, ("doc.md", 100): near, ("doc.md", 200): np.array([0.0, 1.0])}
+    quoted = [s.sentence.start for s in select_sentences([best, restated, other], vectors=vectors)]
+    assert quoted == [0, 200]
+    # Without vectors the two share too few words to be told apart: both are quoted.
+    assert [s.sentence.start for s in select_sentences([best, restated, other])] == [0, 100, 200]
+
+
+@pytest.mark.parametrize("question", ["will kayo make weapons", "what did zelensky propose at the summit"])
+def test_no_two_quotes_of_an_answer_say_the_same_in_other_words(answerer: Answerer, question: str) -> None:
+    from qa.extractive import RESTATEMENT_COSINE
+
+    answer = answerer.answer(question)
+    assert not answer.refused and answer.citations
+    vectors = np.asarray(answerer.index.embedder.embed_documents([c.quote for c in answer.citations]))
+    cosines = vectors @ vectors.T
+    for i in range(len(vectors)):
+        for j in range(i):
+            assert cosines[i, j] < RESTATEMENT_COSINE, (answer.citations[i].quote, answer.citations[j].quote)
+
+
+def test_words_that_point_at_the_articles_themselves_are_not_searched_for(answerer: Answerer) -> None:
+    from qa.condense import without_corpus_references
+
+    assert "articles" not in without_corpus_references("What are hybrid threats according to the articles")
+    assert "piece" not in without_corpus_references("what does the piece say about jobs")
+    assert "article" not in without_corpus_references("what is said in the first article about kayo")
+    for kept in ("What does Article 5 say?", "what is in the defence report", "who wrote the story on KAYO"):
+        assert without_corpus_references(kept) == kept
+    searched = answerer.retriever.retrieve(condense("which risks do they see for kosovo according to the articles", ()))
+    assert "kosovo" in searched.query_terms and not any(t.startswith("articl") for t in searched.query_terms)
+    # A question that names nothing but the articles still searches for them.
+    assert answerer.retriever.retrieve(condense("which article is the longest", ())).query_terms
+
+
+def test_a_close_sentence_with_a_figure_or_name_the_chosen_one_lacks_is_no_restatement() -> None:
+    from qa.extractive import adds_specifics
+
+    developed = "A remaster of the game, Twilight Princess HD, is being developed by Tantalus Media."
+    assert adds_specifics("A port for the Wii U, Twilight Princess HD, will be released in March 2016.", developed)
+    # The same fact, a country's name for its demonym: nothing more.
+    assert not adds_specifics(
+        "In a landmark move, Albania has authorized the state-owned firm KAYO to produce weapons.",
+        "The Albanian government has officially granted the state-owned firm KAYO leave to manufacture weapons.",
+    )
