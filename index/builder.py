@@ -175,6 +175,10 @@ class CorpusIndex:
     def document_span(self, doc_id: str, start: int, end: int) -> tuple[str, int] | None:
         return self.catalog.document_span(doc_id, start, end)
 
+    def back_matter(self, doc_ids: list[str]) -> dict[str, list[tuple[int, int]]]:
+        """Each document's lists of sources (spans), as stored when it was indexed; absent for one indexed before."""
+        return self.catalog.back_matter(doc_ids)
+
     def chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
         return self.catalog.chunks(chunk_ids)
 
@@ -283,6 +287,8 @@ class CorpusIndex:
                 self._write(to_read, indexed, report, progress, kill, flush_chunks)
                 self.catalog.set_meta(last_built=_now())
                 self.catalog.delete_meta("dirty")
+            if not dry_run:
+                self.catalog.fill_back_matter()  # documents indexed before their lists of sources were stored
             report.documents, report.chunks = self.catalog.counts()
         report.seconds = time.perf_counter() - started
         return report

@@ -6,6 +6,7 @@ record of what is indexed; Chroma is reconciled against it (see ``index.builder`
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 import threading
@@ -18,6 +19,7 @@ import numpy as np
 
 from index.keywords import terms
 from index.reading import FileStamp, SourceDocument
+from index.sentences import Span, back_matter
 
 SCHEMA_VERSION = "1"
 _SCHEMA = """
@@ -36,6 +38,9 @@ CREATE TABLE IF NOT EXISTS postings (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS postings_chunk ON postings (chunk);
 CREATE INDEX IF NOT EXISTS documents_recent ON documents (indexed_at);
+-- Each document's lists of sources ("References": index.sentences.back_matter), found once when it is written;
+-- a document without a row was indexed before they were stored (``fill_back_matter`` adds them).
+CREATE TABLE IF NOT EXISTS back_matter (doc_id TEXT PRIMARY KEY, spans TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS stamps (
     doc_id TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,
     inode INTEGER NOT NULL, taken_ns INTEGER NOT NULL
@@ -281,6 +286,7 @@ class Catalog:
             "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (doc.doc_id, doc.file_name, doc.title, doc.date, doc.content_hash, text, len(new.chunks), new.indexed_at),
         )
+        db.execute("INSERT INTO back_matter VALUES (?, ?)", (doc.doc_id, json.dumps(back_matter(text))))
         if stamp is not None:
             db.execute(
                 "INSERT INTO stamps VALUES (?, ?, ?, ?, ?, ?)",
@@ -315,11 +321,42 @@ class Catalog:
             db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
         db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
         db.execute("DELETE FROM stamps WHERE doc_id = ?", (doc_id,))
+        db.execute("DELETE FROM back_matter WHERE doc_id = ?", (doc_id,))
         return [r[1] for r in rows]
+
+    def back_matter(self, doc_ids: Sequence[str]) -> dict[str, list[Span]]:
+        """The spans of each document's lists of sources, as found when it was written; a document indexed before
+        they were stored (or not indexed) is absent."""
+        found: dict[str, list[Span]] = {}
+        ids = list(dict.fromkeys(doc_ids))
+        for i in range(0, len(ids), 500):
+            batch = ids[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            for doc_id, spans in self.db.execute(
+                f"SELECT doc_id, spans FROM back_matter WHERE doc_id IN ({marks})", batch
+            ):
+                found[doc_id] = [(int(a), int(b)) for a, b in json.loads(spans)]
+        return found
+
+    def fill_back_matter(self) -> int:
+        """Find the lists of sources of the documents indexed before they were stored (one transaction); returns
+        how many documents were read."""
+        missing = "SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM back_matter)"
+        ids = [row[0] for row in self.db.execute(missing)]
+        if not ids:
+            return 0
+        with _transaction(self.db) as db:
+            for doc_id in ids:
+                row = db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+                if row is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO back_matter VALUES (?, ?)", (doc_id, json.dumps(back_matter(row[0])))
+                    )
+        return len(ids)
 
     def clear(self) -> None:
         with _transaction(self.db) as db:
-            for table in ("postings", "chunks", "documents", "stamps", "meta"):
+            for table in ("postings", "chunks", "documents", "stamps", "back_matter", "meta"):
                 db.execute(f"DELETE FROM {table}")
 
     # -- reading chunks ---------------------------------------------------------------------------------

@@ -240,7 +240,7 @@ class Answerer:
         for passage in retrieval.passages:  # "hepatitis B virus (HBV)": a question may use either form
             for short, long in abbreviations(passage.text).items():
                 defined.setdefault(short, long)
-        read: dict[str, str] = {}  # the candidates' documents, read once (back matter, then quoting)
+        read: dict[str, str] = {}  # documents read already (where their lists of sources were not stored), for quoting
         pool = self._outside_back_matter(with_aliases(candidate_sentences(retrieval.passages), defined), read)
         if not pool:
             return Answer(REFUSAL_TEXT, True, retrieved=tuple(merged[:k]), standalone_question=standalone.text)
@@ -287,7 +287,7 @@ class Answerer:
             # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
             # question's words, not its answer.
             signals = {**signals, "lacks_asked_type": 1.0}
-            return self._refusal(scored, query_terms, passages, standalone, signals, read)
+            return self._refusal(scored, query_terms, passages, standalone, signals, {**read, **texts})
         other = self._disagreement(standalone.question, query_terms, retrieval.idf, citations[0], passages)
         if other is not None:  # a headline states another place than the answer: both are shown
             note = DISAGREEMENT_TEXT.format(quote=other.quote)
@@ -312,10 +312,12 @@ class Answerer:
         """The candidates, less those in a document's list of sources ("Sources", "References"): a title listed
         there shares the question's words and answers nothing. ``read`` (source → text) is filled with the
         documents read, for quoting."""
-        listed: dict[str, list[tuple[int, int]]] = {}
-        for source in dict.fromkeys(s.source for s in pool):
-            text = read[source] = self.index.document_text(source) or ""
-            listed[source] = back_matter(text)
+        sources = list(dict.fromkeys(s.source for s in pool))
+        listed = self.index.back_matter(sources)  # found when each document was indexed
+        for source in sources:
+            if source not in listed:  # indexed before they were stored, and not synced since: found here
+                text = read[source] = self.index.document_text(source) or ""
+                listed[source] = back_matter(text)
         return [s for s in pool if not any(a <= s.start < b for a, b in listed[s.source])]
 
     def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence], asked: str) -> list[ScoredSentence]:
@@ -389,7 +391,7 @@ class Answerer:
         read: dict[str, str] | None = None,
     ) -> Answer:
         """ "The documents don't say", with the closest sentences cited when some share a word with the question
-        (``read``: the candidates' documents, read already)."""
+        (``read``: documents read already, by source)."""
         closest = closest_sentences(scored, query_terms)
         citations, sentences = self._cite(closest, query_terms, read=read)
         if not citations:

@@ -902,3 +902,31 @@ def test_a_close_sentence_with_a_figure_or_name_the_chosen_one_lacks_is_no_resta
         "In a landmark move, Albania has authorized the state-owned firm KAYO to produce weapons.",
         "The Albanian government has officially granted the state-owned firm KAYO leave to manufacture weapons.",
     )
+
+
+def test_lists_of_sources_are_found_once_at_indexing_and_an_older_index_gets_them_on_its_next_sync(
+    settings: Settings, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    index = CorpusIndex(settings, embedder=embedder)
+    index.sync()
+    stored = index.back_matter([CROATIA, "no-such-document.txt"])
+    text = index.document_text(CROATIA) or ""
+    assert list(stored) == [CROATIA] and [text[a:b].split("\n")[0] for a, b in stored[CROATIA]] == ["Sources"]
+    answerer = build_answerer(settings, index)
+    question = "Kosovo, Albania, Croatia forge cooperation for stronger Balkan defense, The Defense Post"
+    listed = text.rindex("\nSources\n")
+
+    def unlisted(answer: Answer) -> bool:
+        return all(c.source != CROATIA or c.end <= listed for c in [*answer.citations, *answer.closest])
+
+    assert unlisted(answerer.answer(question))
+    # An index built before the lists were stored: answering finds them itself, the next sync stores them.
+    index.catalog.db.execute("DELETE FROM back_matter")
+    assert index.back_matter([CROATIA]) == {}
+    assert unlisted(answerer.answer(question))
+    report = index.sync()
+    assert report.unchanged == 5 and index.back_matter([CROATIA]) == stored
+    # A removed document takes its row with it.
+    (settings.corpus_dir / CROATIA).unlink()
+    index.sync()
+    assert index.back_matter([CROATIA]) == {}
