@@ -339,12 +339,12 @@ class Catalog:
         return found
 
     def fill_back_matter(self) -> int:
-        """Find the lists of sources of the documents indexed before they were stored (one transaction); returns
-        how many documents were read."""
+        """Find the lists of sources of the documents indexed before they were stored (one transaction, once per
+        catalog: the ``back_matter`` meta key marks it done); returns how many documents were read."""
+        if self.get_meta("back_matter") is not None:
+            return 0
         missing = "SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM back_matter)"
         ids = [row[0] for row in self.db.execute(missing)]
-        if not ids:
-            return 0
         with _transaction(self.db) as db:
             for doc_id in ids:
                 row = db.execute("SELECT text FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
@@ -352,6 +352,7 @@ class Catalog:
                     db.execute(
                         "INSERT OR REPLACE INTO back_matter VALUES (?, ?)", (doc_id, json.dumps(back_matter(row[0])))
                     )
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('back_matter', '1')")
         return len(ids)
 
     def clear(self) -> None:

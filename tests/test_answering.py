@@ -922,6 +922,7 @@ def test_lists_of_sources_are_found_once_at_indexing_and_an_older_index_gets_the
     assert unlisted(answerer.answer(question))
     # An index built before the lists were stored: answering finds them itself, the next sync stores them.
     index.catalog.db.execute("DELETE FROM back_matter")
+    index.catalog.delete_meta("back_matter")
     assert index.back_matter([CROATIA]) == {}
     assert unlisted(answerer.answer(question))
     report = index.sync()
