@@ -203,17 +203,11 @@ class Catalog:
 
     def documents_by_id(self, doc_ids: Iterable[str]) -> dict[str, DocumentRecord]:
         """The records of these documents (those indexed), read by key: the cost does not grow with the corpus."""
-        ids = list(dict.fromkeys(doc_ids))
-        found: dict[str, DocumentRecord] = {}
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            rows = self.db.execute(
-                "SELECT doc_id, file_name, title, date, content_hash, n_chunks, indexed_at FROM documents "
-                f"WHERE doc_id IN ({','.join('?' * len(part))})",
-                part,
-            )
-            found.update((row[0], DocumentRecord(*row)) for row in rows)
-        return found
+        rows = self._where_in(
+            "SELECT doc_id, file_name, title, date, content_hash, n_chunks, indexed_at FROM documents WHERE doc_id",
+            list(dict.fromkeys(doc_ids)),
+        )
+        return {row[0]: DocumentRecord(*row) for row in rows}
 
     def has_documents_under(self, folder: str) -> bool:
         """Whether a document is indexed inside ``folder`` (a corpus-relative path), or under that very name."""
@@ -327,16 +321,8 @@ class Catalog:
     def back_matter(self, doc_ids: Sequence[str]) -> dict[str, list[Span]]:
         """The spans of each document's lists of sources, as found when it was written; a document indexed before
         they were stored (or not indexed) is absent."""
-        found: dict[str, list[Span]] = {}
-        ids = list(dict.fromkeys(doc_ids))
-        for i in range(0, len(ids), 500):
-            batch = ids[i : i + 500]
-            marks = ",".join("?" * len(batch))
-            for doc_id, spans in self.db.execute(
-                f"SELECT doc_id, spans FROM back_matter WHERE doc_id IN ({marks})", batch
-            ):
-                found[doc_id] = [(int(a), int(b)) for a, b in json.loads(spans)]
-        return found
+        rows = self._where_in("SELECT doc_id, spans FROM back_matter WHERE doc_id", list(dict.fromkeys(doc_ids)))
+        return {doc_id: [(int(a), int(b)) for a, b in json.loads(spans)] for doc_id, spans in rows}
 
     def fill_back_matter(self) -> int:
         """Find the lists of sources of the documents indexed before they were stored (one transaction, once per
@@ -363,15 +349,8 @@ class Catalog:
     # -- reading chunks ---------------------------------------------------------------------------------
     def chunks(self, chunk_ids: Sequence[str]) -> dict[str, ChunkRecord]:
         """Chunks by id, with their text cut from the stored document text."""
-        found: dict[str, ChunkRecord] = {}
-        ids = list(dict.fromkeys(chunk_ids))
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            placeholders = ",".join("?" * len(part))
-            rows = self.db.execute(f"{_CHUNK_SELECT} WHERE c.chunk_id IN ({placeholders})", part)
-            for row in rows:
-                found[row[0]] = ChunkRecord(*row)
-        return found
+        rows = self._where_in(f"{_CHUNK_SELECT} WHERE c.chunk_id", list(dict.fromkeys(chunk_ids)))
+        return {row[0]: ChunkRecord(*row) for row in rows}
 
     # -- keyword search ---------------------------------------------------------------------------------
     def _change_key(self) -> int:
@@ -527,14 +506,15 @@ class Catalog:
     def _postings_of(self, term: str, chunks: np.ndarray) -> np.ndarray:
         """``term``'s postings in ``chunks`` only, as rows of (chunk, tf) (an index seek each, in pages of bound
         variables)."""
-        rows: list[tuple[int, int]] = []
-        for i in range(0, len(chunks), 500):
-            page = [int(c) for c in chunks[i : i + 500]]
-            rows += self.db.execute(
-                f"SELECT chunk, tf FROM postings WHERE term = ? AND chunk IN ({','.join('?' * len(page))})",
-                [term, *page],
-            ).fetchall()
-        return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+        rows = self._where_in("SELECT chunk, tf FROM postings WHERE term = ? AND chunk", chunks.tolist(), (term,))
+        return np.asarray(list(rows), dtype=np.int64).reshape(-1, 2)
+
+    def _where_in(self, select: str, keys: Sequence[object], before: Sequence[object] = ()) -> Iterator[tuple]:
+        """The rows of ``select`` ending ``… IN (keys)``, queried in pages of 500 keys (SQLite bounds the
+        variables of one statement); ``before`` binds the statement's own ``?`` ahead of the keys."""
+        for i in range(0, len(keys), 500):
+            page = keys[i : i + 500]
+            yield from self.db.execute(f"{select} IN ({','.join('?' * len(page))})", [*before, *page])
 
 
 def bm25_idf(total: int, freq: int) -> float:
