@@ -30,6 +30,7 @@ from qa.extractive import (
     asked_kind,
     asked_type,
     candidate_sentences,
+    dense_scale,
     is_heading,
     lacks_asked_type,
     lexical_coverage,
@@ -249,7 +250,7 @@ class Answerer:
             pool, None, retrieval.query_vector, query_terms, retrieval.idf, standalone.question, topic
         )
         # Only a sentence within reach of the best one once meaning is added (cosine <= 1) is worth embedding.
-        reach = lexical[0].score - W_DENSE
+        reach = lexical[0].score - W_DENSE * dense_scale(max(s.lexical for s in lexical))
         candidates = [s.sentence for s in lexical[:MAX_CANDIDATES] if s.score >= reach]
         vectors = self._embed_sentences([c.text for c in candidates])
         scored = score_sentences(

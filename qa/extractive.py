@@ -34,6 +34,11 @@ MAX_SENTENCES = 3
 RELATIVE_CUTOFF = 0.85  # further sentences must score at least this share of the best one
 RESTATEMENT_COSINE = 0.8  # a further sentence this close in meaning to one already chosen restates it
 MAX_CANDIDATES = 15  # sentences embedded per question (the best on their words): the main cost of answering
+# Where no candidate shares much of the question's words (a paraphrase), words cannot tell the candidates apart and
+# meaning must: the cosine's weight rises linearly from W_DENSE, where the best candidate's coverage is WORDS_SHARED,
+# to DENSE_BOOST times it at none (chosen on own dev and dev2, checked on squad_train: docs/TUNING.md).
+WORDS_SHARED = 0.5
+DENSE_BOOST = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -599,13 +604,24 @@ def sentence_features(
     return features, damp
 
 
+def dense_scale(best_lexical: float, boost: float = DENSE_BOOST) -> float:
+    """The factor on the cosine's weight for a question whose best candidate covers ``best_lexical`` of its
+    weighted terms: 1 at ``WORDS_SHARED`` or more, rising linearly to ``boost`` at 0."""
+    if best_lexical >= WORDS_SHARED:
+        return 1.0
+    return 1.0 + (boost - 1.0) * (1.0 - max(best_lexical, 0.0) / WORDS_SHARED)
+
+
 @dataclass(frozen=True)
 class SentenceScorer:
-    """The sentence score: ``weights`` (one per name in ``FEATURES``) over ``sentence_features``, damped. The
-    hand-set weights are the default; ``qa.scorer.load_scorer`` gives the learned ones (``QA_SENTENCE_SCORER``)."""
+    """The sentence score: ``weights`` (one per name in ``FEATURES``) over ``sentence_features``, damped, the
+    cosine's weight raised where the candidates share few of the question's words (``dense_scale``). The hand-set
+    weights are the default; ``qa.scorer.load_scorer`` gives the learned ones (``QA_SENTENCE_SCORER``), which were
+    fitted without the raise and run with ``dense_boost`` 1."""
 
     weights: tuple[float, ...] = HAND_SET_WEIGHTS
     name: str = "hand-set"
+    dense_boost: float = DENSE_BOOST
 
     def __call__(
         self,
@@ -626,7 +642,10 @@ class SentenceScorer:
 
     def rank(self, sentences: Sequence[Sentence], features: np.ndarray, damp: np.ndarray) -> list[ScoredSentence]:
         """The sentences scored from their features, best first."""
-        scores = (features @ np.asarray(self.weights, dtype=float)) * damp
+        weights = np.array(self.weights, dtype=float)
+        if len(features):
+            weights[0] *= dense_scale(float(features[:, 1].max()), self.dense_boost)
+        scores = (features @ weights) * damp
         scored = [
             ScoredSentence(sentence, float(scores[i]), float(features[i, 0]), float(features[i, 1]))
             for i, sentence in enumerate(sentences)
@@ -634,8 +653,9 @@ class SentenceScorer:
         return sorted(scored, key=lambda s: -s.score)
 
 
-# The hand-set score, as answering's first passes (what to embed, whether to refuse) and the tests call it.
-score_sentences = SentenceScorer()
+# The hand-set score, as answering's first passes (what to embed, whether to refuse) and the tests call it. The
+# refusal's thresholds were calibrated on the plain score: the cosine's raise is the chooser's alone.
+score_sentences = SentenceScorer(dense_boost=1.0)
 
 
 def similar(a: str, b: str) -> bool:

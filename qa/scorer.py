@@ -42,4 +42,4 @@ def load_scorer(path: Path = SHIPPED) -> SentenceScorer:
         )
     if not all(isinstance(w, int | float) and math.isfinite(w) for w in weights):
         raise ScorerFileError(f"{what} hold a value that is not a number; run `make train` to rebuild them.")
-    return SentenceScorer(tuple(float(w) for w in weights), name="learned")
+    return SentenceScorer(tuple(float(w) for w in weights), name="learned", dense_boost=1.0)

@@ -865,6 +865,29 @@ def test_a_runner_up_that_restates_a_chosen_sentence_in_other_words_gives_way_to
     assert [s.sentence.start for s in select_sentences([best, restated, other])] == [0, 100, 200]
 
 
+def test_meaning_counts_more_where_no_candidate_shares_the_question_s_words() -> None:
+    from qa.extractive import DENSE_BOOST, FEATURES, WORDS_SHARED, SentenceScorer, dense_scale, score_sentences
+
+    assert dense_scale(1.0) == dense_scale(WORDS_SHARED) == 1.0
+    assert dense_scale(0.0) == DENSE_BOOST > 1.0
+    assert 1.0 < dense_scale(0.3 * WORDS_SHARED) < dense_scale(0.1 * WORDS_SHARED) < DENSE_BOOST
+    # Two candidates: the first shares a little more of the question's words, the second is closer in meaning.
+    sentences = [_sentence("Shares a word.", start=0), _sentence("Means the same.", start=100)]
+
+    def first(scorer: SentenceScorer, coverage: tuple[float, float]) -> int:
+        features = np.zeros((2, len(FEATURES)))
+        features[:, FEATURES.index("dense")] = (0.40, 0.55)
+        features[:, FEATURES.index("lexical")] = coverage
+        return scorer.rank(sentences, features, np.ones(2))[0].sentence.start
+
+    paraphrase, worded = (0.12, 0.0), (0.70, 0.58)  # the best coverage under WORDS_SHARED, then over it
+    assert first(SentenceScorer(), paraphrase) == 100  # words barely tell them apart: meaning decides
+    assert first(SentenceScorer(dense_boost=1.0), paraphrase) == 0  # the plain score keeps the wordier one
+    assert first(SentenceScorer(), worded) == first(SentenceScorer(dense_boost=1.0), worded) == 0
+    # Whether to answer is read from the plain score, on which the refusal's thresholds were calibrated.
+    assert score_sentences.dense_boost == 1.0
+
+
 @pytest.mark.parametrize("question", ["will kayo make weapons", "what did zelensky propose at the summit"])
 def test_no_two_quotes_of_an_answer_say_the_same_in_other_words(answerer: Answerer, question: str) -> None:
     from qa.extractive import RESTATEMENT_COSINE

@@ -102,6 +102,7 @@ def test_training_runs_end_to_end_on_a_tiny_slice(tmp_path: Path) -> None:
     assert card["news_development_top1"] == {}  # none asked for
     scorer = load_scorer(output)  # what it writes, answering reads
     assert scorer.name == "learned" and len(scorer.weights) == len(FEATURES)
+    assert scorer.dense_boost == 1.0  # fitted on the plain score, it runs as fitted
     assert all(np.isfinite(scorer.weights))
 
 
