@@ -250,10 +250,14 @@ _WH_NUMBER = re.compile(
     r"\b(how (many|much|long|old|far|often|frequently|large|big|high|fast)"
     r"|what(?:'s|\s+is|\s+was|\s+are|\s+were)?(?:\s+the)?\s+(?:[\w-]+\s+){0,2}?"
     r"(percentage|proportion|number|share|rate|amount|range|concentration|dose|size|ratio|incidence|prevalence"
-    r"|frequency|duration|cost|temperature)s?)\b",
+    r"|frequency|duration|cost|temperature)s?"
+    # "… as a percentage of GDP?", "… as a share of the budget?": the answer is a figure.
+    r"|as an? (?:percentage|proportion|share|fraction) of)\b",
     re.I,
 )
-_WH_TIME = re.compile(r"\b(when|what (year|date|month|day|time|period|decade|century)|in which year)\b", re.I)
+_WH_TIME = re.compile(
+    r"\b(when|what (?:[a-z]+ )?(year|date|month|day|time|period|decade|century)|in which (?:[a-z]+ )?year)\b", re.I
+)
 _NUMBER = re.compile(r"\d")
 # "What are the phases of …?", "What symptoms were reported?": the answer is likely a list.
 _WH_LIST = re.compile(
@@ -300,7 +304,7 @@ def has_enumeration(sentence: str, max_words: int = 7) -> bool:
 # "When did/will/is …?" asks for a time; "When water is released, what …?" opens with a clause and does not.
 _ASKS_FOR_TIME = re.compile(
     r"^\W*when\s+(?:did|does|do|is|was|were|are|will|would|has|have|had|can|could|should|shall|might|must)\b"
-    r"|\b(what|which|in which|in what) (year|date|month|day|decade|century)\b",
+    r"|\b(what|which|in which|in what) (?:[a-z]+ )?(year|date|month|day|decade|century)\b",
     re.I,
 )
 # A quantity: a figure, or a number written as a word ("thirteen", "eighty", "a dozen", "twice", "his fourth").
@@ -331,13 +335,31 @@ _ASKS_FOR_PLACE = re.compile(
 )
 # A place: a preposition of place before a name ("took place in Kyiv", "at the Royal Albert Hall"); group 1 the name.
 _PLACE = re.compile(r"\b(?:[Ii]n|[Aa]t|[Nn]ear|[Oo]utside|[Ii]nside|[Tt]hroughout)\s+(?:the\s+)?([A-Z][\w’'-]+)")
+# "How much money …?", "How much did the funeral cost?": an amount of money, which is written in figures or with a
+# currency or a scale ("$100 million", "5,000 francs", "thousands of dollars"), never as a bare count ("the three
+# nations", which would answer "how many"). Asked directly: "considering how much he charged" is no such question.
+_ASKS_FOR_MONEY = re.compile(
+    r"\bhow much (?:more |less )?money\b"
+    r"|\bhow much (?:more |less )?(?:did|does|do|will|would|is|was|were|are|has|have|had|can|could)\b[^?]*?"
+    r"\b(?:cost|costs|spend|spent|save|saved|pay|paid|invest|invested|worth|earn|earned|raise|raised|gross|grossed|"
+    r"fund|funded|charge|charged)\b",
+    re.I,
+)
+_MONEY = re.compile(
+    r"\d|[$€£¥]|\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dollars?|euros?|pounds?|cents?|francs?|"
+    r"yuan|yen|rubles?|roubles?|lek)\b",
+    re.I,
+)
 # What a sentence must hold for each kind of question that asks for one.
-_HOLDS_KIND = {"quantity": _QUANTITY, "time": _TIME, "place": _PLACE}
+_HOLDS_KIND = {"quantity": _QUANTITY, "money": _MONEY, "time": _TIME, "place": _PLACE}
 
 
 def asked_kind(question: str) -> str | None:
-    """ "quantity" ("how many", "how much", "what percentage"), "time" ("when did", "in which year") or "place"
-    ("where", "in which city") for a question that asks for one, else None."""
+    """ "quantity" ("how many", "how much", "what percentage"), "money" ("how much money", "how much did it cost"),
+    "time" ("when did", "in which year") or "place" ("where", "in which city") for a question that asks for one, else
+    None."""
+    if _ASKS_FOR_MONEY.search(question):
+        return "money"
     if _WH_NUMBER.search(question):
         return "quantity"
     if _ASKS_FOR_TIME.search(question):
@@ -370,7 +392,7 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
     Likewise an office: asked who holds it and not named, or named only as someone else's (``qa.offices``, which
     reads the holder's name in ``context``, the quotes' documents)."""
     kind = asked_kind(question)
-    if kind in ("quantity", "time"):
+    if kind in ("quantity", "money", "time"):
         return not any(_HOLDS_KIND[kind].search(s) for s in sentences)
     holder = asked_holder(question)
     if holder is not None:

@@ -380,6 +380,18 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     assert not lacks_asked_type("How many times has he played Bond?", ["His fourth performance as Bond."])
     # A question opening with a "when" clause does not ask for a time.
     assert not lacks_asked_type("When demand is high, what does the pump become?", ["It becomes a generator."])
+    # A word between the question word and the time asked for; a figure asked "as a percentage of" something.
+    assert lacks_asked_type("On what exact date was it signed?", ["The three nations signed a declaration."])
+    assert not lacks_asked_type("On what exact date was it signed?", ["It was signed on 12 June 2023."])
+    assert lacks_asked_type("What is the budget as a percentage of GDP?", ["A commitment to increase spending."])
+    assert not lacks_asked_type("What is the budget as a percentage of GDP?", ["It stands at 2.1% of GDP."])
+    # An amount of money is a figure or a sum, not a count: "three" answers "how many", not "how much money".
+    counted = ["The three nations will place joint orders at lower costs."]
+    assert lacks_asked_type("How much money will joint procurement save?", counted)
+    assert lacks_asked_type("How much did the new factory cost?", counted)
+    for amount in ("It saves $40 million a year.", "It cost 5,000 francs.", "They spent thousands of dollars."):
+        assert not lacks_asked_type("How much money will joint procurement save?", [amount]), amount
+    assert not lacks_asked_type("How much older was she than Chopin?", ["She was six years older."])  # no money
     # Other questions, and a "when" inside a long question's clause, want no particular type.
     assert not lacks_asked_type("What did Croatia say about the initiative?", no_figure)
     assert not lacks_asked_type("How exactly did the ministry describe it when it commented on it?", no_figure)
