@@ -42,6 +42,7 @@ from qa.extractive import (
     select_sentences,
     similar,
     stance_match,
+    stance_unattributed,
     with_aliases,
 )
 from qa.reranker import QuestionLikelihood, RerankerUnavailableError, blend
@@ -288,6 +289,10 @@ class Answerer:
             # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
             # question's words, not its answer.
             signals = {**signals, "lacks_asked_type": 1.0}
+            return self._refusal(scored, query_terms, passages, standalone, signals, {**read, **texts})
+        if stance_unattributed(asked, [s.sentence.text for s in scored], list(texts.values())):
+            # "How did Serbia react to …?" where no candidate has Serbia say anything: the articles give no reaction.
+            signals = {**signals, "no_statement_by_party": 1.0}
             return self._refusal(scored, query_terms, passages, standalone, signals, {**read, **texts})
         other = self._disagreement(standalone.question, query_terms, retrieval.idf, citations[0], passages)
         if other is not None:  # a headline states another place than the answer: both are shown

@@ -14,7 +14,7 @@ from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences, title_case
 from qa.offices import NOT_A_PARTY, asked_holder, held_by_another, names_holder, same_name
 from qa.related import RELATED_CREDIT, related_terms
-from qa.spelling import COMPOUND_PAIR
+from qa.spelling import COMPOUND_PAIR, capitals
 from qa.types import Passage
 
 # Weights of the sentence score, fitted on the development questions (see docs/TUNING.md).
@@ -382,6 +382,51 @@ def asked_type(question: str) -> Callable[[str], bool] | None:
 def places_named(text: str) -> frozenset[str]:
     """The places a text names after "in", "at", "near" … ("took place in Kyiv": "kyiv"), lowercased."""
     return frozenset(m.group(1).lower() for m in _PLACE.finditer(text))
+
+
+# "What did Russia say …?", "How did Serbia react to …?", "what does croatia think of …": the party whose words or
+# reaction are asked for (group "party"), the subject of the verb of saying.
+_ASKS_PARTY_STANCE = re.compile(
+    r"\b(?:what|how)\s+(?:did|does|do|has|have|had|will|would|could)\s+(?P<party>[\w’'. -]{2,60}?)\s+"
+    r"(?:say|said|think|react|reacted|respond|responded|view|feel|comment|reply|claim|argue|announce|state)\b"
+    r"(?![-‐‑])",  # not "the state-run company"
+    re.I,
+)
+# A text says its content: "what does the declaration say about …" asks what it holds, not for a speaker.
+_NOT_A_SPEAKER = re.compile(
+    r"\b(?:declarations?|articles?|reports?|agreements?|pacts?|treat(?:y|ies)|documents?|statements?|texts?|plans?|"
+    r"initiatives?|strateg(?:y|ies)|pieces?|stor(?:y|ies)|stud(?:y|ies)|papers?|sources?|deal|charter|law|"
+    r"it|they|he|she|you|we|i|people|experts?|analysts?|officials?)\b",
+    re.I,
+)
+
+
+def stance_unattributed(question: str, sentences: Sequence[str], context: Sequence[str] = ()) -> bool:
+    """The question asks what a party said or how it reacted ("How did Serbia react to Albania's decision?") and
+    none of ``sentences`` (answering passes all its candidates) attributes a statement or a reaction (a reporting
+    word) to that party, by name, demonym or a title ``context`` gives a name there ("the Ukrainian leader":
+    "Ukrainian President Volodymyr Zelensky"): the passages are about the matter, not the party's view of it. Not
+    for a document, which "says" what it holds ("what does the declaration say about …"), nor a pronoun or a group
+    left unnamed."""
+    m = _ASKS_PARTY_STANCE.search(question)
+    if m is None or _NOT_A_SPEAKER.search(m.group("party")):
+        return False
+    party = [w for w in re.findall(r"[\w’'-]+", m.group("party").lower()) if w not in STOP_WORDS]
+    party = [re.sub(r"['’]s$", "", w) for w in party]
+    party += [country.lower() for country in capitals(m.group("party")).values()]  # "Belgrade" speaks for Serbia
+    if not party:
+        return False
+    titles = name_titles([*sentences, *context])
+    for sentence in sentences:
+        if not _STANCE_CUE.search(sentence):
+            continue
+        words = set(re.findall(r"\w+", sentence.lower()))
+        for word in list(words):
+            words |= titles.get(word, frozenset())
+        index = _index_terms(frozenset(stem(w) for w in words))
+        if any(_matches(stem(p), index) or any(same_name(p, w) for w in words) for p in party):
+            return False
+    return True
 
 
 def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[str] = ()) -> bool:

@@ -392,11 +392,40 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     for amount in ("It saves $40 million a year.", "It cost 5,000 francs.", "They spent thousands of dollars."):
         assert not lacks_asked_type("How much money will joint procurement save?", [amount]), amount
     assert not lacks_asked_type("How much older was she than Chopin?", ["She was six years older."])  # no money
+
     # Other questions, and a "when" inside a long question's clause, want no particular type.
     assert not lacks_asked_type("What did Croatia say about the initiative?", no_figure)
     assert not lacks_asked_type("How exactly did the ministry describe it when it commented on it?", no_figure)
     # Any of the answer's sentences may hold it.
     assert not lacks_asked_type("How many jobs will it create?", [*no_figure, "About 300 jobs, it said."])
+
+
+def test_a_question_for_what_a_party_said_wants_a_candidate_where_that_party_says_something() -> None:
+    from qa.extractive import stance_unattributed
+
+    about = ["Zelensky's proposal comes as Ukraine faces challenges, particularly in its conflict with Russia."]
+    assert stance_unattributed("What did Russia say in response to Zelensky's proposal?", about)
+    assert stance_unattributed("how did serbia react to the kayo decision", ["Albania authorized KAYO to make arms."])
+    said = ["While NATO welcomed the agreement, the Serbian government has expressed opposition."]
+    assert not stance_unattributed("How did Serbia react to the pact?", [*about, *said])  # a demonym names it
+    assert not stance_unattributed("How has Belgrade responded to the pact?", said)  # a capital speaks for it
+    # A title the documents give a name: "the Ukrainian leader" is "Ukrainian President Volodymyr Zelensky".
+    leader = ["President Zelensky reiterated Ukraine's commitment to joining the alliance."]
+    context = ["Ukrainian President Volodymyr Zelensky recently attended a two-day summit."]
+    assert not stance_unattributed("What did the Ukrainian leader say about the alliance?", leader, context)
+    assert stance_unattributed("What did the Croatian leader say?", leader, context)  # he is not Croatian
+    # A document says what it holds; "state-run" is no verb of saying; other questions want no speaker.
+    assert not stance_unattributed("what does the declaration say about cyber attacks", about)
+    assert not stance_unattributed("What did the government in Tirana allow the state-run company to do?", about)
+    assert not stance_unattributed("What is Russia's role in the conflict?", about)
+
+
+def test_a_party_the_articles_never_quote_is_not_answered_for(answerer: Answerer) -> None:
+    nothing = answerer.answer("How did Russia respond to Zelensky's call for joint arms production?")
+    assert nothing.refused and nothing.closest  # the closest passages, no dead end
+    assert nothing.signals.get("no_statement_by_party") == 1.0
+    said = answerer.answer("how did serbia react to the pact")
+    assert not said.refused and any("Serbian government" in c.quote for c in said.citations)
 
 
 def test_a_question_for_who_holds_an_office_wants_the_office_in_the_answer() -> None:
