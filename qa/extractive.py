@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -417,21 +417,23 @@ def stance_unattributed(question: str, sentences: Sequence[str], context: Sequen
     if not party:
         return False
     titles = name_titles([*sentences, *context])
-    for sentence in sentences:
-        if not _STANCE_CUE.search(sentence):
-            continue
-        words = set(re.findall(r"\w+", sentence.lower()))
-        for word in list(words):
-            words |= titles.get(word, frozenset())
-        index = _index_terms(frozenset(stem(w) for w in words))
-        if any(_matches(stem(p), index) or any(same_name(p, w) for w in words) for p in party):
-            return False
-    return True
+    return not any(_STANCE_CUE.search(s) and names_party(party, s, titles) for s in sentences)
+
+
+def names_party(parties: Iterable[str], sentence: str, titles: dict[str, frozenset[str]] | None = None) -> bool:
+    """Whether ``sentence`` names one of ``parties`` (lower-case words): by stem (Croatia/Croatian), as a country's
+    other name (``same_name``), or through a title ``titles`` gives a name it writes ("Zelensky" is Ukrainian)."""
+    words = set(re.findall(r"\w+", sentence.lower()))
+    for word in list(words):
+        words |= (titles or {}).get(word, frozenset())
+    index = _index_terms(frozenset(stem(w) for w in words))
+    return any(_matches(stem(p), index) or any(same_name(p, w) for w in words) for p in parties)
 
 
 def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[str] = ()) -> bool:
-    """The question asks for a quantity ("how many", "how much", "what percentage") or a time ("when", "in which
-    year") and none of ``sentences`` holds one (a figure or a number word; a year, a month or a date): they share
+    """The question asks for a quantity ("how many", "how much", "what percentage"), an amount of money ("how much
+    money": a figure, a currency or a scale) or a time ("when", "in which year") and none of ``sentences`` holds one
+    (a figure or a number word; a year, a month or a date): they share
     the question's words but not its answer, the near-miss a user must not be given as the answer. (Places are
     looser: an article may give one in words the pattern misses, so a place question is never refused for it.)
     Likewise an office: asked who holds it and not named, or named only as someone else's (``qa.offices``, which
@@ -536,14 +538,9 @@ def stance_match(
         named = _names_index(names)
         parties |= {w for w in re.findall(r"[\w’'-]+", question.lower()) if _matches(stem(w), named)}
     parties -= NOT_A_PARTY
-    words = set(re.findall(r"\w+", sentence.lower()))
-    for word in list(words):
-        words |= (titles or {}).get(word, frozenset())
     if not parties:
         return 0.0
-    index = _index_terms(frozenset(stem(w) for w in words))
-    attributed = any(_matches(stem(p), index) or any(same_name(p, w) for w in words) for p in parties)
-    return 1.0 if attributed else -1.0
+    return 1.0 if names_party(parties, sentence, titles) else -1.0
 
 
 def is_heading(text: str) -> bool:
