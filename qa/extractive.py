@@ -384,12 +384,15 @@ def places_named(text: str) -> frozenset[str]:
     return frozenset(m.group(1).lower() for m in _PLACE.finditer(text))
 
 
+# The verbs of a question asking what a party says or how it reacted, in the forms that follow "what did X …" /
+# "how does X …"; ``_ASKS_STANCE`` adds the other forms and the nouns. Not the first word of a compound ("the
+# state-run company", "a see-saw").
+_SAYING = r"say|said|state|think|react|reacted|respond|responded|view|feel|announce|claim|argue|comment|reply"
 # "What did Russia say …?", "How did Serbia react to …?", "what does croatia think of …": the party whose words or
 # reaction are asked for (group "party"), the subject of the verb of saying.
 _ASKS_PARTY_STANCE = re.compile(
-    r"\b(?:what|how)\s+(?:did|does|do|has|have|had|will|would|could)\s+(?P<party>[\w’'. -]{2,60}?)\s+"
-    r"(?:say|said|think|react|reacted|respond|responded|view|feel|comment|reply|claim|argue|announce|state)\b"
-    r"(?![-‐‑])",  # not "the state-run company"
+    rf"\b(?:what|how)\s+(?:did|does|do|has|have|had|will|would|could)\s+(?P<party>[\w’'. -]{{2,60}}?)\s+"
+    rf"(?:{_SAYING})\b(?![-‐‑])",
     re.I,
 )
 # A text says its content: "what does the declaration say about …" asks what it holds, not for a speaker.
@@ -465,11 +468,9 @@ def answer_type_match(question: str, sentence: str) -> float:
     return 0.0
 
 
-# The verbs and nouns of a question asking what someone said or thinks; not the first word of a compound ("the
-# state-run company", "a see-saw").
+# The verbs and nouns of a question asking what someone said or thinks (``_SAYING`` and the rest).
 _ASKS_STANCE = re.compile(
-    r"\b(say|said|says|state|stated|think|thinks|react|reacted|respond|responded|view|views|see|feel|announce|"
-    r"claim|argue|comment|reply|describe|position|stance|opinion)\b(?![-‐‑])",
+    rf"\b({_SAYING}|says|stated|thinks|views|see|describe|position|stance|opinion)\b(?![-‐‑])",
     re.I,
 )
 _STANCE_CUE = re.compile(
