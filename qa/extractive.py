@@ -433,6 +433,73 @@ def names_party(parties: Iterable[str], sentence: str, titles: dict[str, frozens
     return any(_matches(stem(p), index) or any(same_name(p, w) for w in words) for p in parties)
 
 
+# "What type of ammunition …?", "which specific weapons systems …": the question asks which kind of a thing (group
+# "thing": the words after "of", or after "specific", up to the first stop word; its last word is the thing).
+_KIND_NOUN = (
+    r"types?|kinds?|sorts?|calib(?:re|er)s?|models?|brands?|makes?|variet(?:y|ies)|forms?|class(?:es)?|"
+    r"categor(?:y|ies)|genres?|styles?"
+)
+_ASKS_WHICH_KIND = re.compile(
+    rf"\b(?:what|which)\s+(?:(?:exact|specific|particular)\s+)?(?:{_KIND_NOUN})\s+of\s+(?P<thing>[\w’'-]+(?:\s+[\w’'-]+)*)"
+    rf"|\bwhich\s+(?:exact|specific|particular)\s+(?P<named>[\w’'-]+(?:\s+[\w’'-]+)*)",
+    re.I,
+)
+_IS_KIND_NOUN = re.compile(rf"(?:{_KIND_NOUN}|lines?|ranges?|series|collections?)$", re.I)  # "a … line of clothing"
+# After the thing, words that go on to say which: "systems such as …", "their architectural style is neo-Gothic".
+_SAYS_WHICH_AFTER = re.compile(
+    rf"\s*(?:such as|like|including|namely|e\.g\.|for example|called|named|known as|[:(]|(?:is|are|was|were)\s+\w|"
+    rf"(?:{_KIND_NOUN})\b)",
+    re.I,
+)
+_TOKEN = re.compile(r"[\w’'-]+")
+
+
+def asked_thing(question: str) -> str | None:
+    """The thing whose kind the question asks for ("ammunition" of "What type of ammunition will KAYO export?",
+    "systems" of "which specific US weapons systems …"), or None."""
+    m = _ASKS_WHICH_KIND.search(question)
+    if m is None:
+        return None
+    words = (m.group("thing") or m.group("named")).split()
+    phrase: list[str] = []
+    for word in words[:4]:
+        if word.lower() in STOP_WORDS:
+            break
+        phrase.append(word)
+    return phrase[-1].lower() if phrase else None
+
+
+def unspecified_kind(question: str, sentences: Sequence[str]) -> bool:
+    """The question asks which kind of a thing and ``sentences`` name the thing only bare, never with a word that
+    says which: "weapons and ammunition" for "What calibre of ammunition …?", where "155 mm ammunition", "ammunition
+    such as shells", "a form of ammunition" or "the ammunition is …" would. False where they do not name the thing
+    at all (they may name a kind without it: "tanks" for "what type of vehicles")."""
+    thing = asked_thing(question)
+    if thing is None:
+        return False
+    target, asked = stem(thing), set(terms(question))
+    named = False
+    for sentence in sentences:
+        tokens = list(_TOKEN.finditer(sentence))
+        for i, token in enumerate(tokens):
+            if stem(token.group().lower()) != target:
+                continue
+            named = True
+            before = [t.group().lower() for t in tokens[max(0, i - 3) : i]]
+            modifiers: list[str] = []
+            for word in reversed(before):  # the words of its noun phrase: up to the nearest stop word
+                if word in STOP_WORDS:
+                    break
+                modifiers.append(word)
+            if any(stem(w) not in asked for w in modifiers):
+                return False  # "formidable playing technique", "lithium-ion batteries"
+            if len(before) >= 2 and before[-1] == "of" and _IS_KIND_NOUN.match(before[-2]):
+                return False  # "a mayor-council form of government", "an activewear line of clothing"
+            if _SAYS_WHICH_AFTER.match(sentence, token.end()):
+                return False
+    return named
+
+
 def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[str] = ()) -> bool:
     """The question asks for a quantity ("how many", "how much", "what percentage"), an amount of money ("how much
     money": a figure, a currency or a scale) or a time ("when", "in which year") and none of ``sentences`` holds one
@@ -440,10 +507,13 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
     the question's words but not its answer, the near-miss a user must not be given as the answer. (Places are
     looser: an article may give one in words the pattern misses, so a place question is never refused for it.)
     Likewise an office: asked who holds it and not named, or named only as someone else's (``qa.offices``, which
-    reads the holder's name in ``context``, the quotes' documents)."""
+    reads the holder's name in ``context``, the quotes' documents). And a kind ("What calibre of ammunition …?") the
+    quotes do not say (``unspecified_kind``)."""
     kind = asked_kind(question)
     if kind in ("quantity", "money", "time"):
         return not any(_HOLDS_KIND[kind].search(s) for s in sentences)
+    if unspecified_kind(question, sentences):
+        return True
     holder = asked_holder(question)
     if holder is not None:
         return not names_holder(holder, question, sentences, context)

@@ -35,6 +35,7 @@ from qa.extractive import (
     abbreviations,
     answer_type_match,
     asked_kind,
+    asked_thing,
     asked_type,
     defined_term,
     definition_match,
@@ -47,6 +48,7 @@ from qa.extractive import (
     proper_names,
     score_sentences,
     stance_match,
+    unspecified_kind,
     with_aliases,
 )
 from qa.fusion import reciprocal_rank_fusion
@@ -398,6 +400,29 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     assert not lacks_asked_type("How exactly did the ministry describe it when it commented on it?", no_figure)
     # Any of the answer's sentences may hold it.
     assert not lacks_asked_type("How many jobs will it create?", [*no_figure, "About 300 jobs, it said."])
+
+
+def test_a_question_for_which_kind_wants_a_word_that_says_which() -> None:
+    bare = ["Albania has authorized the firm to engage in the production of weapons and ammunition."]
+    assert asked_thing("What calibre of ammunition will the firm make?") == "ammunition"
+    assert asked_thing("Which specific US weapons systems will they order?") == "systems"
+    assert asked_thing("What did the firm make?") is None
+    assert lacks_asked_type("What calibre of ammunition will the firm make?", bare)
+    assert lacks_asked_type("which specific weapons will they order", bare)
+    # A word that says which: before the thing, a kind or a line of it, or after it.
+    for which in (
+        "The firm will make 155 mm artillery ammunition.",
+        "The firm will make ammunition such as mortar shells.",
+        "It makes a heavy form of ammunition.",
+        "Its ammunition is rated for NATO rifles.",
+        "The firm's ammunition types range from pistol rounds to shells.",
+    ):
+        assert not lacks_asked_type("What calibre of ammunition will the firm make?", [which]), which
+    # A word the question gives is no answer to it; one it does not give is.
+    assert unspecified_kind("What kind of playing technique do they need?", ["They need a playing technique."])
+    assert not unspecified_kind("What kind of playing technique?", ["They need a formidable playing technique."])
+    # Quotes that do not name the thing are not judged: they may name a kind without it.
+    assert not lacks_asked_type("What type of vehicles will they buy?", ["They will buy Leopard tanks."])
 
 
 def test_a_question_for_what_a_party_said_wants_a_candidate_where_that_party_says_something() -> None:
