@@ -386,8 +386,14 @@ def places_named(text: str) -> frozenset[str]:
 
 # The verbs of a question asking what a party says or how it reacted, in the forms that follow "what did X …" /
 # "how does X …"; ``_ASKS_STANCE`` adds the other forms and the nouns. Not the first word of a compound ("the
-# state-run company", "a see-saw").
-_SAYING = r"say|said|state|think|react|reacted|respond|responded|view|feel|announce|claim|argue|comment|reply"
+# state-run company", "a see-saw"). "State" is the verb only at the end of the question or before what is stated
+# ("…state about", "…state that"), and not after a word that makes it the noun: "heads of state from …", "the State
+# Council", "which US state?".
+_STATE_VERB = (
+    r"(?<!\bof\s)(?<!\bthe\s)(?<!\ba\s)(?<!\bus\s)(?<!\bother\s)(?<!\bwhich\s)(?<!\bwhat\s)"
+    r"state(?=\s+(?:that|about|on|regarding|concerning|in|when|after|before)\b|\s*[?.!,]|\s*$)"
+)
+_SAYING = rf"say|said|{_STATE_VERB}|think|react|reacted|respond|responded|view|feel|announce|claim|argue|comment|reply"
 # "What did Russia say …?", "How did Serbia react to …?", "what does croatia think of …": the party whose words or
 # reaction are asked for (group "party"), the subject of the verb of saying.
 _ASKS_PARTY_STANCE = re.compile(

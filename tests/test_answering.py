@@ -230,6 +230,17 @@ def test_sentence_features() -> None:
     assert stance_match(question, "The Croatian Ministry of Defense has stated that it is open.") == 1.0
     assert stance_match(question, "The Serbian government has expressed opposition.") == -1.0
     assert stance_match("Which firm makes arms?", "The firm said so.") == 0.0
+    # "State" the verb asks what was said; "heads of state", "the State Council", "which US state" ask no stance.
+    said = "The Croatian Ministry of Defense has stated that it is open."
+    assert stance_match("What did Croatia state about military blocs?", said) == 1.0
+    assert stance_match("What did the Croatian ministry state?", said) == 1.0
+    for noun in (
+        "What did Zelensky pitch to heads of state from the region?",
+        "What did the State Council establish in 2008?",
+        "Which US state?",
+        "What state did she grow up in?",
+    ):
+        assert stance_match(noun, said) == 0.0, noun
     # Typed without capitals: the party is a word the candidates write as a name (and never in lower case).
     texts = [
         "The Croatian Ministry of Defense has stated that it is open.",
