@@ -93,8 +93,8 @@ clean:
 	rm -rf .qa-data test-artifacts bench/work
 
 # The team's own questions (dev_data/, written for this project): kinds people type, paraphrases, typos,
-# near-misses, long and cross-article questions. seed_own_dev, seed_own_dev2 and seed_own_dev3 are where choices are
-# made; seed_own_holdout, seed_own_holdout2 and seed_own_holdout3 only report.
+# near-misses, long and cross-article questions. seed_own_dev, seed_own_dev2, seed_own_dev3 and seed_own_dev4 are where
+# choices are made; seed_own_holdout, seed_own_holdout2 and seed_own_holdout3 only report.
 eval-own: install
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset dev_data/seed_own_holdout.jsonl --corpus corpus --baseline
@@ -102,6 +102,7 @@ eval-own: install
 	$(BIN)/qa eval --dataset dev_data/seed_own_holdout3.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev2.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev3.jsonl --corpus corpus
+	$(BIN)/qa eval --dataset dev_data/seed_own_dev4.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/squad_train/questions.jsonl --corpus dev_data/squad_train/corpus
 	$(BIN)/qa eval --dataset dev_data/squad_train/typed.jsonl --corpus dev_data/squad_train/corpus
 	$(BIN)/qa eval --dataset dev_data/squad_train/where.jsonl --corpus dev_data/squad_train/corpus
