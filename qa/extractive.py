@@ -12,7 +12,15 @@ import numpy as np
 
 from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences, title_case
-from qa.offices import NOT_A_PARTY, asked_holder, held_by_another, names_holder, same_name
+from qa.offices import (
+    NOT_A_PARTY,
+    SPECIFIC_OFFICES,
+    asked_holder,
+    held_by_another,
+    names_holder,
+    names_office,
+    same_name,
+)
 from qa.related import RELATED_CREDIT, related_terms
 from qa.spelling import COMPOUND_PAIR, capitals
 from qa.types import Passage
@@ -414,19 +422,27 @@ def stance_unattributed(question: str, sentences: Sequence[str], context: Sequen
     """The question asks what a party said or how it reacted ("How did Serbia react to Albania's decision?") and
     none of ``sentences`` (answering passes all its candidates) attributes a statement or a reaction (a reporting
     word) to that party, by name, demonym or a title ``context`` gives a name there ("the Ukrainian leader":
-    "Ukrainian President Volodymyr Zelensky"): the passages are about the matter, not the party's view of it. Not
-    for a document, which "says" what it holds ("what does the declaration say about …"), nor a pronoun or a group
-    left unnamed."""
+    "Ukrainian President Volodymyr Zelensky"): the passages are about the matter, not the party's view of it. A party
+    named by its office ("Serbia's president", "Greece's prime minister") needs the office named too (``qa.offices``:
+    "President Zelensky" names Ukraine's president; "the Serbian government" is not Serbia's president). Not for a
+    document, which "says" what it holds ("what does the declaration say about …"), nor a pronoun or a group left
+    unnamed."""
     m = _ASKS_PARTY_STANCE.search(question)
     if m is None or _NOT_A_SPEAKER.search(m.group("party")):
         return False
     party = [w for w in re.findall(r"[\w’'-]+", m.group("party").lower()) if w not in STOP_WORDS]
     party = [re.sub(r"['’]s$", "", w) for w in party]
     party += [country.lower() for country in capitals(m.group("party")).values()]  # "Belgrade" speaks for Serbia
+    # "Serbia's president": a statement by Serbia's government is not his; the office must be named too.
+    offices = [w for w in party if w in SPECIFIC_OFFICES]
+    party = [w for w in party if w not in SPECIFIC_OFFICES] or party
     if not party:
         return False
     titles = name_titles([*sentences, *context])
-    return not any(_STANCE_CUE.search(s) and names_party(party, s, titles) for s in sentences)
+    return not any(
+        _STANCE_CUE.search(s) and names_party(party, s, titles) and all(names_office(o, s, titles) for o in offices)
+        for s in sentences
+    )
 
 
 def names_party(parties: Iterable[str], sentence: str, titles: dict[str, frozenset[str]] | None = None) -> bool:

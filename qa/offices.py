@@ -81,6 +81,39 @@ _ASKS_FOR_HOLDER = re.compile(
 )
 # What a sentence naming the holder of each role holds.
 _HOLDS_ROLE = {role: re.compile(r"\b(?:" + forms + r")\b", re.I) for role, forms in _ROLE_FORMS.items()}
+# Offices specific enough that a statement by "Serbia's president" or "Greece's prime minister" must name the office:
+# a leader, head, official or chief may be whoever the articles quote ("the Ukrainian leader": "President Zelensky"),
+# and the forms of a commander, chair, director or general are common words ("command", "chair", "direct").
+SPECIFIC_OFFICES = frozenset(
+    (
+        "president",
+        "premier",
+        "minister",
+        "secretary",
+        "chancellor",
+        "king",
+        "queen",
+        "emperor",
+        "ambassador",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "governor",
+        "mayor",
+        "ceo",
+    )
+)
+
+
+def names_office(office: str, sentence: str, titles: dict[str, frozenset[str]] | None = None) -> bool:
+    """Whether ``sentence`` holds a form of ``office`` ("ministers", not "ministry") or names someone ``titles``
+    gives it elsewhere in the documents ("Zelensky": president)."""
+    pattern = _HOLDS_ROLE[office]
+    if pattern.search(sentence):
+        return True
+    return any(pattern.search(t) for w in re.findall(r"\w+", sentence.lower()) for t in (titles or {}).get(w, ()))
+
+
 # "Who heads/leads/runs …": a sentence naming the one at the top of something.
 _ANY_HEAD = re.compile(
     r"\b(?:"

@@ -450,6 +450,14 @@ def test_a_question_for_what_a_party_said_wants_a_candidate_where_that_party_say
     context = ["Ukrainian President Volodymyr Zelensky recently attended a two-day summit."]
     assert not stance_unattributed("What did the Ukrainian leader say about the alliance?", leader, context)
     assert stance_unattributed("What did the Croatian leader say?", leader, context)  # he is not Croatian
+    # A party named by a specific office: the office must be named too ("President Zelensky" is Ukraine's president,
+    # whom a title elsewhere gives him; the Serbian government is not Serbia's president).
+    assert not stance_unattributed("What did Ukraine's president say about the alliance?", leader, context)
+    assert stance_unattributed("What did Serbia's president say about the pact?", said)
+    assert not stance_unattributed("What did Serbia's government say about the pact?", said)
+    assert not stance_unattributed(
+        "What did Serbia's president say about the pact?", ["Serbian President Aleksandar Vucic rejected the pact."]
+    )
     # A document says what it holds; "state-run" is no verb of saying; other questions want no speaker.
     assert not stance_unattributed("what does the declaration say about cyber attacks", about)
     assert not stance_unattributed("What did the government in Tirana allow the state-run company to do?", about)
