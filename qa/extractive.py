@@ -288,6 +288,7 @@ _YEAR_OR_DATE = re.compile(
     r"century|decade)s?\b",
     re.I,
 )
+_TOKEN = re.compile(r"[\w’'-]+")  # a word, with its apostrophes and hyphens ("Kosovo’s", "state-owned")
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 
 
@@ -430,7 +431,7 @@ def stance_unattributed(question: str, sentences: Sequence[str], context: Sequen
     m = _ASKS_PARTY_STANCE.search(question)
     if m is None or _NOT_A_SPEAKER.search(m.group("party")):
         return False
-    party = [w for w in re.findall(r"[\w’'-]+", m.group("party").lower()) if w not in STOP_WORDS]
+    party = [w for w in _TOKEN.findall(m.group("party").lower()) if w not in STOP_WORDS]
     party = [re.sub(r"['’]s$", "", w) for w in party]
     party += [country.lower() for country in capitals(m.group("party")).values()]  # "Belgrade" speaks for Serbia
     # "Serbia's president": a statement by Serbia's government is not his; the office must be named too.
@@ -473,7 +474,6 @@ _SAYS_WHICH_AFTER = re.compile(
     rf"(?:{_KIND_NOUN})\b)",
     re.I,
 )
-_TOKEN = re.compile(r"[\w’'-]+")
 
 
 def asked_thing(question: str) -> str | None:
@@ -629,7 +629,7 @@ def stance_match(
     parties = {w.lower() for w in re.findall(r"\b[A-Z][\w’'-]+", question)}
     if names:
         named = _names_index(names)
-        parties |= {w for w in re.findall(r"[\w’'-]+", question.lower()) if _matches(stem(w), named)}
+        parties |= {w for w in _TOKEN.findall(question.lower()) if _matches(stem(w), named)}
     parties -= NOT_A_PARTY
     if not parties:
         return 0.0
