@@ -20,6 +20,7 @@ from qa.offices import (
     names_holder,
     names_office,
     same_name,
+    titled_words,
 )
 from qa.related import RELATED_CREDIT, related_terms
 from qa.spelling import COMPOUND_PAIR, capitals
@@ -449,9 +450,7 @@ def stance_unattributed(question: str, sentences: Sequence[str], context: Sequen
 def names_party(parties: Iterable[str], sentence: str, titles: dict[str, frozenset[str]] | None = None) -> bool:
     """Whether ``sentence`` names one of ``parties`` (lower-case words): by stem (Croatia/Croatian), as a country's
     other name (``same_name``), or through a title ``titles`` gives a name it writes ("Zelensky" is Ukrainian)."""
-    words = set(re.findall(r"\w+", sentence.lower()))
-    for word in list(words):
-        words |= (titles or {}).get(word, frozenset())
+    words = titled_words(sentence, titles)
     index = _index_terms(frozenset(stem(w) for w in words))
     return any(_matches(stem(p), index) or any(same_name(p, w) for w in words) for p in parties)
 

@@ -105,13 +105,20 @@ SPECIFIC_OFFICES = frozenset(
 )
 
 
+def titled_words(sentence: str, titles: dict[str, frozenset[str]] | None = None) -> set[str]:
+    """The lower-case words of ``sentence`` and the titles ``titles`` gives the names among them ("zelensky":
+    ukrainian, president), for the checks that read who a sentence names."""
+    words = set(re.findall(r"\w+", sentence.lower()))
+    for word in list(words):
+        words |= (titles or {}).get(word, frozenset())
+    return words
+
+
 def names_office(office: str, sentence: str, titles: dict[str, frozenset[str]] | None = None) -> bool:
     """Whether ``sentence`` holds a form of ``office`` ("ministers", not "ministry") or names someone ``titles``
     gives it elsewhere in the documents ("Zelensky": president)."""
     pattern = _HOLDS_ROLE[office]
-    if pattern.search(sentence):
-        return True
-    return any(pattern.search(t) for w in re.findall(r"\w+", sentence.lower()) for t in (titles or {}).get(w, ()))
+    return pattern.search(sentence) is not None or any(pattern.search(w) for w in titled_words(sentence, titles))
 
 
 # "Who heads/leads/runs …": a sentence naming the one at the top of something.
