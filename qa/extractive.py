@@ -290,6 +290,7 @@ _YEAR_OR_DATE = re.compile(
     re.I,
 )
 _TOKEN = re.compile(r"[\w’'-]+")  # a word, with its apostrophes and hyphens ("Kosovo’s", "state-owned")
+_WORD = re.compile(r"\w+")  # a word or a number, as the kind checks compare them ("June", "2023", "69" of "69,197")
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 
 
@@ -385,8 +386,21 @@ def asked_type(question: str) -> Callable[[str], bool] | None:
     kind = asked_kind(question)
     if kind is None:
         return None
-    pattern = _HOLDS_KIND[kind]
-    return lambda sentence: bool(pattern.search(sentence))
+    return lambda sentence: holds_kind(kind, sentence, question)
+
+
+def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
+    """``sentence`` holds a ``kind`` of thing (``_HOLDS_KIND``: a figure, an amount, a time, a place) other than one
+    ``question`` gives itself: for "How many soldiers took part in the June 2023 exercise?", "Joint Military
+    Exercise | June 2023" holds no quantity but the date it was asked about."""
+    given = {w.lower() for w in _WORD.findall(question)}
+    words = [(w.start(), w.end(), w.group().lower()) for w in _WORD.finditer(sentence)]
+    for m in _HOLDS_KIND[kind].finditer(sentence):
+        # The whole words the match is in ("On May" of "On May 31": "may" is not given by "On what date …?").
+        spanned = [w for a, b, w in words if a < max(m.end(), m.start() + 1) and b > m.start()]
+        if not spanned or any(w not in given for w in spanned):
+            return True
+    return False
 
 
 def places_named(text: str) -> frozenset[str]:
@@ -532,7 +546,7 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
     quotes do not say (``unspecified_kind``)."""
     kind = asked_kind(question)
     if kind in ("quantity", "money", "time"):
-        return not any(_HOLDS_KIND[kind].search(s) for s in sentences)
+        return not any(holds_kind(kind, s, question) for s in sentences)
     if unspecified_kind(question, sentences):
         return True
     holder = asked_holder(question)

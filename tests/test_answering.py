@@ -398,6 +398,16 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     assert not lacks_asked_type("On what exact date was it signed?", ["It was signed on 12 June 2023."])
     assert lacks_asked_type("What is the budget as a percentage of GDP?", ["A commitment to increase spending."])
     assert not lacks_asked_type("What is the budget as a percentage of GDP?", ["It stands at 2.1% of GDP."])
+    # The figure or the time the question gives is no answer to it; another one is.
+    asked = "How many soldiers took part in the June 2023 exercise?"
+    assert lacks_asked_type(asked, ["Kosovo | Joint Military Exercise | June 2023 |"])
+    assert not lacks_asked_type(asked, ["In June 2023, 300 soldiers took part."])
+    assert lacks_asked_type("When did the 2023 exercise take place?", ["The exercise of 2023 was a success."])
+    assert not lacks_asked_type("When did the 2023 exercise take place?", ["The 2023 exercise was held in June."])
+    assert lacks_asked_type("How much did the 2024 plan cost?", ["The 2024 plan was costly."])
+    assert not lacks_asked_type("How much did the 2024 plan cost?", ["The 2024 plan cost $5 million."])
+    # A word the question gives may open the time it asks for: "On May 31" answers "On what date …?".
+    assert not lacks_asked_type("On what date did the helicopter crash?", ["On May 31, a rescue helicopter crashed."])
     # An amount of money is a figure or a sum, not a count: "three" answers "how many", not "how much money".
     counted = ["The three nations will place joint orders at lower costs."]
     assert lacks_asked_type("How much money will joint procurement save?", counted)
