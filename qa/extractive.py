@@ -489,6 +489,9 @@ _SAYS_WHICH_AFTER = re.compile(
 )
 
 
+_PAST_VERB = re.compile(r"[a-z]{2,}ed")
+
+
 def asked_thing(question: str) -> str | None:
     """The thing whose kind the question asks for ("ammunition" of "What type of ammunition will KAYO export?",
     "systems" of "which specific US weapons systems …"), or None."""
@@ -498,7 +501,9 @@ def asked_thing(question: str) -> str | None:
     words = (m.group("thing") or m.group("named")).split()
     phrase: list[str] = []
     for word in words[:4]:
-        if word.lower() in STOP_WORDS:
+        # The noun phrase ends at a stop word, or at a verb in the past after its first word: "What type of gears
+        # utilized separate … valves?" asks about gears ("guided missiles": a first word in -ed is its own).
+        if word.lower() in STOP_WORDS or (phrase and _PAST_VERB.fullmatch(word.rstrip(",;:?!."))):
             break
         phrase.append(word)
     return phrase[-1].lower() if phrase else None

@@ -428,6 +428,9 @@ def test_a_question_for_which_kind_wants_a_word_that_says_which() -> None:
     assert asked_thing("What calibre of ammunition will the firm make?") == "ammunition"
     assert asked_thing("Which specific US weapons systems will they order?") == "systems"
     assert asked_thing("What did the firm make?") is None
+    # The thing's noun phrase ends where a verb in the past begins; a first word in -ed is part of it.
+    assert asked_thing("What type of gears utilized separate admission and exhaust valves?") == "gears"
+    assert asked_thing("What kind of guided missiles will they buy?") == "missiles"
     assert lacks_asked_type("What calibre of ammunition will the firm make?", bare)
     assert lacks_asked_type("which specific weapons will they order", bare)
     # A word that says which: before the thing, a kind or a line of it, or after it.
