@@ -395,12 +395,22 @@ def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
     Exercise | June 2023" holds no quantity but the date it was asked about."""
     given = {w.lower() for w in _WORD.findall(question)}
     words = [(w.start(), w.end(), w.group().lower()) for w in _WORD.finditer(sentence)]
+    counted = _HOW_MANY.search(question) if kind == "quantity" else None
     for m in _HOLDS_KIND[kind].finditer(sentence):
         # The whole words the match is in ("On May" of "On May 31": "may" is not given by "On what date …?").
-        spanned = [w for a, b, w in words if a < max(m.end(), m.start() + 1) and b > m.start()]
+        spanned = [w for a, b, w in words if a < m.end() and b > m.start()]
+        if counted and not _TIME_UNIT.match(counted.group(1)) and _DURATION.match(sentence, m.start()):
+            continue  # "a two-day summit" says how long, not how many countries came
         if not spanned or any(w not in given for w in spanned):
             return True
     return False
+
+
+_HOW_MANY = re.compile(r"\bhow many (\w+)", re.I)
+_TIME_UNIT = re.compile(r"(?:second|minute|hour|day|night|week|month|year|decade|centur)", re.I)
+_DURATION = re.compile(
+    r"[\w.,]+-(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|century|centuries)\b", re.I
+)
 
 
 def places_named(text: str) -> frozenset[str]:

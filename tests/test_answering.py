@@ -408,6 +408,12 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     assert not lacks_asked_type("How much did the 2024 plan cost?", ["The 2024 plan cost $5 million."])
     # A word the question gives may open the time it asks for: "On May 31" answers "On what date …?".
     assert not lacks_asked_type("On what date did the helicopter crash?", ["On May 31, a rescue helicopter crashed."])
+    # A duration written as a compound says how long, not how many of what the question counts.
+    summit = ["Zelensky attended a two-day summit of Southeast European countries."]
+    assert lacks_asked_type("How many countries attended the summit?", summit)
+    assert not lacks_asked_type("How many days did the summit last?", summit)
+    assert not lacks_asked_type("How long was the summit?", summit)
+    assert not lacks_asked_type("How many countries attended?", ["A 5-year plan signed by 12 countries."])
     # An amount of money is a figure or a sum, not a count: "three" answers "how many", not "how much money".
     counted = ["The three nations will place joint orders at lower costs."]
     assert lacks_asked_type("How much money will joint procurement save?", counted)
