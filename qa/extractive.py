@@ -389,6 +389,13 @@ def asked_type(question: str) -> Callable[[str], bool] | None:
     return lambda sentence: holds_kind(kind, sentence, question)
 
 
+# "How many N": a duration ("a two-day summit") counts only where N is itself a unit of time ("how many days").
+_HOW_MANY = re.compile(r"\bhow many (\w+)", re.I)
+_TIME_UNITS = "second|minute|hour|day|night|week|month|year|decade"
+_TIME_UNIT = re.compile(rf"(?:{_TIME_UNITS}|centur)", re.I)  # the counted noun, by its start ("days", "centuries")
+_DURATION = re.compile(rf"[\w.,]+-(?:(?:{_TIME_UNITS})s?|century|centuries)\b", re.I)  # "two-day", "5-years"
+
+
 def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
     """``sentence`` holds a ``kind`` of thing (``_HOLDS_KIND``: a figure, an amount, a time, a place) other than one
     ``question`` gives itself: for "How many soldiers took part in the June 2023 exercise?", "Joint Military
@@ -396,21 +403,15 @@ def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
     given = {w.lower() for w in _WORD.findall(question)}
     words = [(w.start(), w.end(), w.group().lower()) for w in _WORD.finditer(sentence)]
     counted = _HOW_MANY.search(question) if kind == "quantity" else None
+    durations_count = counted is None or _TIME_UNIT.match(counted.group(1)) is not None
     for m in _HOLDS_KIND[kind].finditer(sentence):
+        if not durations_count and _DURATION.match(sentence, m.start()):
+            continue  # "a two-day summit" says how long, not how many countries came
         # The whole words the match is in ("On May" of "On May 31": "may" is not given by "On what date …?").
         spanned = [w for a, b, w in words if a < m.end() and b > m.start()]
-        if counted and not _TIME_UNIT.match(counted.group(1)) and _DURATION.match(sentence, m.start()):
-            continue  # "a two-day summit" says how long, not how many countries came
         if not spanned or any(w not in given for w in spanned):
             return True
     return False
-
-
-_HOW_MANY = re.compile(r"\bhow many (\w+)", re.I)
-_TIME_UNIT = re.compile(r"(?:second|minute|hour|day|night|week|month|year|decade|centur)", re.I)
-_DURATION = re.compile(
-    r"[\w.,]+-(?:seconds?|minutes?|hours?|days?|nights?|weeks?|months?|years?|decades?|century|centuries)\b", re.I
-)
 
 
 def places_named(text: str) -> frozenset[str]:
