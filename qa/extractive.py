@@ -353,11 +353,16 @@ _ASKS_FOR_MONEY = re.compile(
     r"\bhow much (?:more |less )?money\b"
     r"|\bhow much (?:more |less )?(?:did|does|do|will|would|is|was|were|are|has|have|had|can|could)\b[^?]*?"
     r"\b(?:cost|costs|spend|spent|save|saved|pay|paid|invest|invested|worth|earn|earned|raise|raised|gross|grossed|"
-    r"fund|funded|charge|charged)\b",
+    r"fund|funded|charge|charged)\b"
+    # "What is the total value of the orders?", "How much was the Time Warner Center worth?"
+    r"|\b(?:what|how much)\s+(?:is|was|are|were|will be|would be)\s+(?:the\s+)?(?:\w+\s+)?"
+    r"(?:value|price|worth|budget|cost)s?\s+of\b|\bhow much\b[^?]*\b(?:value|price|worth|budget)\b",
     re.I,
 )
+# A figure that is not a year on its own ("2024 | Joint Military Exercises" is no amount), a currency, a scale.
 _MONEY = re.compile(
-    r"\d|[$€£¥]|\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dollars?|euros?|pounds?|cents?|francs?|"
+    r"(?<![\d.,])(?!(?:1[5-9]|20)\d\d(?![\d,.]\d))\d|[$€£¥]"
+    r"|\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dollars?|euros?|pounds?|cents?|francs?|"
     r"yuan|yen|rubles?|roubles?|lek)\b",
     re.I,
 )

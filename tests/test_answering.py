@@ -421,6 +421,15 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     for amount in ("It saves $40 million a year.", "It cost 5,000 francs.", "They spent thousands of dollars."):
         assert not lacks_asked_type("How much money will joint procurement save?", [amount]), amount
     assert not lacks_asked_type("How much older was she than Chopin?", ["She was six years older."])  # no money
+    # A year alone is no amount ("2024 | Joint Military Exercises"); a value, a price or a budget is one asked for.
+    milestones = ["Milestones ahead:\n2024 | Joint Military Exercises |\n2025 | Defense Reforms |"]
+    assert lacks_asked_type("How much does Kosovo spend on defense each year?", milestones)
+    assert not lacks_asked_type("How much did Kosovo spend in 2024?", ["In 2024 it spent 1,500 million euros."])
+    assert not lacks_asked_type("How much did Kosovo spend?", ["It spent 1999 lek."])
+    orders = ["The three nations plan to place joint orders, particularly from the United States."]
+    assert lacks_asked_type("What is the total value of the joint weapons orders?", orders)
+    assert lacks_asked_type("How much were both supplies worth?", orders)
+    assert not lacks_asked_type("What was the value of Apple's cash assets?", ["Apple held $15.4 billion in cash."])
 
     # Other questions, and a "when" inside a long question's clause, want no particular type.
     assert not lacks_asked_type("What did Croatia say about the initiative?", no_figure)
