@@ -254,8 +254,11 @@ class Answerer:
         reach = lexical[0].score - W_DENSE * dense_scale(max(s.lexical for s in lexical))
         candidates = [s.sentence for s in lexical[:MAX_CANDIDATES] if s.score >= reach]
         vectors = self._embed_sentences([c.text for c in candidates])
+        # A list item or a table row is scored by meaning with the sentence that introduces its list where that reads
+        # closer to the question; restatements are judged on the item alone.
+        meaning = self._in_list_context(candidates, vectors, retrieval.query_vector, read)
         scored = score_sentences(
-            candidates, vectors, retrieval.query_vector, query_terms, retrieval.idf, standalone.question, topic
+            candidates, meaning, retrieval.query_vector, query_terms, retrieval.idf, standalone.question, topic
         )
         embedded = {(c.source, c.start) for c in candidates}
         ranked = sorted(
@@ -275,7 +278,7 @@ class Answerer:
         # on weights local to the candidates (a term every passage shares does not tell them apart).
         weights = local_weights(query_terms, pool, retrieval.idf)
         scored = self.chooser(
-            candidates, vectors, retrieval.query_vector, query_terms, weights, standalone.question, topic
+            candidates, meaning, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
         scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
         chosen = select_sentences(
@@ -507,6 +510,31 @@ class Answerer:
             return []
         coverage = Coverage(earlier, retrieval.idf)
         return [coverage(p.text) for p in retrieval.passages]
+
+    def _in_list_context(
+        self, candidates: Sequence[Sentence], vectors: np.ndarray, query_vector: np.ndarray, read: dict[str, str]
+    ) -> np.ndarray:
+        """``vectors``, where a candidate is a list item or a table row under a sentence introducing its list, and
+        the item read with that sentence (``list_lead_in``) is closer in meaning to the question than the item alone,
+        replaced by the vector of the two together: the row "2026 | Integration into NATO’s Plans | …" says that it
+        is a milestone of Kosovo's only under "The following table outlines key milestones that could mark the
+        trajectory of Kosovo-NATO relations in the coming years:". ``read`` (source → text) caches the documents."""
+        contexts: dict[int, str] = {}
+        for i, candidate in enumerate(candidates):
+            if not LIST_ITEM.match(candidate.text):
+                continue
+            if candidate.source not in read:
+                read[candidate.source] = self.index.document_text(candidate.source) or ""
+            lead = list_lead_in(read[candidate.source], candidate.start)
+            if lead:
+                contexts[i] = f"{lead} {candidate.text}"
+        if not contexts:
+            return vectors
+        out = vectors.copy()
+        for i, vector in zip(contexts, self._embed_sentences(list(contexts.values())), strict=True):
+            if vector @ query_vector > vectors[i] @ query_vector:  # whichever reading is closer to the question
+                out[i] = vector
+        return out
 
     def _embed_sentences(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors, from a bounded cache where the same sentence was scored before (vectors of a text
@@ -778,6 +806,18 @@ def _is_sentence_item(line: str) -> bool:
     travel from an affected area?")."""
     stripped = line.strip()
     return len(stripped) < 160 and len(split_sentences(stripped)) == 1
+
+
+def list_lead_in(text: str, start: int) -> str:
+    """The sentence introducing the list (or table) whose item (row) starts at ``start``: the last sentence of the
+    nearest line above it that is not an item, a row or blank ("Key considerations include:" above "- Ensuring
+    compliance with treaties …"); "" where the item is the document's first line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    for line in reversed(text[: max(line_start - 1, 0)].split("\n") if line_start else []):
+        if line.strip() and not LIST_ITEM.match(line):
+            spans = split_sentences(line)
+            return line[spans[-1][0] : spans[-1][1]].strip() if spans else line.strip()
+    return ""
 
 
 def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:

@@ -24,6 +24,7 @@ from qa.answering import (
     extend_restatement,
     extend_to_asked_type,
     include_antecedent,
+    list_lead_in,
     previous_sentence,
     strip_markup,
 )
@@ -791,6 +792,46 @@ def test_a_quote_without_the_asked_place_or_figure_runs_on_to_the_next_sentence_
     last = text.index("delegates.") + len("delegates.")
     assert extend_to_asked_type(text, second + 1, last, where) == last
     assert asked_type("What did Croatia say?") is None
+
+
+def test_a_list_item_s_lead_in_is_the_sentence_introducing_its_list() -> None:
+    text = (
+        "Albania decided. However, the task is hard. Key considerations include:\n"
+        "- Maintaining transparency.\n- Ensuring compliance with treaties.\n\n"
+        "The table lists milestones:\nyear | Milestone |\n---|---|\n2026 | Integration |"
+    )
+    assert list_lead_in(text, text.index("- Ensuring")) == "Key considerations include:"
+    assert list_lead_in(text, text.index("- Maintaining")) == "Key considerations include:"
+    assert list_lead_in(text, text.index("2026 |")) == "The table lists milestones:"  # header and rule are rows
+    assert list_lead_in("- first\n- second", 0) == ""  # nothing above the list
+    assert list_lead_in("- first\n- second", 8) == ""
+
+
+def test_a_list_item_is_read_with_its_lead_in_where_that_is_closer_to_the_question(answerer: Answerer) -> None:
+    """The meaning of a table row or a bullet is scored as the item alone or under the sentence introducing its list,
+    whichever is closer to the question; any other sentence keeps its own vector."""
+    source = "004_299ba8388898a818.txt"
+    text = answerer.index.document_text(source) or ""
+    row = text.index("2026 | Integration")
+    row_end = text.index("\n", row)
+    prose = text.index("Kosovo’s status has not been recognized")
+    prose_end = text.index(".", prose) + 1
+    candidates = [
+        Sentence(source, row, row_end, text[row:row_end], 0),
+        Sentence(source, prose, prose_end, text[prose:prose_end], 0),
+    ]
+    vectors = answerer._embed_sentences([c.text for c in candidates])
+    question = answerer.retriever.query_vector("What milestone is expected in 2026 for Kosovo and NATO?")
+    meaning = answerer._in_list_context(candidates, vectors, question, {})
+    lead = list_lead_in(text, row)
+    assert lead.startswith("The following table outlines key milestones")
+    together = answerer._embed_sentences([f"{lead} {candidates[0].text}"])[0]
+    assert together @ question > vectors[0] @ question  # read under its lead-in, the row is about Kosovo and NATO
+    assert np.allclose(meaning[0], together)
+    assert np.allclose(meaning[1], vectors[1])
+    # Where the item alone is closer, it keeps its own vector.
+    alone = answerer._in_list_context(candidates[:1], vectors[:1], vectors[0], {})
+    assert np.allclose(alone[0], vectors[0])
 
 
 def passage(source: str, start: int, end: int, text: str, rank: int) -> Passage:
