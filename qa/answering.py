@@ -514,20 +514,26 @@ class Answerer:
     def _in_list_context(
         self, candidates: Sequence[Sentence], vectors: np.ndarray, query_vector: np.ndarray, read: dict[str, str]
     ) -> np.ndarray:
-        """``vectors``, where a candidate is a list item or a table row under a sentence introducing its list, and
-        the item read with that sentence (``list_lead_in``) is closer in meaning to the question than the item alone,
-        replaced by the vector of the two together: the row "2026 | Integration into NATO’s Plans | …" says that it
-        is a milestone of Kosovo's only under "The following table outlines key milestones that could mark the
-        trajectory of Kosovo-NATO relations in the coming years:". ``read`` (source → text) caches the documents."""
+        """``vectors``, where a candidate is a list item or a table row, and the item read under its section's heading
+        and the sentence introducing its list (``section_heading``, ``list_lead_in``) is closer in meaning to the
+        question than the item alone, replaced by the vector of the item so read: the row "2026 | Integration into
+        NATO’s Plans | …" is a milestone of Kosovo's only under "The following table outlines key milestones that
+        could mark the trajectory of Kosovo-NATO relations in the coming years:", and "- Ensuring compliance with
+        treaties such as the Arms Trade Treaty (ATT)." is about Albania's arms production only under "Balancing
+        Defense Needs and International Regulations in Albania’s Armament Production". ``read`` (source → text)
+        caches the documents."""
         contexts: dict[int, str] = {}
         for i, candidate in enumerate(candidates):
             if not LIST_ITEM.match(candidate.text):
                 continue
             if candidate.source not in read:
                 read[candidate.source] = self.index.document_text(candidate.source) or ""
-            lead = list_lead_in(read[candidate.source], candidate.start)
-            if lead:
-                contexts[i] = f"{lead} {candidate.text}"
+            text = read[candidate.source]
+            heading = "" if is_heading(candidate.text) else section_heading(text, candidate.start)
+            lead = list_lead_in(text, candidate.start)
+            context = " ".join(dict.fromkeys(c for c in (heading, lead) if c))  # a heading over the list: once
+            if context:
+                contexts[i] = f"{context} {candidate.text}"
         if not contexts:
             return vectors
         out = vectors.copy()
@@ -817,6 +823,16 @@ def list_lead_in(text: str, start: int) -> str:
         if line.strip() and not LIST_ITEM.match(line):
             spans = split_sentences(line)
             return line[spans[-1][0] : spans[-1][1]].strip() if spans else line.strip()
+    return ""
+
+
+def section_heading(text: str, start: int) -> str:
+    """The heading of the section holding the line at ``start``: the nearest line above it that is a heading
+    (``qa.extractive.is_heading``: no sentence punctuation, no table cells) and not a list item; "" where none."""
+    line_start = text.rfind("\n", 0, start) + 1
+    for line in reversed(text[: max(line_start - 1, 0)].split("\n") if line_start else []):
+        if line.strip() and is_heading(line) and not LIST_ITEM.match(line):
+            return line.strip()
     return ""
 
 

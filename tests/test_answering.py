@@ -26,6 +26,7 @@ from qa.answering import (
     include_antecedent,
     list_lead_in,
     previous_sentence,
+    section_heading,
     strip_markup,
 )
 from qa.cache import LruCache
@@ -805,11 +806,16 @@ def test_a_list_item_s_lead_in_is_the_sentence_introducing_its_list() -> None:
     assert list_lead_in(text, text.index("2026 |")) == "The table lists milestones:"  # header and rule are rows
     assert list_lead_in("- first\n- second", 0) == ""  # nothing above the list
     assert list_lead_in("- first\n- second", 8) == ""
+    # The section's heading: the nearest line above that has no sentence punctuation and is not an item.
+    sections = "Title Of The Piece\nSome prose.\nRegional Risks\nThe risks include:\n- Arms races.\n- Proliferation."
+    assert section_heading(sections, sections.index("- Proliferation")) == "Regional Risks"
+    assert section_heading(sections, sections.index("Some prose")) == "Title Of The Piece"
+    assert section_heading(sections, 0) == ""
 
 
 def test_a_list_item_is_read_with_its_lead_in_where_that_is_closer_to_the_question(answerer: Answerer) -> None:
-    """The meaning of a table row or a bullet is scored as the item alone or under the sentence introducing its list,
-    whichever is closer to the question; any other sentence keeps its own vector."""
+    """The meaning of a table row or a bullet is scored as the item alone or under its section's heading and the
+    sentence introducing its list, whichever is closer to the question; any other sentence keeps its own vector."""
     source = "004_299ba8388898a818.txt"
     text = answerer.index.document_text(source) or ""
     row = text.index("2026 | Integration")
@@ -825,7 +831,8 @@ def test_a_list_item_is_read_with_its_lead_in_where_that_is_closer_to_the_questi
     meaning = answerer._in_list_context(candidates, vectors, question, {})
     lead = list_lead_in(text, row)
     assert lead.startswith("The following table outlines key milestones")
-    together = answerer._embed_sentences([f"{lead} {candidates[0].text}"])[0]
+    context = " ".join(dict.fromkeys(c for c in (section_heading(text, row), lead) if c))
+    together = answerer._embed_sentences([f"{context} {candidates[0].text}"])[0]
     assert together @ question > vectors[0] @ question  # read under its lead-in, the row is about Kosovo and NATO
     assert np.allclose(meaning[0], together)
     assert np.allclose(meaning[1], vectors[1])
