@@ -242,7 +242,9 @@ class Answerer:
         for passage in retrieval.passages:  # "hepatitis B virus (HBV)": a question may use either form
             for short, long in abbreviations(passage.text).items():
                 defined.setdefault(short, long)
-        read: dict[str, str] = {}  # documents read already (where their lists of sources were not stored), for quoting
+        # Documents read already (where their lists of sources were not stored, or a list item's context was read),
+        # for quoting.
+        read: dict[str, str] = {}
         pool = self._outside_back_matter(with_aliases(candidate_sentences(retrieval.passages), defined), read)
         if not pool:
             return Answer(REFUSAL_TEXT, True, retrieved=tuple(merged[:k]), standalone_question=standalone.text)
@@ -254,8 +256,8 @@ class Answerer:
         reach = lexical[0].score - W_DENSE * dense_scale(max(s.lexical for s in lexical))
         candidates = [s.sentence for s in lexical[:MAX_CANDIDATES] if s.score >= reach]
         vectors = self._embed_sentences([c.text for c in candidates])
-        # A list item or a table row is scored by meaning with the sentence that introduces its list where that reads
-        # closer to the question; restatements are judged on the item alone.
+        # A list item or a table row is scored by meaning under its heading and the sentence that introduces its list
+        # where that reads closer to the question; restatements are judged on the item alone.
         meaning = self._in_list_context(candidates, vectors, retrieval.query_vector, read)
         scored = score_sentences(
             candidates, meaning, retrieval.query_vector, query_terms, retrieval.idf, standalone.question, topic
@@ -814,12 +816,20 @@ def _is_sentence_item(line: str) -> bool:
     return len(stripped) < 160 and len(split_sentences(stripped)) == 1
 
 
+def _lines_above(text: str, start: int) -> Iterator[str]:
+    """The lines above the one holding ``start``, nearest first, each read only when asked for."""
+    end = text.rfind("\n", 0, start)  # the newline that ends the line above
+    while end >= 0:
+        begin = text.rfind("\n", 0, end) + 1
+        yield text[begin:end]
+        end = begin - 1
+
+
 def list_lead_in(text: str, start: int) -> str:
     """The sentence introducing the list (or table) whose item (row) starts at ``start``: the last sentence of the
     nearest line above it that is not an item, a row or blank ("Key considerations include:" above "- Ensuring
     compliance with treaties …"); "" where the item is the document's first line."""
-    line_start = text.rfind("\n", 0, start) + 1
-    for line in reversed(text[: max(line_start - 1, 0)].split("\n") if line_start else []):
+    for line in _lines_above(text, start):
         if line.strip() and not LIST_ITEM.match(line):
             spans = split_sentences(line)
             return line[spans[-1][0] : spans[-1][1]].strip() if spans else line.strip()
@@ -829,8 +839,7 @@ def list_lead_in(text: str, start: int) -> str:
 def section_heading(text: str, start: int) -> str:
     """The heading of the section holding the line at ``start``: the nearest line above it that is a heading
     (``qa.extractive.is_heading``: no sentence punctuation, no table cells) and not a list item; "" where none."""
-    line_start = text.rfind("\n", 0, start) + 1
-    for line in reversed(text[: max(line_start - 1, 0)].split("\n") if line_start else []):
+    for line in _lines_above(text, start):
         if line.strip() and is_heading(line) and not LIST_ITEM.match(line):
             return line.strip()
     return ""
