@@ -93,8 +93,8 @@ clean:
 	rm -rf .qa-data test-artifacts bench/work
 
 # The team's own questions (dev_data/, written for this project): kinds people type, paraphrases, typos,
-# near-misses, long and cross-article questions. seed_own_dev and seed_own_dev2 to seed_own_dev6 are where choices are
-# made; seed_own_holdout and seed_own_holdout2 to seed_own_holdout5 only report.
+# near-misses, long and cross-article questions. seed_own_dev and seed_own_dev2 to seed_own_dev7 are where choices are
+# made; seed_own_holdout and seed_own_holdout2 to seed_own_holdout6 only report.
 eval-own: install
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset dev_data/seed_own_holdout.jsonl --corpus corpus --baseline
@@ -102,11 +102,13 @@ eval-own: install
 	$(BIN)/qa eval --dataset dev_data/seed_own_holdout3.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset dev_data/seed_own_holdout4.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset dev_data/seed_own_holdout5.jsonl --corpus corpus --baseline
+	$(BIN)/qa eval --dataset dev_data/seed_own_holdout6.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev2.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev3.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev4.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev5.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev6.jsonl --corpus corpus
+	$(BIN)/qa eval --dataset dev_data/seed_own_dev7.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/squad_train/questions.jsonl --corpus dev_data/squad_train/corpus
 	$(BIN)/qa eval --dataset dev_data/squad_train/typed.jsonl --corpus dev_data/squad_train/corpus
 	$(BIN)/qa eval --dataset dev_data/squad_train/where.jsonl --corpus dev_data/squad_train/corpus
