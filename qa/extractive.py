@@ -314,7 +314,9 @@ def has_enumeration(sentence: str, max_words: int = 7) -> bool:
 
 # "When did/will/is …?" asks for a time; "When water is released, what …?" opens with a clause and does not.
 _ASKS_FOR_TIME = re.compile(
-    r"^\W*when\s+(?:did|does|do|is|was|were|are|will|would|has|have|had|can|could|should|shall|might|must)\b"
+    # "When and where will …?", "Where and when did …?" ask for a time too.
+    r"^\W*(?:where\s+and\s+)?when\s+(?:and\s+where\s+)?"
+    r"(?:did|does|do|is|was|were|are|will|would|has|have|had|can|could|should|shall|might|must)\b"
     r"|\b(what|which|in which|in what) (?:[a-z]+ )?(year|date|month|day|decade|century)\b",
     re.I,
 )
@@ -336,6 +338,12 @@ _TIME = re.compile(
     r"(?:week|month|year|spring|summer|autumn|fall|winter)|recently|ago|soon|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
     re.I,
 )
+# A time told only relative to the article's own day: no answer to a question for a date ("On what exact date did …?"
+# is not answered by "announced earlier this week").
+_RELATIVE_TIME = re.compile(
+    r"(?:yesterday|today|tomorrow|(?:last|next|this|coming|previous|following) \w+|recently|ago|soon)$", re.I
+)
+_ASKS_FOR_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+|specific\s+|precise\s+)?(?:date|day)\b", re.I)
 
 
 _ASKS_FOR_PLACE = re.compile(
@@ -409,9 +417,12 @@ def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
     words = [(w.start(), w.end(), w.group().lower()) for w in _WORD.finditer(sentence)]
     counted = _HOW_MANY.search(question) if kind == "quantity" else None
     durations_count = counted is None or _TIME_UNIT.match(counted.group(1)) is not None
+    wants_date = kind == "time" and _ASKS_FOR_DATE.search(question) is not None
     for m in _HOLDS_KIND[kind].finditer(sentence):
         if not durations_count and _DURATION.match(sentence, m.start()):
             continue  # "a two-day summit" says how long, not how many countries came
+        if wants_date and _RELATIVE_TIME.match(m.group()):
+            continue  # "earlier this week" is no date
         # The whole words the match is in ("On May" of "On May 31": "may" is not given by "On what date …?").
         spanned = [w for a, b, w in words if a < m.end() and b > m.start()]
         if not spanned or any(w not in given for w in spanned):

@@ -398,6 +398,14 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     # A word between the question word and the time asked for; a figure asked "as a percentage of" something.
     assert lacks_asked_type("On what exact date was it signed?", ["The three nations signed a declaration."])
     assert not lacks_asked_type("On what exact date was it signed?", ["It was signed on 12 June 2023."])
+    # A date is no time told relative to the article's day, which still answers "when".
+    assert lacks_asked_type("On what exact date was it signed?", ["The deal, signed earlier this week, holds."])
+    assert lacks_asked_type("What date did it open?", ["It opened recently."])
+    assert not lacks_asked_type("When was it signed?", ["The deal, signed earlier this week, holds."])
+    # "When and where …?" and "Where and when …?" ask for a time too.
+    assert asked_kind("When and where will the charter meeting take place?") == "time"
+    assert asked_kind("Where and when did the expert groups meet?") == "time"
+    assert lacks_asked_type("When and where will the meeting take place?", ["An upcoming meeting is planned."])
     assert lacks_asked_type("What is the budget as a percentage of GDP?", ["A commitment to increase spending."])
     assert not lacks_asked_type("What is the budget as a percentage of GDP?", ["It stands at 2.1% of GDP."])
     # The figure or the time the question gives is no answer to it; another one is.
