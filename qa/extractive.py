@@ -255,10 +255,14 @@ _WH_ENTITY = re.compile(
     r"place|party|leader|leaders))\b",
     re.I,
 )
+# "What range of temperatures …?" asks for figures; "what range of dangers …?" for which dangers: a range of a plural
+# noun that is no measure is a range of things.
+_MEASURES = r"temperatures|values|frequencies|sizes|ages|prices|speeds|depths|heights|weights|lengths|doses|wavelengths"
 _WH_NUMBER = re.compile(
     r"\b(how (many|much|long|old|far|often|frequently|large|big|high|fast)"
     r"|what(?:'s|\s+is|\s+was|\s+are|\s+were)?(?:\s+the)?\s+(?:[\w-]+\s+){0,2}?"
-    r"(percentage|proportion|number|share|rate|amount|range|concentration|dose|size|ratio|incidence|prevalence"
+    rf"(percentage|proportion|number|share|rate|amount|range(?!\s+of\s+(?!(?:{_MEASURES})\b)[a-z]+s\b)"
+    r"|concentration|dose|size|ratio|incidence|prevalence"
     r"|frequency|duration|cost|temperature)s?"
     # "… as a percentage of GDP?", "… as a share of the budget?": the answer is a figure.
     r"|as an? (?:percentage|proportion|share|fraction) of)\b",

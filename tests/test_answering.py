@@ -360,6 +360,11 @@ def test_the_flagship_question_typed_without_capitals_or_question_mark(answerer:
 
 
 def test_number_and_list_questions_want_a_number_and_a_list() -> None:
+    # A range of measures asks for figures, a range of things for which things.
+    assert asked_kind("What is the range of temperatures in July?") == "quantity"
+    assert asked_kind("The areas receive what range of kWh/m2 per day?") == "quantity"
+    assert asked_kind("What range of dangers could pooling spy information help them deal with?") is None
+    assert not lacks_asked_type("What range of threats does it counter?", ["It counters terrorism and crime."])
     # "What was the response rate …?" asks for a figure as much as "How many …?" does.
     for question in ("What was the response rate for the study?", "What is the case fatality rate of MERS?"):
         assert answer_type_match(question, "The response rate ranged from 95% to 97%.") == 1.0
