@@ -590,6 +590,7 @@ class Answerer:
         ``question`` asks for, to the next sentence of its paragraph. ``texts`` (source → document text) is filled
         with the cited documents, for a caller that reads them too; ``read`` holds documents already read."""
         wants = asked_type(question) if question else None
+        several = bool(question) and _ASKS_FOR_SEVERAL.search(question) is not None
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         docs = self.retriever.documents()
@@ -610,6 +611,8 @@ class Answerer:
                 start = include_antecedent(text, s, question_terms)
             if wants is not None and (start, end) == (s.start, s.end):
                 end = extend_to_asked_type(text, start, end, wants)
+            if several:
+                end = extend_to_introduced_list(text, start, end)
             for i, (source, lo, hi) in enumerate(quoted):  # sentences next to each other: one quote, one [n]
                 if source == s.source and adjacent(text, lo, hi, start, end):
                     quoted[i] = (source, min(lo, start), max(hi, end))
@@ -866,6 +869,28 @@ def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:
         end = position + 1 + len(line.rstrip())
         position = line_end
     return end
+
+
+# "What internal challenges does Kosovo need to address?", "what areas r covered", "What are the risks …?": a question
+# for several things of a kind (a plural noun after "what" / "which", an auxiliary or a preposition after it).
+_NOT_A_MODIFIER = r"(?!(?:do|does|did|is|are|was|were|will|would|can|could|should|has|have|had|the|a|an)\b)"
+_ASKS_FOR_SEVERAL = re.compile(
+    rf"\b(?:what|which)\s+(?:{_NOT_A_MODIFIER}[\w-]+\s+){{0,2}}?[a-z][\w-]*[^s\W]s\s+"
+    r"(?:do|does|did|are|were|is|was|have|has|can|could|will|would|should|r|to|of|for|in|on)\b"
+    rf"|\bwhat\s+are\s+(?:the\s+)?(?:{_NOT_A_MODIFIER}[\w-]+\s+){{0,2}}?[a-z][\w-]*[^s\W]s\b",
+    re.I,
+)
+
+
+def extend_to_introduced_list(text: str, start: int, end: int) -> int:
+    """End offset of a quote from a paragraph that closes by introducing a list ("Kosovo faces internal challenges …
+    Some of the critical areas that require attention include:"), extended over the rest of the paragraph and the
+    list: the items are the several things a question asked for (up to ``MAX_TABLE_CHARS`` in all)."""
+    para_end = paragraph_span(text, start, end)[1]
+    if end >= para_end or not text[start:para_end].rstrip().endswith(":"):
+        return end
+    listed = extend_over_list(text, start, para_end, limit=MAX_TABLE_CHARS)
+    return listed if listed > para_end else end
 
 
 def context_window(text: str, start: int, end: int, before: int = 1, after: int = 1) -> tuple[int, int]:

@@ -14,6 +14,7 @@ from index.errors import IndexNotBuiltError, InvalidQuestionError
 from index.keywords import terms
 from index.settings import Settings
 from qa.answering import (
+    _ASKS_FOR_SEVERAL,
     CLOSEST_TEXT,
     MAX_CLOSEST,
     REFUSAL_TEXT,
@@ -23,6 +24,7 @@ from qa.answering import (
     extend_over_list,
     extend_restatement,
     extend_to_asked_type,
+    extend_to_introduced_list,
     include_antecedent,
     list_lead_in,
     previous_sentence,
@@ -852,6 +854,35 @@ def test_a_list_item_is_read_with_its_lead_in_where_that_is_closer_to_the_questi
     # Where the item alone is closer, it keeps its own vector.
     alone = answerer._in_list_context(candidates[:1], vectors[:1], vectors[0], {})
     assert np.allclose(alone[0], vectors[0])
+
+
+def test_a_question_for_several_things_quotes_the_list_its_paragraph_introduces(answerer: Answerer) -> None:
+    text = (
+        "Kosovo faces internal challenges. The country must do more. Critical areas include:\n"
+        "- Strengthening institutions.\n- Improving readiness.\n\nA new paragraph."
+    )
+    first = text.index(".") + 1
+    listed = text.index("readiness.") + len("readiness.")
+    assert extend_to_introduced_list(text, 0, first) == listed  # the rest of the paragraph and its list
+    assert extend_to_introduced_list(text, text.index("A new"), len(text)) == len(text)  # no list after it
+    plain = "Kosovo faces internal challenges. The country must do more.\n- An item."
+    assert extend_to_introduced_list(plain, 0, plain.index(".") + 1) == plain.index(".") + 1  # no lead-in
+    for several in (
+        "What internal challenges does Kosovo need to address?",
+        "albania kosovo croatia declaration what areas r covered",
+        "What are the risks of Albania's arms production?",
+        "What key reasons does the coverage give?",
+    ):
+        assert _ASKS_FOR_SEVERAL.search(several), several
+    for one in ("Who owns KAYO?", "What did the articles say?", "What does Kosovo need?", "What is KAYO?"):
+        assert not _ASKS_FOR_SEVERAL.search(one), one
+    # In the pipeline: the sentence that matches leads, the list that its paragraph introduces follows in the quote.
+    answer = answerer.answer("What internal challenges does Kosovo need to address for its NATO bid?")
+    assert not answer.refused
+    items = ("- Strengthening democratic institutions", "- Improving military readiness", "- Addressing socioeconomic")
+    assert all(item in answer.citations[0].quote for item in items)
+    text = answerer.index.document_text(answer.citations[0].source) or ""
+    assert text[answer.citations[0].start : answer.citations[0].end] == answer.citations[0].quote
 
 
 def passage(source: str, start: int, end: int, text: str, rank: int) -> Passage:
