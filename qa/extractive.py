@@ -332,20 +332,21 @@ _QUANTITY = re.compile(
     r"sixth|seventh|eighth|ninth|tenth|\w+teenth|\w+ieth)\b",
     re.I,
 )
+# A time told only relative to the article's own day ("last year", "earlier this week", "recently": all an article may
+# say for "when", and no answer to a question for a date: "On what exact date did …?").
+_RELATIVE = (
+    r"yesterday|today|tomorrow|(?:last|next|this|coming|previous|following) "
+    r"(?:week|month|year|spring|summer|autumn|fall|winter)|recently|ago|soon"
+)
+_RELATIVE_TIME = re.compile(rf"(?:{_RELATIVE})$", re.I)
 # A time a "when" question can be answered with: a year of three or four figures ("1407", "the 1990s"), a day of a
 # month ("the 5th"), a month ("may" only beside a day or after a preposition), a century or decade, a weekday, a
-# relative time ("last year", "earlier this week", "recently": all an article may say).
+# relative time.
 _TIME = re.compile(
     r"\b\d{3,4}s?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:january|february|march|april|june|july|august|september|"
     r"october|november|december|(?:in|of|on|since|until|by) may|may \d{1,2}|\d{1,2} may|century|centuries|"
-    r"decades?|yesterday|today|tomorrow|(?:last|next|this|coming|previous|following) "
-    r"(?:week|month|year|spring|summer|autumn|fall|winter)|recently|ago|soon|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    rf"decades?|{_RELATIVE}|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
     re.I,
-)
-# A time told only relative to the article's own day: no answer to a question for a date ("On what exact date did …?"
-# is not answered by "announced earlier this week").
-_RELATIVE_TIME = re.compile(
-    r"(?:yesterday|today|tomorrow|(?:last|next|this|coming|previous|following) \w+|recently|ago|soon)$", re.I
 )
 _ASKS_FOR_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+|specific\s+|precise\s+)?(?:date|day)\b", re.I)
 
