@@ -29,6 +29,7 @@ from qa.extractive import (
     abbreviations,
     asked_kind,
     asked_type,
+    asks_for_several,
     candidate_sentences,
     dense_scale,
     is_heading,
@@ -590,7 +591,7 @@ class Answerer:
         ``question`` asks for, to the next sentence of its paragraph. ``texts`` (source → document text) is filled
         with the cited documents, for a caller that reads them too; ``read`` holds documents already read."""
         wants = asked_type(question) if question else None
-        several = bool(question) and _ASKS_FOR_SEVERAL.search(question) is not None
+        several = bool(question) and asks_for_several(question)
         citations: list[Citation] = []
         sentences: list[AnswerSentence] = []
         docs = self.retriever.documents()
@@ -871,25 +872,14 @@ def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:
     return end
 
 
-# "What internal challenges does Kosovo need to address?", "what areas r covered", "What are the risks …?": a question
-# for several things of a kind (a plural noun after "what" / "which", an auxiliary or a preposition after it).
-_NOT_A_MODIFIER = r"(?!(?:do|does|did|is|are|was|were|will|would|can|could|should|has|have|had|the|a|an)\b)"
-_ASKS_FOR_SEVERAL = re.compile(
-    rf"\b(?:what|which)\s+(?:{_NOT_A_MODIFIER}[\w-]+\s+){{0,2}}?[a-z][\w-]*[^s\W]s\s+"
-    r"(?:do|does|did|are|were|is|was|have|has|can|could|will|would|should|r|to|of|for|in|on)\b"
-    rf"|\bwhat\s+are\s+(?:the\s+)?(?:{_NOT_A_MODIFIER}[\w-]+\s+){{0,2}}?[a-z][\w-]*[^s\W]s\b",
-    re.I,
-)
-
-
 def extend_to_introduced_list(text: str, start: int, end: int) -> int:
     """End offset of a quote from a paragraph that closes by introducing a list ("Kosovo faces internal challenges …
     Some of the critical areas that require attention include:"), extended over the rest of the paragraph and the
     list: the items are the several things a question asked for (up to ``MAX_TABLE_CHARS`` in all)."""
     para_end = paragraph_span(text, start, end)[1]
-    if end >= para_end or not text[start:para_end].rstrip().endswith(":"):
+    if end >= para_end:
         return end
-    listed = extend_over_list(text, start, para_end, limit=MAX_TABLE_CHARS)
+    listed = extend_over_list(text, start, para_end, limit=MAX_TABLE_CHARS)  # the paragraph unchanged without a list
     return listed if listed > para_end else end
 
 

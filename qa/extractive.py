@@ -278,6 +278,24 @@ _WH_LIST = re.compile(
     r"|^\W*(?:what|which)\s+(?:\w+\s+)?\w+s\s+(?:are|were|have|do|did|can)\b",
     re.I,
 )
+# "What internal challenges does Kosovo need to address?", "what areas r covered", "What are the risks …?": a question
+# for several things of a kind (a plural noun after "what" / "which", an auxiliary or a preposition after it). Wider
+# than ``_WH_LIST``, which the answer-type feature reads (the two merged changed answers: docs/TUNING.md), and read
+# only for what a quote takes in (``qa.answering.extend_to_introduced_list``).
+_NOT_A_MODIFIER = r"(?!(?:do|does|did|is|are|was|were|will|would|can|could|should|has|have|had|the|a|an)\b)"
+_ASKS_FOR_SEVERAL = re.compile(
+    rf"\b(?:what|which)\s+(?:{_NOT_A_MODIFIER}[\w-]+\s+){{0,2}}?[a-z][\w-]*[^s\W]s\s+"
+    r"(?:do|does|did|are|were|is|was|have|has|can|could|will|would|should|r|to|of|for|in|on)\b"
+    rf"|\bwhat\s+are\s+(?:the\s+)?(?:{_NOT_A_MODIFIER}[\w-]+\s+){{0,2}}?[a-z][\w-]*[^s\W]s\b",
+    re.I,
+)
+
+
+def asks_for_several(question: str) -> bool:
+    """The question asks for several things of a kind ("What internal challenges does Kosovo need to address?")."""
+    return _ASKS_FOR_SEVERAL.search(question) is not None
+
+
 # "Why …?", "How come …?", "For what reason …?": the answer gives a cause or a purpose.
 _WH_REASON = re.compile(r"\b(why|how come|for what (?:reason|purpose)|what (?:is|was|are|were) the reasons?)\b", re.I)
 # Words that give a cause or a purpose (the usual discourse markers of reason and purpose).

@@ -14,7 +14,6 @@ from index.errors import IndexNotBuiltError, InvalidQuestionError
 from index.keywords import terms
 from index.settings import Settings
 from qa.answering import (
-    _ASKS_FOR_SEVERAL,
     CLOSEST_TEXT,
     MAX_CLOSEST,
     REFUSAL_TEXT,
@@ -41,6 +40,7 @@ from qa.extractive import (
     asked_kind,
     asked_thing,
     asked_type,
+    asks_for_several,
     defined_term,
     definition_match,
     has_enumeration,
@@ -873,9 +873,9 @@ def test_a_question_for_several_things_quotes_the_list_its_paragraph_introduces(
         "What are the risks of Albania's arms production?",
         "What key reasons does the coverage give?",
     ):
-        assert _ASKS_FOR_SEVERAL.search(several), several
+        assert asks_for_several(several), several
     for one in ("Who owns KAYO?", "What did the articles say?", "What does Kosovo need?", "What is KAYO?"):
-        assert not _ASKS_FOR_SEVERAL.search(one), one
+        assert not asks_for_several(one), one
     # In the pipeline: the sentence that matches leads, the list that its paragraph introduces follows in the quote.
     answer = answerer.answer("What internal challenges does Kosovo need to address for its NATO bid?")
     assert not answer.refused
