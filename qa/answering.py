@@ -18,7 +18,7 @@ from index.sentences import LIST_ITEM, back_matter, paragraph_span, split_senten
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS, table_from, widen_to_table
 from qa.cache import LruCache
-from qa.condense import Comparison, StandaloneQuestion, comparison, condense, overview_topic, the_ask
+from qa.condense import Comparison, StandaloneQuestion, asks_for_outlet, comparison, condense, overview_topic, the_ask
 from qa.extractive import (
     MAX_CANDIDATES,
     W_DENSE,
@@ -36,6 +36,7 @@ from qa.extractive import (
     lacks_asked_type,
     lexical_coverage,
     local_weights,
+    names_outlet,
     places_named,
     proper_names,
     refers_back,
@@ -246,7 +247,9 @@ class Answerer:
         # Documents read already (where their lists of sources were not stored, or a list item's context was read),
         # for quoting.
         read: dict[str, str] = {}
-        pool = self._outside_back_matter(with_aliases(candidate_sentences(retrieval.passages), defined), read)
+        pool = with_aliases(candidate_sentences(retrieval.passages), defined)
+        if not asks_for_outlet(standalone.question):  # a list of sources answers only which outlet carried a story
+            pool = self._outside_back_matter(pool, read)
         if not pool:
             return Answer(REFUSAL_TEXT, True, retrieved=tuple(merged[:k]), standalone_question=standalone.text)
         topic = self._topic(standalone, retrieval)
@@ -284,6 +287,8 @@ class Answerer:
             candidates, meaning, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
         scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
+        if asks_for_outlet(standalone.question):  # only a sentence that names an outlet says which carried a story
+            scored = [s for s in scored if names_outlet(s.sentence.text)] or scored
         chosen = select_sentences(
             scored, vectors={(c.source, c.start): v for c, v in zip(candidates, vectors, strict=True)}
         )

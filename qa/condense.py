@@ -68,9 +68,35 @@ _ABOUT_THE_CORPUS = re.compile(
 )
 
 
+# A question for the outlet that carried a story: an outlet ("wire service", "news agency", "defence news outlet") and
+# what it did with the story ("broke", "carried", "is credited for"): "Which wire service broke the news of the pact?".
+_OUTLET = (
+    r"(?:news\s*wires?|wires?(?:\s+services?)?|(?:news|press)\s+(?:agenc(?:y|ies)|services?|sites?)"
+    r"|(?:news\s+|media\s+)?outlets?|publications?|newspapers?)"
+)
+_REPORTED = (
+    r"(?:broke|break|breaking|reported|reports?|reporting|carried|carry|carries|published|publish\w*|credited|ran"
+    r"|mentioned|cited|sourced?)"
+)
+_ASKS_FOR_OUTLET = re.compile(rf"\b(?:which|what)\s+(?:[\w-]+\s+){{0,2}}?{_OUTLET}\b(?=.*\b{_REPORTED}\b)", re.I)
+# The words of that ask, which name no topic of the articles: the outlet, the reporting, the story.
+_OUTLET_ASK_WORDS = re.compile(
+    rf"\b(?:{_OUTLET}|{_REPORTED}|originally|first|stor(?:y|ies)|news|pieces?|credit)\b", re.I
+)
+
+
+def asks_for_outlet(question: str) -> bool:
+    """``question`` asks which outlet reported a story ("Which news wire originally carried the story about the
+    pact?"): answered by the articles' own attribution ("reported by …", a list of sources), not by their topic."""
+    return _ASKS_FOR_OUTLET.search(question) is not None
+
+
 def without_corpus_references(question: str) -> str:
     """``question`` less the words that refer to the articles themselves ("What are hybrid threats according to the
-    articles" → "What are hybrid threats")."""
+    articles" → "What are hybrid threats"; "Which wire service broke the story of the pact?" → "Which the of the
+    pact?")."""
+    if asks_for_outlet(question):
+        question = _OUTLET_ASK_WORDS.sub(" ", question)
     return _ABOUT_THE_CORPUS.sub(" ", question)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from index.keywords import STOP_WORDS, stem, terms
 from index.sentences import split_sentences, title_case
+from qa.condense import asks_for_outlet
 from qa.offices import (
     NOT_A_PARTY,
     SPECIFIC_OFFICES,
@@ -602,6 +603,8 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
     kind = asked_kind(question)
     if kind in ("quantity", "money", "time"):
         return not any(holds_kind(kind, s, question) for s in sentences)
+    if asks_for_outlet(question):
+        return not any(names_outlet(s) for s in sentences)
     if unspecified_kind(question, sentences):
         return True
     holder = asked_holder(question)
@@ -610,9 +613,26 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
     return held_by_another(question, sentences, context)
 
 
+# Where an article names the outlet a story came from: "reported by anadolu Agency", "according to Reuters", "stay
+# connected with The Defense Post", a list of sources' "…, The Defense Post.".
+_ATTRIBUTION = re.compile(
+    r"\b(?:reported|published|broadcast|carried)\s+by\s+\S"
+    r"|\b(?:[Aa]ccording to|[Cc]ourtesy of|via|stay (?:connected|tuned) (?:with|to))\s+(?:[Tt]he\s+)?[A-Z]"
+    r"|\b[A-Z][\w-]*\s+(?:Post|Times|Herald|Tribune|Journal|Gazette|Agency|Press|News|Telegraph|Guardian|Observer|Wire)\b"
+    r"|\b(?:Reuters|Associated Press|AFP|Agence France-Presse|Bloomberg|BBC|CNN|Al Jazeera)\b"
+)
+
+
+def names_outlet(sentence: str) -> bool:
+    """``sentence`` names the outlet a story came from (``_ATTRIBUTION``)."""
+    return _ATTRIBUTION.search(sentence) is not None
+
+
 def answer_type_match(question: str, sentence: str) -> float:
-    """1.0 when the sentence holds the kind of thing the question asks for (a number, a time, names, a list of
-    things, a cause or a purpose), else 0."""
+    """1.0 when the sentence holds the kind of thing the question asks for (the outlet a story came from, a number,
+    a time, names, a list of things, a cause or a purpose), else 0."""
+    if asks_for_outlet(question):
+        return 1.0 if names_outlet(sentence) else 0.0
     if _WH_REASON.search(question):
         return 1.0 if _REASON.search(sentence) else 0.0
     if _WH_NUMBER.search(question):

@@ -1120,6 +1120,30 @@ def test_words_that_point_at_the_articles_themselves_are_not_searched_for(answer
     assert answerer.retriever.retrieve(condense("which article is the longest", ())).query_terms
 
 
+def test_a_question_for_the_outlet_that_carried_a_story_is_answered_by_an_attribution_or_refused(
+    answerer: Answerer,
+) -> None:
+    from qa.condense import asks_for_outlet, without_corpus_references
+    from qa.extractive import names_outlet
+
+    asked = "Which wire service broke the story of the joint declaration?"
+    assert asks_for_outlet(asked) and asks_for_outlet("which outlet is credited for the piece on kayo")
+    # An outlet named without a story reported, or an agency that is no outlet: the question is about the topic.
+    for topical in ("Which newspaper was founded in 1851?", "Which agency oversees arms exports?"):
+        assert not asks_for_outlet(topical)
+    # The ask's words name no topic of the articles and are not searched for; the story's are.
+    searched = without_corpus_references(asked)
+    assert "declaration" in searched and not {"wire", "service", "broke", "story"} & set(searched.lower().split())
+    assert names_outlet("This landmark agreement, reported by anadolu Agency, underscores a commitment.")
+    assert names_outlet("For updates, stay connected with The Defense Post.")
+    assert not names_outlet("According to military analysts, the pathway is shaped by regional cooperation.")
+    answer = answerer.answer(asked)
+    assert not answer.refused and names_outlet(answer.citations[0].quote)
+    # No article says which outlet carried the summit story: refused, with the closest passages.
+    answer = answerer.answer("Which newspaper first reported Zelensky's proposal for joint arms production?")
+    assert answer.refused and answer.closest
+
+
 def test_a_close_sentence_with_a_figure_or_name_the_chosen_one_lacks_is_no_restatement() -> None:
     from qa.extractive import adds_specifics
 
