@@ -248,7 +248,8 @@ class Answerer:
         # for quoting.
         read: dict[str, str] = {}
         pool = with_aliases(candidate_sentences(retrieval.passages), defined)
-        if not asks_for_outlet(standalone.question):  # a list of sources answers only which outlet carried a story
+        outlet = asks_for_outlet(standalone.question)  # "Which wire service broke the story…?"
+        if not outlet:  # a list of sources answers only which outlet carried a story
             pool = self._outside_back_matter(pool, read)
         if not pool:
             return Answer(REFUSAL_TEXT, True, retrieved=tuple(merged[:k]), standalone_question=standalone.text)
@@ -287,7 +288,7 @@ class Answerer:
             candidates, meaning, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
         scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
-        if asks_for_outlet(standalone.question):  # only a sentence that names an outlet says which carried a story
+        if outlet:  # only a sentence that names an outlet says which carried a story
             scored = [s for s in scored if names_outlet(s.sentence.text)] or scored
         chosen = select_sentences(
             scored, vectors={(c.source, c.start): v for c, v in zip(candidates, vectors, strict=True)}
