@@ -527,7 +527,9 @@ _KIND_NOUN = (
     r"categor(?:y|ies)|genres?|styles?"
 )
 _ASKS_WHICH_KIND = re.compile(
-    rf"\b(?:what|which)\s+(?:(?:exact|specific|particular)\s+)?(?:{_KIND_NOUN})\s+of\s+(?P<thing>[\w’'-]+(?:\s+[\w’'-]+)*)"
+    # "What types or calibres of ammunition …?": two kind nouns for one thing.
+    rf"\b(?:what|which)\s+(?:(?:exact|specific|particular)\s+)?(?:{_KIND_NOUN})(?:\s+(?:or|and)\s+(?:{_KIND_NOUN}))?"
+    rf"\s+of\s+(?P<thing>[\w’'-]+(?:\s+[\w’'-]+)*)"
     rf"|\bwhich\s+(?:exact|specific|particular)\s+(?P<named>[\w’'-]+(?:\s+[\w’'-]+)*)",
     re.I,
 )

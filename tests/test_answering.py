@@ -459,6 +459,7 @@ def test_a_question_for_which_kind_wants_a_word_that_says_which() -> None:
     bare = ["Albania has authorized the firm to engage in the production of weapons and ammunition."]
     assert asked_thing("What calibre of ammunition will the firm make?") == "ammunition"
     assert asked_thing("Which specific US weapons systems will they order?") == "systems"
+    assert asked_thing("What types or calibres of ammunition will KAYO start producing first?") == "ammunition"
     assert asked_thing("What did the firm make?") is None
     # The thing's noun phrase ends where a verb in the past begins; a first word in -ed is part of it.
     assert asked_thing("What type of gears utilized separate admission and exhaust valves?") == "gears"
