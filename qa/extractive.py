@@ -388,14 +388,20 @@ _ASKS_FOR_MONEY = re.compile(
     r"fund|funded|charge|charged)\b"
     # "What is the total value of the orders?", "How much was the Time Warner Center worth?"
     r"|\b(?:what|how much)\s+(?:is|was|are|were|will be|would be)\s+(?:the\s+)?(?:\w+\s+)?"
-    r"(?:value|price|worth|budget|cost)s?\s+of\b|\bhow much\b[^?]*\b(?:value|price|worth|budget)\b",
+    r"(?:value|price|worth|budget|cost)s?\s+of\b|\bhow much\b[^?]*\b(?:value|price|worth|budget)\b"
+    # "What is Kosovo's annual defence budget?", "What was Apple's revenue for Q3 2007?": a budget, a price, a revenue.
+    r"|\bwhat(?:'s|’s|\s+is|\s+was|\s+are|\s+were|\s+will\s+be|\s+would\s+be)\s+(?:the\s+)?"
+    r"(?:(?!(?:of|in|for|on|to|with|about|between|and|or)\b)[\w-]+(?:'s|’s)?\s+){0,3}?"
+    r"(?:budget|price|cost|revenue|salary|turnover)s?\b(?!-)"
+    # "…, in euros?": the answer is an amount in that currency.
+    r"|\bin\s+(?:euros|dollars|pounds|(?:us|u\.s\.)\s+dollars|francs|yen|yuan|rubles|roubles|lek)\s*\??\s*$",
     re.I,
 )
 # A figure that is not a year on its own ("2024 | Joint Military Exercises" is no amount), a currency, a scale.
 _MONEY = re.compile(
     r"(?<![\d.,])(?!(?:1[5-9]|20)\d\d(?![\d,.]\d))\d|[$€£¥]"
     r"|\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dollars?|euros?|pounds?|cents?|francs?|"
-    r"yuan|yen|rubles?|roubles?|lek)\b",
+    r"yuan|yen|rubles?|roubles?|lek)\b(?!-)",  # "Euro-Atlantic" is no amount
     re.I,
 )
 # What a sentence must hold for each kind of question that asks for one.

@@ -413,6 +413,13 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     assert asked_kind("When and where will the charter meeting take place?") == "time"
     assert asked_kind("Where and when did the expert groups meet?") == "time"
     assert lacks_asked_type("When and where will the meeting take place?", ["An upcoming meeting is planned."])
+    # "What is X's budget?", "What was its revenue …?" and "…, in euros?" ask for an amount of money, which
+    # "Euro-Atlantic" is not; "the role of cost" is no amount asked for.
+    for question in ("What is Kosovo's annual defence budget, in euros?", "What was the firm's revenue in 2023?"):
+        assert asked_kind(question) == "money", question
+        assert lacks_asked_type(question, ["It advances integration into Euro-Atlantic structures."]), question
+        assert not lacks_asked_type(question, ["It came to 40 million euros."]), question
+    assert asked_kind("What is the role of cost in the decision?") != "money"
     assert lacks_asked_type("What is the budget as a percentage of GDP?", ["A commitment to increase spending."])
     assert not lacks_asked_type("What is the budget as a percentage of GDP?", ["It stands at 2.1% of GDP."])
     # The figure or the time the question gives is no answer to it; another one is.
