@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from index.builder import CorpusIndex
@@ -77,7 +75,7 @@ def _scored(texts: list[str]) -> list[ScoredSentence]:
 def test_the_reranker_reorders_the_best_candidates_but_not_their_scores(seed_index: CorpusIndex) -> None:
     model = Backwards()
     answerer = Answerer(seed_index.settings, seed_index, reranker=model)  # type: ignore[arg-type]
-    assert answerer.refusal == RefusalPolicy.with_reranker()
+    assert answerer.refusal == RefusalPolicy()  # one policy, with the model or without
     from qa.condense import condense
 
     scored = _scored(["first sentence", "second sentence", "third sentence", "fourth sentence", "fifth sentence"])
@@ -108,9 +106,8 @@ def test_answers_with_the_real_reranker(seed_index: CorpusIndex, likelihood: Que
     answerer = Answerer(seed_index.settings, seed_index, reranker=likelihood)
     flagship = answerer.answer("what did croatia say about military blocs")
     assert not flagship.refused and "does not constitute a military alliance" in flagship.citations[0].quote
-    # Off the articles' topic: still refused (the lower coverage floor is for paraphrases).
+    # Off the articles' topic: still refused.
     assert answerer.answer("What is the population of Croatia?").refused
     assert answerer.answer("What is the recipe for Peruvian ceviche with passion fruit?").refused
     plain = Answerer(seed_index.settings, seed_index)
-    assert plain.reranker is None and plain.refusal == RefusalPolicy()
-    assert RefusalPolicy.with_reranker() == replace(RefusalPolicy(), min_coverage=0.10)
+    assert plain.reranker is None and plain.refusal == answerer.refusal
