@@ -266,7 +266,9 @@ _WH_NUMBER = re.compile(
     r"|concentration|dose|size|ratio|incidence|prevalence"
     r"|frequency|duration|cost|temperature)s?"
     # "… as a percentage of GDP?", "… as a share of the budget?": the answer is a figure.
-    r"|as an? (?:percentage|proportion|share|fraction) of)\b",
+    r"|as an? (?:percentage|proportion|share|fraction) of"
+    # "What is the population of Kosovo?" ("What populations are at risk?" asks which groups).
+    r"|what(?:'s|\s+is|\s+was)\s+the\s+(?:[\w-]+\s+)?population\s+of)\b",
     re.I,
 )
 _WH_TIME = re.compile(
@@ -439,15 +441,21 @@ _TIME_UNIT = re.compile(rf"(?:{_TIME_UNITS}|centur)", re.I)  # the counted noun,
 _DURATION = re.compile(rf"[\w.,]+-(?:(?:{_TIME_UNITS})s?|century|centuries)\b", re.I)  # "two-day", "5-years"
 
 
+_YEAR = re.compile(r"(?:1[5-9]|20)\d\d")  # a year alone: no count
+_YEARS_ASKED = re.compile(r"\bhow (?:long|old)\b|\byears?\b|\bwhen\b", re.I)  # where a year may answer
+
+
 def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
     """``sentence`` holds a ``kind`` of thing (``_HOLDS_KIND``: a figure, an amount, a time, a place) other than one
     ``question`` gives itself: for "How many soldiers took part in the June 2023 exercise?", "Joint Military
-    Exercise | June 2023" holds no quantity but the date it was asked about."""
+    Exercise | June 2023" holds no quantity but the date it was asked about. Nor is a year alone a quantity, unless the
+    question asks how long, how old or about years ("What is the population of Kosovo?": "June 2023" is no answer)."""
     given = {w.lower() for w in _WORD.findall(question)}
     words = [(w.start(), w.end(), w.group().lower()) for w in _WORD.finditer(sentence)]
     counted = _HOW_MANY.search(question) if kind == "quantity" else None
     durations_count = counted is None or _TIME_UNIT.match(counted.group(1)) is not None
     wants_date = kind == "time" and _ASKS_FOR_DATE.search(question) is not None
+    years_count = kind == "quantity" and _YEARS_ASKED.search(question) is not None
     for m in _HOLDS_KIND[kind].finditer(sentence):
         if not durations_count and _DURATION.match(sentence, m.start()):
             continue  # "a two-day summit" says how long, not how many countries came
@@ -455,6 +463,8 @@ def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
             continue  # "earlier this week" is no date
         # The whole words the match is in ("On May" of "On May 31": "may" is not given by "On what date …?").
         spanned = [w for a, b, w in words if a < m.end() and b > m.start()]
+        if kind == "quantity" and not years_count and spanned and all(_YEAR.fullmatch(w) for w in spanned):
+            continue  # "June 2023" says when, not how many (unless the question asks how long, how old, when)
         if not spanned or any(w not in given for w in spanned):
             return True
     return False

@@ -420,6 +420,12 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
         assert lacks_asked_type(question, ["It advances integration into Euro-Atlantic structures."]), question
         assert not lacks_asked_type(question, ["It came to 40 million euros."]), question
     assert asked_kind("What is the role of cost in the decision?") != "money"
+    # A population is a figure, and a year alone is none ("How many years …?" may be answered by years).
+    assert asked_kind("What is the population of Kosovo?") == "quantity"
+    assert asked_kind("What populations are at high risk?") is None
+    assert lacks_asked_type("What is the population of Kosovo?", ["Kosovo | Joint Military Exercise | June 2023 |"])
+    assert not lacks_asked_type("What is the population of Kosovo?", ["In 2023 it was 1.6 million."])
+    assert not lacks_asked_type("How many years did the war last?", ["It ran from 1992 to 1995."])
     assert lacks_asked_type("What is the budget as a percentage of GDP?", ["A commitment to increase spending."])
     assert not lacks_asked_type("What is the budget as a percentage of GDP?", ["It stands at 2.1% of GDP."])
     # The figure or the time the question gives is no answer to it; another one is.
