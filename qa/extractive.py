@@ -399,9 +399,10 @@ _ASKS_FOR_MONEY = re.compile(
     r"|\bin\s+(?:euros|dollars|pounds|(?:us|u\.s\.)\s+dollars|francs|yen|yuan|rubles|roubles|lek)\s*\??\s*$",
     re.I,
 )
+_YEAR_DIGITS = r"(?:1[5-9]|20)\d\d"  # a year, 1500-2099
 # A figure that is not a year on its own ("2024 | Joint Military Exercises" is no amount), a currency, a scale.
 _MONEY = re.compile(
-    r"(?<![\d.,])(?!(?:1[5-9]|20)\d\d(?![\d,.]\d))\d|[$€£¥]"
+    rf"(?<![\d.,])(?!{_YEAR_DIGITS}(?![\d,.]\d))\d|[$€£¥]"
     r"|\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dollars?|euros?|pounds?|cents?|francs?|"
     r"yuan|yen|rubles?|roubles?|lek)\b(?!-)",  # "Euro-Atlantic" is no amount
     re.I,
@@ -441,7 +442,7 @@ _TIME_UNIT = re.compile(rf"(?:{_TIME_UNITS}|centur)", re.I)  # the counted noun,
 _DURATION = re.compile(rf"[\w.,]+-(?:(?:{_TIME_UNITS})s?|century|centuries)\b", re.I)  # "two-day", "5-years"
 
 
-_YEAR = re.compile(r"(?:1[5-9]|20)\d\d")  # a year alone: no count
+_YEAR = re.compile(_YEAR_DIGITS)  # a year alone: no count
 _YEARS_ASKED = re.compile(r"\bhow (?:long|old)\b|\byears?\b|\bwhen\b", re.I)  # where a year may answer
 
 
