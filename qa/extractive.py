@@ -450,7 +450,8 @@ def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
     """``sentence`` holds a ``kind`` of thing (``_HOLDS_KIND``: a figure, an amount, a time, a place) other than one
     ``question`` gives itself: for "How many soldiers took part in the June 2023 exercise?", "Joint Military
     Exercise | June 2023" holds no quantity but the date it was asked about. Nor is a year alone a quantity, unless the
-    question asks how long, how old or about years ("What is the population of Kosovo?": "June 2023" is no answer)."""
+    question asks how long, how old, about years or when ("What is the population of Kosovo?": "June 2023" is no
+    answer)."""
     given = {w.lower() for w in _WORD.findall(question)}
     words = [(w.start(), w.end(), w.group().lower()) for w in _WORD.finditer(sentence)]
     counted = _HOW_MANY.search(question) if kind == "quantity" else None
