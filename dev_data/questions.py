@@ -7,8 +7,8 @@ never used to choose anything); later ``seed_own_dev2.jsonl`` (choices) and ``se
 editing; every quote is checked to be a verbatim span of its source article. ``seed_own_holdout3.jsonl`` (40 q,
 2026-12-04, reported only) is not written here: a helper that read only the five articles, no code and no other
 question set, wrote it as JSONL (tests/test_evaluation.py checks its quotes); so were ``seed_own_dev3.jsonl`` to
-``seed_own_dev9.jsonl`` (development) and ``seed_own_holdout4.jsonl`` to ``seed_own_holdout8.jsonl`` (40 q each,
-2026-12-05, reported only).
+``seed_own_dev10.jsonl`` (development) and ``seed_own_holdout4.jsonl`` to ``seed_own_holdout9.jsonl`` (40 q each,
+2026-12-05/06, reported only).
 """
 
 from __future__ import annotations
