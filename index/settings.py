@@ -43,14 +43,6 @@ class Settings(BaseSettings):
     chroma_token: SecretStr | None = None
 
     top_k: int = Field(5, ge=1, le=50)
-    reranker: bool = Field(
-        False,
-        description="The bundled small language model reads the best few candidate sentences of an extractive answer "
-        "(qa.reranker): better on paraphrased questions, worse on biomedical text, about 8x slower (README).",
-    )
-    reranker_cache: Path | None = Field(
-        None, description="Where the reranker's converted weights are kept; unset: ~/.cache/balkan-qa."
-    )
     max_question_chars: int = Field(2000, ge=10)
     sentence_scorer: Literal["hand-set", "learned"] = Field(
         "hand-set",

@@ -47,7 +47,7 @@ from qa.extractive import (
     stance_unattributed,
     with_aliases,
 )
-from qa.reranker import QuestionLikelihood, RerankerUnavailableError, blend
+from qa.reranker import SentenceReader, blend
 from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
 from qa.spelling import respell
 from qa.types import Answer, AnswerSentence, Citation, Passage, StreamEvent
@@ -65,9 +65,9 @@ OVERVIEW_TOPIC_TEXT = "The articles closest to “{topic}”, each in its openin
 MAX_OVERVIEW = 5  # articles quoted for a request to summarize
 TOPIC_PASSAGES = 3  # a request about a topic ("summarize the KAYO article") quotes the articles of this many passages
 MAX_CLOSEST = 3  # closest passages shown when the articles don't answer
-# The language model's reading of the best candidates (qa.reranker), chosen on the development sets (docs/TUNING.md).
-RERANK_CANDIDATES = 4  # the best sentences by the hand-set score that the model reads
-RERANK_WEIGHT = 0.7  # the model's share of the blend (standardised scores)
+# A second reader of the best candidates (qa.reranker; none ships), as the probes of docs/TUNING.md blend it.
+RERANK_CANDIDATES = 4  # the best sentences by the hand-set score that the reader reads
+RERANK_WEIGHT = 0.7  # the reader's share of the blend (standardised scores)
 COMPARISON_TEXT = "What the articles say of each:"
 COMPARISON_SIDE_TEXT = "On {party}:"
 COMPARISON_SILENT_TEXT = "On {party}, the articles don't say."
@@ -80,8 +80,7 @@ class RefusalPolicy:
     Thresholds were calibrated on the development questions (docs/TUNING.md). The coverage floor is low: a paraphrase
     shares few of its answer's words (0.20 refused one answerable development question in eight, 0.10 one in
     sixteen, on nine development sets), and what is off the articles' topic ("What is the population of Croatia?") is
-    refused by the other two and by the kind checks after the choice. The same policy holds with the language model
-    reading the candidates (``qa.reranker``).
+    refused by the other two and by the kind checks after the choice.
     """
 
     min_score: float = 0.64
@@ -134,7 +133,7 @@ class Answerer:
         retriever: HybridRetriever | None = None,
         refusal: RefusalPolicy | None = None,
         generator: Generator | None = None,
-        reranker: QuestionLikelihood | None = None,
+        reranker: SentenceReader | None = None,
         chooser: SentenceScorer | None = None,
     ) -> None:
         self.settings = settings
@@ -334,22 +333,17 @@ class Answerer:
         return [s for s in pool if not any(a <= s.start < b for a, b in listed[s.source])]
 
     def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence], asked: str) -> list[ScoredSentence]:
-        """The best ``RERANK_CANDIDATES`` reordered by their hand-set score blended with the language model's
-        likelihood of the question (``asked``: as searched, respelled) after each (``qa.reranker``); the scores stay
-        where they were, so the choice of further sentences works as before. Not for questions that ask for a figure,
-        a time or a place, where the hand-set answer-type features choose better."""
+        """With a second reader (``qa.reranker``; none ships), the best ``RERANK_CANDIDATES`` reordered by their
+        hand-set score blended with the reader's score of the question (``asked``: as searched, respelled) against
+        each; the scores stay where they were, so the choice of further sentences works as before. Not for
+        questions that ask for a figure, a time or a place, where the hand-set answer-type features choose better."""
         if self.reranker is None or len(scored) < 2 or asked_kind(standalone.question) is not None:
             return scored
         top = scored[:RERANK_CANDIDATES]
-        try:
-            likelihood = self.reranker.score(asked, [s.sentence.text for s in top])
-        except RerankerUnavailableError as exc:
-            log.warning("%s Answering without the reranker.", exc)
-            self.reranker = None
-            return scored
-        mixed = blend([s.score for s in top], likelihood, RERANK_WEIGHT)
+        read = self.reranker.score(asked, [s.sentence.text for s in top])
+        mixed = blend([s.score for s in top], read, RERANK_WEIGHT)
         # "What did Croatia say…?": a sentence attributing a statement to the party keeps its place above one that
-        # attributes it to someone else, whatever the model reads (the hand-set stance feature knows who spoke).
+        # attributes it to someone else, whatever the reader reads (the hand-set stance feature knows who spoke).
         names = proper_names([s.sentence.text for s in top])
         stance = [stance_match(standalone.question, s.sentence.text, names) for s in top]
         order = sorted(range(len(top)), key=lambda i: (-stance[i], -mixed[i]))

@@ -32,10 +32,5 @@ def build_answerer(
         from qa.generative import LLMGenerator
 
         generator = LLMGenerator(settings, index)
-    reranker = None
-    if settings.reranker:
-        from qa.reranker import QuestionLikelihood
-
-        reranker = QuestionLikelihood(settings.reranker_cache)
     chooser = load_scorer() if settings.sentence_scorer == "learned" else SentenceScorer()
-    return Answerer(settings, index, generator=generator, reranker=reranker, chooser=chooser)
+    return Answerer(settings, index, generator=generator, chooser=chooser)

@@ -1,4 +1,4 @@
-"""The optional sentence reranker: the bundled SmolLM2-135M's likelihood of a question after each candidate."""
+"""The hook through which a second reader of the best candidates is blended into the choice (``qa.reranker``)."""
 
 from __future__ import annotations
 
@@ -7,45 +7,7 @@ import pytest
 from index.builder import CorpusIndex
 from qa.answering import Answerer, RefusalPolicy
 from qa.extractive import ScoredSentence, Sentence
-from qa.reranker import PROMPT, QuestionLikelihood, blend
-
-
-@pytest.fixture(scope="module")
-def likelihood() -> QuestionLikelihood:
-    model = QuestionLikelihood()  # the converted weights are cached per machine (~/.cache/balkan-qa)
-    model.load()
-    return model
-
-
-def test_the_forward_pass_is_the_models(likelihood: QuestionLikelihood) -> None:
-    """Our small forward pass (no transformers at run time) gives the logits transformers gives for the same GGUF."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    from qa.reranker import gguf_path
-
-    path = gguf_path()
-    reference = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name, dtype=torch.float32).eval()
-    ids = likelihood._ids(PROMPT.format(sentence="KAYO will produce weapons and ammunition."))
-    ids += likelihood._ids("What will KAYO produce?")
-    ours = QuestionLikelihood(likelihood.cache_dir, precision="float32").logits(ids)
-    with torch.inference_mode():
-        theirs = reference(input_ids=torch.tensor([ids])).logits[0]
-    assert ours.shape == theirs.shape
-    assert float((ours - theirs).abs().max()) < 0.2  # the cache holds float16 weights
-    assert torch.equal(ours.argmax(-1), theirs.argmax(-1))
-
-
-def test_a_question_is_likelier_after_the_sentence_that_answers_it(likelihood: QuestionLikelihood) -> None:
-    sentences = [
-        "The defense production sector is expected to create jobs and stimulate local economies.",
-        "The summit, which took place in Kyiv, brought together leaders from Bulgaria, Greece and Romania.",
-    ]
-    jobs, summit = likelihood.score("Will the new arms maker bring employment?", sentences)
-    assert jobs > summit
-    where_jobs, where_summit = likelihood.score("Where did the leaders meet?", sentences)
-    assert where_summit > where_jobs
-    assert likelihood.score("anything", []) == []
+from qa.reranker import blend
 
 
 def test_blend_standardises_both_scores() -> None:
@@ -74,8 +36,8 @@ def _scored(texts: list[str]) -> list[ScoredSentence]:
 
 def test_the_reranker_reorders_the_best_candidates_but_not_their_scores(seed_index: CorpusIndex) -> None:
     model = Backwards()
-    answerer = Answerer(seed_index.settings, seed_index, reranker=model)  # type: ignore[arg-type]
-    assert answerer.refusal == RefusalPolicy()  # one policy, with the model or without
+    answerer = Answerer(seed_index.settings, seed_index, reranker=model)
+    assert answerer.refusal == RefusalPolicy()  # one policy, with a reader or without
     from qa.condense import condense
 
     scored = _scored(["first sentence", "second sentence", "third sentence", "fourth sentence", "fifth sentence"])
@@ -100,14 +62,3 @@ def test_the_reranker_reorders_the_best_candidates_but_not_their_scores(seed_ind
     standalone = condense("what did croatia say about military blocs", ())
     out = answerer._rerank(standalone, _scored([croatia, serbia]), standalone.text)
     assert out[0].sentence.text == croatia
-
-
-def test_answers_with_the_real_reranker(seed_index: CorpusIndex, likelihood: QuestionLikelihood) -> None:
-    answerer = Answerer(seed_index.settings, seed_index, reranker=likelihood)
-    flagship = answerer.answer("what did croatia say about military blocs")
-    assert not flagship.refused and "does not constitute a military alliance" in flagship.citations[0].quote
-    # Off the articles' topic: still refused.
-    assert answerer.answer("What is the population of Croatia?").refused
-    assert answerer.answer("What is the recipe for Peruvian ceviche with passion fruit?").refused
-    plain = Answerer(seed_index.settings, seed_index)
-    assert plain.reranker is None and plain.refusal == answerer.refusal

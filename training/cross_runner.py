@@ -26,8 +26,8 @@ class CrossEncoderUnavailableError(RuntimeError):
 
 
 class CrossEncoder:
-    """Scores (question, sentence) pairs; loaded on first use, one forward pass at a time. Its ``score`` is the
-    interface of ``qa.reranker.QuestionLikelihood``, so ``qa.answering.Answerer`` can blend it in (``reranker=``)."""
+    """Scores (question, sentence) pairs; loaded on first use, one forward pass at a time. Its ``score`` is
+    ``qa.reranker.SentenceReader``'s, so ``qa.answering.Answerer`` can blend it in (``reranker=``)."""
 
     def __init__(self, model_dir: str | Path, weights_dir: Path) -> None:
         self.model_dir = Path(model_dir)

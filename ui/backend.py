@@ -38,7 +38,6 @@ from index.uploads import (
 from index.watching import ChangeBatch, CorpusWatcher
 from qa.answering import Answerer
 from qa.condense import condense
-from qa.reranker import warm_up_reranker
 from qa.service import build_answerer, build_index
 from qa.types import Answer, StreamEvent
 from ui.workers import AnswerPool, default_size
@@ -251,7 +250,6 @@ class ChatBackend:
             self.answerer.retriever.retrieve(condense("warm up the index", ()), 1)
         except Exception:  # an empty corpus or the like: the first real question will say what is wrong
             log.debug("warm-up retrieval failed", exc_info=True)
-        warm_up_reranker(self.answerer.reranker)
 
     def _sync_in_background(self) -> None:
         """The start-up sync, run after serving starts; questions wait for it at the gate."""

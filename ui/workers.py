@@ -86,10 +86,6 @@ def _worker_main(conn: Connection, settings: Settings) -> None:
     warm = getattr(index.embedder, "warm_up", None)
     if callable(warm):
         warm()
-    if settings.reranker:  # loaded once per process: the answerer built at the first question shares it
-        from qa.reranker import QuestionLikelihood, warm_up_reranker
-
-        warm_up_reranker(QuestionLikelihood(settings.reranker_cache))
     answerer = None
     conn.send(("ready", None))
     while True:
