@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -186,6 +187,27 @@ def write_results(stored: dict[str, Any], target: Path = RESULTS_MD) -> None:
     target.write_text(render(stored, large_section(RESULTS_MD.read_text() if RESULTS_MD.exists() else "")))
 
 
+def committed_rows(results_md: str) -> set[str]:
+    """The rows ("embedded-10000") of the indexing table in a rendered RESULTS.md."""
+    section = results_md.split("## Indexing", 1)[-1].split("\n## ", 1)[0] if "## Indexing" in results_md else ""
+    return {f"{m.group(1)}-{m.group(2)}" for m in re.finditer(r"^\| (embedded|server) \| (\d+) \|", section, re.M)}
+
+
+def render_target(stored: dict[str, Any]) -> Path:
+    """Where ``stored`` is rendered: the committed RESULTS.md when it holds every row that file has, else
+    bench/work/RESULTS.md, so that results from a fresh work folder (a partial run, ``--render`` after one) never
+    replace the committed table with fewer rows."""
+    have = set(stored.get("results", {}))
+    committed = committed_rows(RESULTS_MD.read_text()) if RESULTS_MD.exists() else set()
+    if committed <= have:
+        return RESULTS_MD
+    log(
+        f"bench/RESULTS.md has rows these results lack ({', '.join(sorted(committed - have))}): writing "
+        "bench/work/RESULTS.md instead (copy it over bench/RESULTS.md to replace the committed table)"
+    )
+    return WORK / "RESULTS.md"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.run", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=DEFAULT_SIZES, help="comma-separated corpus sizes")
@@ -198,7 +220,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true", help="only re-render RESULTS.md from results.json")
     opts = parser.parse_args(argv)
     if opts.render:
-        write_results(json.loads(RESULTS_JSON.read_text()))
+        if not RESULTS_JSON.exists():
+            parser.error(f"{RESULTS_JSON.relative_to(ROOT)} does not exist: run `make bench` first")
+        stored = json.loads(RESULTS_JSON.read_text())
+        target = render_target(stored)
+        write_results(stored, target)
+        log(f"wrote {target.relative_to(ROOT)}")
         return 0
     sizes = [int(s) for s in opts.sizes.split(",") if s.strip()]
     modes = [m.strip() for m in opts.modes.split(",") if m.strip()]
@@ -214,10 +241,6 @@ def main(argv: list[str] | None = None) -> int:
     defaults = Settings()
     CHUNKING = (defaults.chunk_size, defaults.chunk_overlap)
     WORK.mkdir(parents=True, exist_ok=True)
-    # A partial run with no earlier results (a fresh checkout) would render a table of its own rows alone over the
-    # committed one: it writes bench/work/RESULTS.md instead.
-    partial = not RESULTS_JSON.exists() and (opts.sizes, opts.modes) != (DEFAULT_SIZES, DEFAULT_MODES)
-    target = WORK / "RESULTS.md" if partial else RESULTS_MD
     stored: dict[str, Any] = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
     stored["machine"] = describe()
     env = environment(WORK / "help", ROOT / "corpus", None)
@@ -232,9 +255,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             stored.setdefault("results", {})[f"{mode}-{n}"] = measure(mode, n, opts, questions, server_rss)
             RESULTS_JSON.write_text(json.dumps(stored, indent=1))
-            write_results(stored, target)
+            write_results(stored, render_target(stored))
             log(f"{mode} {n}: done ({time.perf_counter() - started:.0f} s so far)")
     RESULTS_JSON.write_text(json.dumps(stored, indent=1))
+    target = render_target(stored)
     write_results(stored, target)
     log(f"wrote {target.relative_to(ROOT)} in {time.perf_counter() - started:.0f} s")
     return 0
