@@ -76,6 +76,19 @@ def test_a_tiny_training_run_writes_weights_the_numpy_encoder_reads_as_torch_doe
     assert run.returncode == 0, run.stderr[-2000:]
     card = json.loads((out / "answer_encoder.json").read_text())
     assert card["steps"] == 4 and card["figures"]["valid"]["groups"] == 2
+    bundled = subprocess.run(
+        [
+            *(sys.executable, "-m", "training.train_encoder", "--data", str(data), "--model", str(model)),
+            *("--out", str(tmp_path / "none"), "--measure-only"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert bundled.returncode == 0, bundled.stderr[-2000:]
+    assert json.loads(bundled.stdout.strip().splitlines()[-1])["test"]["groups"] == 2  # the bundled model's figures
+    assert not (tmp_path / "none").exists()
 
     import torch
     from safetensors.numpy import load_file as load_numpy

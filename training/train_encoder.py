@@ -6,7 +6,8 @@ Loss: each question against every sentence of its batch, its own answer and one 
 eight sharing most of its terms), cosines × ``--scale``, cross-entropy to its answer (multiple-negatives ranking).
 Answerable groups only; the word embeddings stay frozen, so they are read from the bundled model and not written.
 Every other tensor goes to ``answer_encoder.safetensors`` in float16, with ``answer_encoder.json`` (settings and the
-figures: top-1 of each validation and test group, the answer against its negatives, by cosine).
+figures: top-1 of each validation and test group, the answer against its negatives, by cosine; ``--measure-only``
+prints the bundled model's).
 
 Measured and not taken (docs/TUNING.md, twenty-third session): ``scripts/answer_encoder_probe.py`` measures a
 folder this writes through the whole pipeline. About nine minutes on these 2 cores for the defaults
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--news-weight", type=int, default=2, help="each news group this many times an epoch")
     parser.add_argument("--limit", type=int, default=0, help="train on N groups only (a smoke test)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--measure-only", action="store_true", help="print the bundled model's figures; no training")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
@@ -90,7 +92,7 @@ def main() -> None:
 
     bert.train()
     step = 0
-    while step < steps:
+    while step < steps and not args.measure_only:
         order = list(range(len(train)))
         rng.shuffle(order)
         for at in range(0, len(order) - batch + 1, batch):
@@ -129,6 +131,8 @@ def main() -> None:
 
     figures = {"valid": measure(valid), "test": measure(test)}
     print(json.dumps(figures), flush=True)
+    if args.measure_only:
+        return
     args.out.mkdir(parents=True, exist_ok=True)
     tensors = {
         name: tensor.detach().to(torch.float16).contiguous()
