@@ -116,3 +116,18 @@ def test_a_tiny_training_run_writes_weights_the_numpy_encoder_reads_as_torch_doe
             expected.append((pooled / pooled.norm()).numpy())
     got = NumpyMiniLM(model, load_numpy(str(out / "answer_encoder.safetensors"))).encode(texts)
     np.testing.assert_allclose(got, np.stack(expected), atol=1e-4)
+
+
+def test_training_without_groups_says_how_to_write_them(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [
+            *(sys.executable, "-m", "training.train_encoder", "--data", str(tmp_path), "--model"),
+            *(str(bundled_model_path()), "--out", str(tmp_path / "weights")),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode != 0 and "python -m training.encoder_data" in run.stderr
+    assert not (tmp_path / "weights").exists()

@@ -67,6 +67,9 @@ def main() -> None:
     rng.shuffle(train)
     if args.limit:
         train = train[: args.limit]
+    if not train:
+        where = args.data / "train.jsonl"
+        raise SystemExit(f"No answerable groups in {where}; write them with python -m training.encoder_data.")
     valid, test = read(args.data, "valid"), read(args.data, "test")
     bert = BertModel.from_pretrained(str(args.model), add_pooling_layer=False).float()
     bert.embeddings.word_embeddings.weight.requires_grad_(False)
