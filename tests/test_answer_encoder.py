@@ -24,6 +24,13 @@ def _rows() -> list[dict]:
     return [json.loads(line) for line in (NEWS / "questions.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
+def _train(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m training.train_encoder ARGS``, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "training.train_encoder", *args], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+
+
 def test_the_news_questions_quote_their_articles_verbatim_and_name_what_answers() -> None:
     rows = _rows()
     articles = {p.name: p.read_text(encoding="utf-8") for p in (NEWS / "articles").iterdir()}
@@ -63,29 +70,14 @@ def test_a_tiny_training_run_writes_weights_the_numpy_encoder_reads_as_torch_doe
     for split, chosen in (("train", groups[:8]), ("valid", groups[-2:]), ("test", groups[8:10])):
         (data / f"{split}.jsonl").write_text("".join(json.dumps(asdict(g)) + "\n" for g in chosen))
     model, out = Path(bundled_model_path()), tmp_path / "weights"
-    run = subprocess.run(
-        [
-            *(sys.executable, "-m", "training.train_encoder", "--data", str(data), "--model", str(model)),
-            *("--out", str(out), "--epochs", "2", "--batch", "4", "--news-weight", "1", "--lr", "1e-4"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
+    run = _train(
+        *("--data", str(data), "--model", str(model), "--out", str(out)),
+        *("--epochs", "2", "--batch", "4", "--news-weight", "1", "--lr", "1e-4"),
     )
     assert run.returncode == 0, run.stderr[-2000:]
     card = json.loads((out / "answer_encoder.json").read_text())
     assert card["steps"] == 4 and card["figures"]["valid"]["groups"] == 2
-    bundled = subprocess.run(
-        [
-            *(sys.executable, "-m", "training.train_encoder", "--data", str(data), "--model", str(model)),
-            *("--out", str(tmp_path / "none"), "--measure-only"),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    bundled = _train("--data", str(data), "--model", str(model), "--out", str(tmp_path / "none"), "--measure-only")
     assert bundled.returncode == 0, bundled.stderr[-2000:]
     assert json.loads(bundled.stdout.strip().splitlines()[-1])["test"]["groups"] == 2  # the bundled model's figures
     assert not (tmp_path / "none").exists()
@@ -119,15 +111,6 @@ def test_a_tiny_training_run_writes_weights_the_numpy_encoder_reads_as_torch_doe
 
 
 def test_training_without_groups_says_how_to_write_them(tmp_path: Path) -> None:
-    run = subprocess.run(
-        [
-            *(sys.executable, "-m", "training.train_encoder", "--data", str(tmp_path), "--model"),
-            *(str(bundled_model_path()), "--out", str(tmp_path / "weights")),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    run = _train("--data", str(tmp_path), "--model", str(bundled_model_path()), "--out", str(tmp_path / "weights"))
     assert run.returncode != 0 and "python -m training.encoder_data" in run.stderr
     assert not (tmp_path / "weights").exists()
