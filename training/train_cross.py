@@ -19,6 +19,7 @@ import json
 import random
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,6 +34,28 @@ def auc(positive: list[float], negative: list[float]) -> float:
         return float("nan")
     p, n = np.asarray(positive)[:, None], np.asarray(negative)[None, :]
     return float((p > n).mean() + 0.5 * (p == n).mean())
+
+
+def warmup_then_linear(optim: Any, steps: int, warm: int) -> Any:
+    """A learning-rate schedule for ``optim``: rising over the first ``warm`` steps, then falling linearly to 0 at
+    ``steps`` (``training.train_encoder`` trains with it too)."""
+    import torch
+
+    return torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / max(1, steps - warm))
+    )
+
+
+def fine_tuned_tensors(bert: Any) -> dict[str, Any]:
+    """Every tensor of a fine-tuned ``BertModel`` but the frozen word embeddings (read from the bundled model, not
+    shipped twice) and the position ids, in float16 on the CPU."""
+    import torch
+
+    return {
+        name: tensor.detach().to("cpu", torch.float16).contiguous()
+        for name, tensor in bert.state_dict().items()
+        if name != "embeddings.word_embeddings.weight" and "position_ids" not in name
+    }
 
 
 def read_groups(path: Path) -> list[dict]:
@@ -106,9 +129,7 @@ def main() -> None:
     optim = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     steps = max(1, int(args.epochs * len(train) / args.groups))
     warm = max(1, steps // 20)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / max(1, steps - warm))
-    )
+    sched = warmup_then_linear(optim, steps, warm)
 
     def logits(batch: list[tuple[list[int], list[int]]]) -> torch.Tensor:
         n = max(len(i) for i, _ in batch)
@@ -191,11 +212,7 @@ def main() -> None:
     figures = {"valid": measure(valid[:cut]), "test": measure(test[:cut])}
     print(json.dumps(figures, indent=1), flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
-    tensors = {
-        name: tensor.detach().to("cpu", torch.float16).contiguous()
-        for name, tensor in bert.state_dict().items()
-        if name != "embeddings.word_embeddings.weight" and "position_ids" not in name
-    }
+    tensors = fine_tuned_tensors(bert)
     tensors["head.weight"] = head.weight.detach().to("cpu", torch.float16).reshape(-1).contiguous()
     tensors["head.bias"] = head.bias.detach().to("cpu", torch.float16).contiguous()
     # Two shards of about 11 MB each (a file that comes back from the accelerator's machine is at most 16 MiB);

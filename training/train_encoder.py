@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from training.train_cross import fine_tuned_tensors, warmup_then_linear
+
 MAX_TOKENS = 128
 
 
@@ -78,9 +80,7 @@ def main() -> None:
     batch = min(args.batch, len(train))
     steps = max(1, int(args.epochs * len(train) / batch))
     warm = max(1, steps // 10)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (steps - s) / max(1, steps - warm))
-    )
+    sched = warmup_then_linear(optim, steps, warm)
 
     def encode(texts: list[str]) -> torch.Tensor:
         encodings = tokenizer.encode_batch(texts)
@@ -137,12 +137,7 @@ def main() -> None:
     if args.measure_only:
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    tensors = {
-        name: tensor.detach().to(torch.float16).contiguous()
-        for name, tensor in bert.state_dict().items()
-        if name != "embeddings.word_embeddings.weight" and "position_ids" not in name
-    }
-    save_file(tensors, str(args.out / "answer_encoder.safetensors"))
+    save_file(fine_tuned_tensors(bert), str(args.out / "answer_encoder.safetensors"))
     card = {
         "format": 1,
         "max_tokens": MAX_TOKENS,
