@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         "Wikipedia articles, worse on the team's news questions: docs/ANSWER_SCORER.md).",
     )
 
+    answer_encoder: bool = Field(
+        True,
+        description="Where a question shares few words with the passages found (a paraphrase), choose the sentence to "
+        "quote by the fine-tuned answer encoder (qa/data/answer_encoder, `make train`); false: by the hand-set score.",
+    )
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None

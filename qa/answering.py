@@ -46,6 +46,7 @@ from qa.extractive import (
     stance_unattributed,
     with_aliases,
 )
+from qa.meaning import AnswerEncoder
 from qa.reranker import SentenceReader, blend
 from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
 from qa.spelling import respell
@@ -65,6 +66,13 @@ MAX_CLOSEST = 3  # closest passages shown when the articles don't answer
 # A second reader of the best candidates (qa.reranker; none ships), as the probes of docs/TUNING.md blend it.
 RERANK_CANDIDATES = 4  # the best sentences by the hand-set score that the reader reads
 RERANK_WEIGHT = 0.7  # the reader's share of the blend (standardised scores)
+# Below this coverage of the question's terms in the best passage, the answer encoder chooses the sentence to quote
+# (qa.meaning). Chosen among 0.2, 0.25 and 0.3 on the team's development sets over the seed articles and on the news
+# questions of writers w7 and w8 (training/news_qa), which the encoder was not trained on (docs/TUNING.md).
+MEANING_GATE = 0.25
+# The sentences the answer encoder reads, of the best-retrieved passages first: each costs about 5 ms on 2 cores, and
+# a pool runs to 140 (docs/TUNING.md, twenty-fourth session).
+MEANING_POOL = 40
 COMPARISON_TEXT = "What the articles say of each:"
 COMPARISON_SIDE_TEXT = "On {party}:"
 COMPARISON_SILENT_TEXT = "On {party}, the articles don't say."
@@ -132,8 +140,10 @@ class Answerer:
         generator: Generator | None = None,
         reranker: SentenceReader | None = None,
         chooser: SentenceScorer | None = None,
+        meaning: AnswerEncoder | None = None,
     ) -> None:
         self.settings = settings
+        self.meaning = meaning
         self.chooser = chooser or SentenceScorer()
         self.index = index
         self.retriever = retriever or HybridRetriever(index)
@@ -270,7 +280,10 @@ class Answerer:
                 best.setdefault(at, item.score)
         passages = tuple(rerank_passages(merged, best, k))
         signals = self._signals(scored, merged, retrieval)
-        if self.refusal.refuse(signals):
+        by_meaning = self._by_meaning(standalone.question, pool, scored, signals)
+        if by_meaning is not None:
+            signals = {**signals, "meaning_cosine": by_meaning.dense}
+        elif self.refusal.refuse(signals):
             return self._refusal(scored, query_terms, passages, standalone, signals, read)
         # Passages are ranked, and refusal decided, on corpus-wide term weights; the sentence to quote is chosen
         # on weights local to the candidates (a term every passage shares does not tell them apart).
@@ -279,6 +292,8 @@ class Answerer:
             candidates, meaning, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
         scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
+        if by_meaning is not None:  # chosen by the answer encoder: first, the hand-set ranking after it
+            scored = [by_meaning, *(s for s in scored if s.sentence != by_meaning.sentence)]
         if outlet:  # only a sentence that names an outlet says which carried a story
             scored = [s for s in scored if names_outlet(s.sentence.text)] or scored
         chosen = select_sentences(
@@ -328,6 +343,24 @@ class Answerer:
                 text = read[source] = self.index.document_text(source) or ""
                 listed[source] = back_matter(text)
         return [s for s in pool if not any(a <= s.start < b for a, b in listed[s.source])]
+
+    def _by_meaning(
+        self, question: str, pool: Sequence[Sentence], scored: Sequence[ScoredSentence], signals: dict[str, float]
+    ) -> ScoredSentence | None:
+        """Where the question's words are scarce in the best passage (coverage under ``MEANING_GATE``: a paraphrase,
+        which the hand-set score would refuse or answer by the few words it shares) and retrieval found something
+        close in meaning (the best cosine at the refusal floor or above: not a question off the articles' topic), the
+        sentence of the retrieved passages (the first ``MEANING_POOL``) that the answer encoder (``qa.meaning``) puts
+        nearest the question, scored above every candidate; else None. The checks after the choice (the kind of
+        answer asked for, who said it) still refuse it."""
+        if self.meaning is None or not pool or signals["coverage"] >= MEANING_GATE:
+            return None
+        if signals["best_dense"] < self.refusal.min_dense:
+            return None
+        read = pool[:MEANING_POOL]  # the sentences of the best-retrieved passages come first
+        cosines = self.meaning.cosines(question, [s.text for s in read])
+        best = int(np.argmax(cosines))
+        return ScoredSentence(read[best], max(s.score for s in scored) + 1.0, float(cosines[best]), 0.0)
 
     def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence], asked: str) -> list[ScoredSentence]:
         """With a second reader (``qa.reranker``; none ships), the best ``RERANK_CANDIDATES`` reordered by their

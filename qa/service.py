@@ -7,6 +7,7 @@ from index.embedding import Embedder
 from index.settings import Settings
 from qa.answering import Answerer
 from qa.extractive import SentenceScorer
+from qa.meaning import AnswerEncoder
 from qa.scorer import load_scorer
 
 
@@ -22,7 +23,8 @@ def build_answerer(
     ``open_index=False``, the caller opens it later: a server that builds the index after it starts serving).
 
     Raises:
-        IndexNotBuiltError, IndexMismatchError, StoreUnavailableError; ScorerFileError (the learned weights).
+        IndexNotBuiltError, IndexMismatchError, StoreUnavailableError; ScorerFileError (the learned weights);
+        AnswerEncoderError (the answer encoder's weights are missing).
     """
     index = index or build_index(settings, embedder)
     if open_index:
@@ -33,4 +35,10 @@ def build_answerer(
 
         generator = LLMGenerator(settings, index)
     chooser = load_scorer() if settings.sentence_scorer == "learned" else SentenceScorer()
-    return Answerer(settings, index, generator=generator, chooser=chooser)
+    meaning = None
+    if settings.answer_encoder:
+        from index.embedding import bundled_model_path
+
+        meaning = AnswerEncoder(bundled_model_path())
+        meaning.check()
+    return Answerer(settings, index, generator=generator, chooser=chooser, meaning=meaning)

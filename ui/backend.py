@@ -247,6 +247,8 @@ class ChatBackend:
         if callable(warm):
             warm()
         try:  # retrieval only: a configured language model is not called at start-up
+            if self.answerer.meaning is not None:
+                self.answerer.meaning.warm_up()
             self.answerer.retriever.retrieve(condense("warm up the index", ()), 1)
         except Exception:  # an empty corpus or the like: the first real question will say what is wrong
             log.debug("warm-up retrieval failed", exc_info=True)

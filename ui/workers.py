@@ -86,6 +86,12 @@ def _worker_main(conn: Connection, settings: Settings) -> None:
     warm = getattr(index.embedder, "warm_up", None)
     if callable(warm):
         warm()
+    if settings.answer_encoder:  # loaded once per process: the answerer built at the first question shares it
+        from index.embedding import bundled_model_path
+        from qa.meaning import AnswerEncoder, AnswerEncoderError
+
+        with contextlib.suppress(AnswerEncoderError):  # missing weights: the answerer says so at the first question
+            AnswerEncoder(bundled_model_path()).warm_up()
     answerer = None
     conn.send(("ready", None))
     while True:
