@@ -87,12 +87,12 @@ def main() -> None:
             for kind, km in run.by_kind.items():
                 add(kind, km)
     for kind, (fc, a, fr, ref, u) in sorted(totals.items(), key=lambda kv: kv[0] != "all"):
-        parts = [f"{kind}:"]
+        parts = []
         if a:
             parts.append(f"first citation {fc / a:.3f} ({round(fc)} of {round(a)}), false refusals {fr / a:.3f}")
         if u:
             parts.append(f"unanswerables refused {ref / u:.3f} ({round(ref)} of {round(u)})")
-        print(" ".join(parts))
+        print(f"{kind}: " + ", ".join(parts))
 
 
 if __name__ == "__main__":
