@@ -14,6 +14,9 @@ real pipeline (``qa.evaluation.runner.evaluate``):
 And at the choosing step (answerable questions whose evidence is a candidate): how often the hand-set score, the
 bundled model's cosine and the encoder's cosine each put the evidence first.
 
+Since the twenty-fourth session answering reads the shipped encoder where words fail (``qa.answering.MEANING_GATE``),
+so ``hand-set`` is answering as it ships, that included.
+
 Run: ``python scripts/answer_encoder_probe.py WEIGHTS_DIR [--candidates 10] [--weight 0.2]`` (about four minutes
 on 2 cores). Measured and not taken: docs/TUNING.md, twenty-third session.
 """
@@ -32,31 +35,21 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qa.meaning import AnswerEncoder as ShippedEncoder  # noqa: E402
+
 SETS = (ROOT / "dev_data" / "seed_own_dev.jsonl", *(ROOT / "dev_data" / f"seed_own_dev{n}.jsonl" for n in range(2, 11)))
 
 
-class AnswerEncoder:
-    """The fine-tuned encoder's normalised vectors (cached by text) and cosines; ``score`` is a ``SentenceReader``'s."""
+class AnswerEncoder(ShippedEncoder):
+    """``qa.meaning.AnswerEncoder`` over the weights in ``weights_dir``, with a ``SentenceReader``'s ``score``."""
 
     def __init__(self, weights_dir: Path) -> None:
-        from safetensors.numpy import load_file
-
         from index.embedding import bundled_model_path
-        from index.minilm import NumpyMiniLM
 
-        self.model = NumpyMiniLM(bundled_model_path(), load_file(str(weights_dir / "answer_encoder.safetensors")))
-        self._cache: dict[str, np.ndarray] = {}
-
-    def vectors(self, texts: Sequence[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            self._cache.update(zip(missing, self.model.encode(missing), strict=True))
-        return np.stack([self._cache[t] for t in texts])
+        super().__init__(bundled_model_path(), weights_dir)
 
     def score(self, question: str, sentences: Sequence[str]) -> list[float]:
-        if not sentences:
-            return []
-        return [float(v) for v in self.vectors(list(sentences)) @ self.vectors([question])[0]]
+        return [float(v) for v in self.cosines(question, sentences)]
 
 
 def run(encoder: AnswerEncoder, system: str, candidates: int, weight: float) -> dict[str, Any]:

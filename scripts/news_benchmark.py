@@ -60,17 +60,18 @@ def main() -> None:
     prepare_offline_runtime()
     from index.settings import Settings
     from qa.evaluation.dataset import load_dataset
+    from qa.evaluation.metrics import Metrics
     from qa.evaluation.runner import evaluate
 
     totals: dict[str, list[float]] = {}  # kind → first citations, answerable, false refusals, refused, unanswerable
 
-    def add(kind: str, m: object) -> None:
+    def add(kind: str, m: Metrics) -> None:
         t = totals.setdefault(kind, [0.0] * 5)
-        a, u = m.answerable, m.unanswerable  # type: ignore[attr-defined]
-        t[0] += (m.first_citation or 0.0) * a  # type: ignore[attr-defined]
+        a, u = m.answerable, m.unanswerable
+        t[0] += (m.first_citation or 0.0) * a
         t[1] += a
-        t[2] += (m.false_refusal_rate or 0.0) * a  # type: ignore[attr-defined]
-        t[3] += (m.refusal_accuracy or 0.0) * u  # type: ignore[attr-defined]
+        t[2] += (m.false_refusal_rate or 0.0) * a
+        t[3] += (m.refusal_accuracy or 0.0) * u
         t[4] += u
 
     with tempfile.TemporaryDirectory(prefix="qa-news-") as work:
