@@ -45,6 +45,7 @@ from qa.extractive import (
     stance_match,
     stance_unattributed,
     with_aliases,
+    years_named,
 )
 from qa.meaning import AnswerEncoder
 from qa.reranker import SentenceReader, blend
@@ -307,6 +308,11 @@ class Answerer:
             # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
             # question's words, not its answer.
             signals = {**signals, "lacks_asked_type": 1.0}
+            return self._refusal(scored, query_terms, passages, standalone, signals, {**read, **texts})
+        if year_unstated(asked, citations, texts):
+            # "What was Kenya's geothermal capacity in 2015?" answered by this year's figure: the year asked about is
+            # nowhere in the quotes or the sentences just before them.
+            signals = {**signals, "year_unstated": 1.0}
             return self._refusal(scored, query_terms, passages, standalone, signals, {**read, **texts})
         if stance_unattributed(asked, [s.sentence.text for s in scored], list(texts.values())):
             # "How did Serbia react to …?" where no candidate has Serbia say anything: the articles give no reaction.
@@ -655,6 +661,22 @@ def as_written(party: str, text: str) -> str:
     """``party`` as ``text`` writes it ("croatia" → "Croatia"), or as typed when ``text`` does not."""
     m = re.search(rf"\b{re.escape(party)}\b", text, re.I)
     return m.group() if m else party
+
+
+def year_unstated(question: str, citations: Sequence[Citation], texts: dict[str, str]) -> bool:
+    """The question names a year ("… in 2015?", "… since 1998") and none of its years is stated by a quote or by the
+    sentence before one (which may set the time a quote speaks of): the quotes speak of another time. ``texts``:
+    source → document text of the cited documents."""
+    asked = years_named(question)
+    if not asked:
+        return False
+    for c in citations:
+        text = texts.get(c.source, "")
+        before = previous_sentence(text, c.start, c.end) if text else None
+        said = c.quote + (" " + text[before[0] : before[1]] if before else "")
+        if asked & years_named(said):
+            return False
+    return True
 
 
 def names_both(text: str, compared: Comparison) -> bool:

@@ -611,6 +611,23 @@ def unspecified_kind(question: str, sentences: Sequence[str]) -> bool:
     return named
 
 
+# An age asked for, and where a text states one: "52-year-old", "aged 52", "52 years old", "Mutabazi, 52, said", "(52)",
+# or when something began (a birth or a founding, a year).
+_ASKS_FOR_AGE = re.compile(r"\bhow old\b", re.I)
+_AGE = re.compile(
+    rf"\b\d{{1,3}}-years?-old\b|\baged?\s+\d{{1,3}}\b|\b\d{{1,3}}\s+years?\s+old\b|,\s*\d{{1,3}},|\(\d{{1,3}}\)"
+    rf"|\b(?:born|founded|established|formed|created)\b|\b{_YEAR_DIGITS}\b",
+    re.I,
+)
+# A year a question names ("What was the capacity in 2015?").
+_NAMED_YEAR = re.compile(rf"\b{_YEAR_DIGITS}\b")
+
+
+def years_named(text: str) -> frozenset[str]:
+    """The years (1500-2099, in digits) ``text`` names."""
+    return frozenset(_NAMED_YEAR.findall(text))
+
+
 def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[str] = ()) -> bool:
     """The question asks for a quantity ("how many", "how much", "what percentage"), an amount of money ("how much
     money": a figure, a currency or a scale) or a time ("when", "in which year") and none of ``sentences`` holds one
@@ -619,7 +636,10 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
     looser: an article may give one in words the pattern misses, so a place question is never refused for it.)
     Likewise an office: asked who holds it and not named, or named only as someone else's (``qa.offices``, which
     reads the holder's name in ``context``, the quotes' documents). And a kind ("What calibre of ammunition …?") the
-    quotes do not say (``unspecified_kind``)."""
+    quotes do not say (``unspecified_kind``). And an age ("How old is …?") where the quotes give none, nor when the
+    thing began: "60 new aircraft" in a sentence naming the person asked about is no age."""
+    if _ASKS_FOR_AGE.search(question):  # "How old is …?": a figure of something else is no age
+        return not any(_AGE.search(s) for s in sentences)
     kind = asked_kind(question)
     if kind in ("quantity", "money", "time"):
         return not any(holds_kind(kind, s, question) for s in sentences)

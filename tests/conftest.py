@@ -74,6 +74,23 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedde
     yield index
 
 
+NEWS_QA = ROOT / "training" / "news_qa"  # the team's news questions, each writer's over its own four articles
+UNSEEN_WRITER = "w7"  # a validation writer: no weight was trained, and no rule chosen, on its articles or questions
+
+
+@pytest.fixture(scope="session")
+def unseen_writer_index(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> CorpusIndex:
+    """Writer w7's four news articles indexed once per session (read-only for tests)."""
+    root = tmp_path_factory.mktemp("news")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for article in (NEWS_QA / "articles").glob(f"{UNSEEN_WRITER}_*.txt"):
+        shutil.copy(article, corpus / article.name)
+    index = CorpusIndex(Settings(data_dir=root / "data", corpus_dir=corpus), embedder=embedder)
+    index.sync()
+    return index
+
+
 @pytest.fixture
 def cli(
     settings: Settings, embedder: MiniLMEmbedder, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -13,6 +13,7 @@ from index.builder import CorpusIndex
 from index.errors import IndexNotBuiltError, InvalidQuestionError
 from index.keywords import terms
 from index.settings import Settings
+from qa import answering
 from qa.answering import (
     CLOSEST_TEXT,
     MAX_CLOSEST,
@@ -29,6 +30,7 @@ from qa.answering import (
     previous_sentence,
     section_heading,
     strip_markup,
+    year_unstated,
 )
 from qa.cache import LruCache
 from qa.cli import main
@@ -58,7 +60,7 @@ from qa.extractive import (
 from qa.fusion import reciprocal_rank_fusion
 from qa.retrieval import merge_passages, rerank_passages
 from qa.service import build_answerer
-from qa.types import Answer, Passage
+from qa.types import Answer, Citation, Passage
 
 CROATIA = "003_0a3dde30e4285642.txt"
 QUESTIONS = [json.loads(line) for line in (EVAL_DATA / "seed_dev.jsonl").read_text().splitlines() if line.strip()]
@@ -637,6 +639,44 @@ def test_a_near_miss_quantity_question_is_refused_with_the_closest_passages(answ
     # A time the articles do give is still answered: the guide goes to the ministries in September.
     dated = answerer.answer("When is the finalized guide to be presented to the defense ministries?")
     assert not dated.refused and "September" in dated.text, dated.text
+
+
+def test_an_age_question_wants_an_age_in_the_answer() -> None:
+    """ "How old is …?" is answered by an age or by when the thing began, not by another figure of the sentence."""
+    named = "Skyreach chief executive Daniel Mutabazi said the company would add 60 new aircraft to its fleet."
+    assert lacks_asked_type("How old is Skyreach chief executive Daniel Mutabazi?", [named])
+    unaged = ["Losana Vaku, a former finance official, spoke."]
+    assert lacks_asked_type("how old is the forum secretary general", unaged)
+    for aged in (
+        "Daniel Mutabazi, 52, said the company would grow.",
+        "The 52-year-old executive said the company would grow.",
+        "Mutabazi, aged 52, runs the company.",
+        "He is 52 years old.",
+        "KAYO was founded in 1947.",
+    ):
+        assert not lacks_asked_type("How old is he?", [aged]), aged
+
+
+def test_a_question_naming_a_year_wants_the_year_in_the_answer_or_just_before_it() -> None:
+    """A year the question names that neither a quote nor the sentence before it states: the quotes speak of another
+    time ("What was the capacity in 2015?" answered by today's capacity)."""
+    text = (
+        "Kenya commissioned two geothermal plants on Monday. The additions lift installed capacity to 1,086 megawatts."
+        "\n\nIn 2015 the country had far less. Capacity then stood at 600 megawatts."
+    )
+
+    def cited(quote: str) -> Citation:
+        start = text.index(quote)
+        return answering.citation(1, "kenya.txt", None, text, start, start + len(quote))
+
+    today = cited("The additions lift installed capacity to 1,086 megawatts.")
+    then = cited("Capacity then stood at 600 megawatts.")
+    texts = {"kenya.txt": text}
+    assert year_unstated("What was Kenya's installed geothermal capacity in 2015?", [today], texts)
+    assert not year_unstated("What was Kenya's installed geothermal capacity in 2015?", [then], texts)  # just before
+    assert not year_unstated("What was the capacity in 2015?", [today, then], texts)  # one quote of several states it
+    assert not year_unstated("What is Kenya's installed geothermal capacity?", [today], texts)  # no year asked
+    assert not year_unstated("What changed between 2015 and 2024?", [then], texts)  # one of the years asked
 
 
 def test_abbreviations_match_their_long_form() -> None:

@@ -5,22 +5,20 @@ which the encoder was not trained on, over their own articles, as a user would a
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import UNSEEN_WRITER
 
 from index.builder import CorpusIndex
-from index.embedding import MiniLMEmbedder, bundled_model_path
+from index.embedding import bundled_model_path
 from index.minilm import NumpyMiniLM
 from index.settings import Settings
 from qa.answering import Answerer
 from qa.meaning import SHIPPED, AnswerEncoder, AnswerEncoderError
 from qa.service import build_answerer
 from training.encoder_data import NEWS, VALID_WRITERS, news_groups
-
-WRITER = "w7"  # a validation writer: none of its articles or questions is in the encoder's training data
 
 
 def _right(text: str, quotes: list[str]) -> bool:
@@ -53,26 +51,15 @@ def test_the_encoder_finds_the_answer_of_unseen_writers_questions_more_often_tha
     assert hits["tuned"] > hits["bundled"]
 
 
-@pytest.fixture(scope="module")
-def writer_index(tmp_path_factory: pytest.TempPathFactory) -> CorpusIndex:
-    root = tmp_path_factory.mktemp("news")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for article in (NEWS / "articles").glob(f"{WRITER}_*.txt"):
-        shutil.copy(article, corpus / article.name)
-    model = MiniLMEmbedder()
-    index = CorpusIndex(Settings(data_dir=root / "data", corpus_dir=corpus), embedder=model)
-    index.sync()
-    return index
-
-
-def test_paraphrases_of_an_unseen_writer_are_answered_from_their_evidence_more_often(writer_index: CorpusIndex) -> None:
+def test_paraphrases_of_an_unseen_writer_are_answered_from_their_evidence_more_often(
+    unseen_writer_index: CorpusIndex,
+) -> None:
     rows = [json.loads(line) for line in (NEWS / "questions.jsonl").read_text().splitlines() if line.strip()]
-    asked = [r for r in rows if r["writer"] == WRITER and r["kind"] == "paraphrase"]
-    settings = writer_index.settings
-    with_encoder = build_answerer(settings, index=writer_index)
+    asked = [r for r in rows if r["writer"] == UNSEEN_WRITER and r["kind"] == "paraphrase"]
+    settings = unseen_writer_index.settings
+    with_encoder = build_answerer(settings, index=unseen_writer_index)
     assert with_encoder.meaning is not None
-    without = Answerer(settings, writer_index, chooser=with_encoder.chooser)
+    without = Answerer(settings, unseen_writer_index, chooser=with_encoder.chooser)
     first = {"with": 0, "without": 0}
     for row in asked:
         for name, answerer in (("with", with_encoder), ("without", without)):
@@ -85,19 +72,19 @@ def test_paraphrases_of_an_unseen_writer_are_answered_from_their_evidence_more_o
     assert first["with"] >= 0.3 * len(asked)
 
 
-def test_a_question_off_the_articles_topic_is_still_refused(writer_index: CorpusIndex) -> None:
-    answerer = build_answerer(writer_index.settings, index=writer_index)
+def test_a_question_off_the_articles_topic_is_still_refused(unseen_writer_index: CorpusIndex) -> None:
+    answerer = build_answerer(unseen_writer_index.settings, index=unseen_writer_index)
     answer = answerer.answer("What is the best recipe for banana bread?")
     assert answer.refused
     assert "meaning_cosine" not in answer.signals
 
 
 def test_the_setting_turns_it_off_and_missing_weights_say_how_to_rebuild_them(
-    writer_index: CorpusIndex, tmp_path: Path
+    unseen_writer_index: CorpusIndex, tmp_path: Path
 ) -> None:
-    off = Settings(data_dir=writer_index.settings.data_dir, corpus_dir=writer_index.settings.corpus_dir)
+    off = Settings(data_dir=unseen_writer_index.settings.data_dir, corpus_dir=unseen_writer_index.settings.corpus_dir)
     off = off.model_copy(update={"answer_encoder": False})
-    assert build_answerer(off, index=writer_index).meaning is None
+    assert build_answerer(off, index=unseen_writer_index).meaning is None
     missing = AnswerEncoder(bundled_model_path(), tmp_path)
     with pytest.raises(AnswerEncoderError, match="make train"):
         missing.check()
