@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +12,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBED_DIM = 384
+PREFIX = "QA_"
+TEST_HOOKS = "QA_TEST_"  # the crash tests' hooks (tests/test_crash.py), read by the indexer, not settings
+# Settings that were, with why they are gone: a user who still sets one is told rather than silently ignored.
+RETIRED = {
+    "QA_RERANKER": "the language-model reranker was retired in the twenty-second session (it lowered first citation; "
+    "README, 'Retired')",
+}
 
 
 class Settings(BaseSettings):
@@ -110,3 +119,21 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
+
+
+def ignored_variables(environ: Mapping[str, str]) -> list[str]:
+    """One line for each ``QA_`` variable of ``environ`` that is no setting (a typo, a retired setting), which
+    ``Settings`` ignores: the entry point prints them, so that ``QA_TOPK=3`` does not silently answer with five."""
+    known = sorted(PREFIX + name.upper() for name in Settings.model_fields)
+    lines = []
+    for variable in sorted(environ):
+        name = variable.upper()
+        if not name.startswith(PREFIX) or name in known or name.startswith(TEST_HOOKS):
+            continue
+        if name in RETIRED:
+            lines.append(f"{variable} is ignored: {RETIRED[name]}.")
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        hint = f"; did you mean {close[0]}?" if close else f" (the settings are {', '.join(known)})."
+        lines.append(f"{variable} is not a setting and is ignored{hint}")
+    return lines

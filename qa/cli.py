@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 
 from index.errors import CorpusNotFoundError, QAError
 from index.runtime import prepare_offline_runtime
-from index.settings import Settings
+from index.settings import Settings, ignored_variables
 
 EXIT_USAGE = 2
 
@@ -94,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    for line in ignored_variables(os.environ):
+        print(f"qa: {line}", file=sys.stderr)
     try:
         return int(args.handler(args, settings) or 0)
     except CorpusNotFoundError as exc:

@@ -414,6 +414,18 @@ def test_invalid_settings_are_a_one_line_error(cli: Cli) -> None:
     assert result.code == 2 and result.err.count("\n") == 1 and "QA_CHUNK_SIZE" in result.err
 
 
+def test_a_variable_that_is_no_setting_is_named_not_silently_ignored(cli: Cli) -> None:
+    result = cli("index", QA_TOPK="3", QA_RERANKER="true", QA_TEST_PAUSE_AFTER="")
+    assert result.code == 0
+    lines = result.err.splitlines()
+    assert any("QA_TOPK is not a setting" in line and "did you mean QA_TOP_K?" in line for line in lines), lines
+    assert any("QA_RERANKER is ignored" in line and "retired" in line for line in lines), lines
+    assert not any("QA_TEST_PAUSE_AFTER" in line for line in lines)  # the crash tests' hook
+    far = cli("index", QA_SOMETHING_ELSE="1")
+    assert "QA_SOMETHING_ELSE is not a setting" in far.err and "QA_CORPUS_DIR" in far.err  # the settings listed
+    assert "is not a setting" not in cli("index").err
+
+
 # -- bad documents ------------------------------------------------------------------------------------------
 
 GOOD = "Albania Signs Pact\nAlbania signed a defence pact with Kosovo and Croatia on Wednesday.\n"
