@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBED_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 EMBED_DIM = 384
-PREFIX = "QA_"
+PREFIX = "QA_"  # of every setting's environment variable
 TEST_HOOKS = "QA_TEST_"  # the crash tests' hooks (tests/test_crash.py), read by the indexer, not settings
 # Settings that were, with why they are gone: a user who still sets one is told rather than silently ignored.
 RETIRED = {
@@ -24,7 +24,7 @@ RETIRED = {
 class Settings(BaseSettings):
     """Everything the index, the answerer and the UI can be told, validated once."""
 
-    model_config = SettingsConfigDict(env_prefix="QA_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
 
     data_dir: Path = Field(Path(".qa-data"), description="Where the index (Chroma + catalog) lives.")
     corpus_dir: Path = Field(Path("corpus"), description="The folder of documents to index.")

@@ -359,7 +359,7 @@ class Answerer:
         sentence of the retrieved passages (the first ``MEANING_POOL``) that the answer encoder (``qa.meaning``) puts
         nearest the question, scored above every candidate; else None. The checks after the choice (the kind of
         answer asked for, who said it) still refuse it."""
-        if self.meaning is None or not pool or signals["coverage"] >= MEANING_GATE:
+        if self.meaning is None or signals["coverage"] >= MEANING_GATE:
             return None
         if signals["best_dense"] < self.refusal.min_dense:
             return None

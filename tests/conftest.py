@@ -78,6 +78,11 @@ NEWS_QA = ROOT / "training" / "news_qa"  # the team's news questions, each write
 UNSEEN_WRITER = "w7"  # a validation writer: no weight was trained, and no rule chosen, on its articles or questions
 
 
+def holds_evidence(quote: str, evidence: list[str]) -> bool:
+    """A news question's quote holds its evidence: one of the evidence sentences contains it or is contained in it."""
+    return any(e in quote or quote in e for e in evidence)
+
+
 @pytest.fixture(scope="session")
 def unseen_writer_index(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> CorpusIndex:
     """Writer w7's four news articles indexed once per session (read-only for tests)."""
