@@ -65,8 +65,8 @@ eval: install eval-own
 
 # The learned weights of the sentence choice (qa/data/sentence_scorer.json) from SQuAD 2.0 training questions asked
 # through the real pipeline (training/train_scorer.py; about ten minutes on 2 cores), then the answer encoder
-# (qa/data/answer_encoder, training/train_encoder.py on the groups of training/encoder_data.py; about fifteen
-# minutes); each prints its held-out figures.
+# (qa/data/answer_encoder, training/train_encoder.py on the groups of training/encoder_data.py; about
+# twenty-five minutes); each prints its held-out figures.
 train: install
 	$(BIN)/python -m training.train_scorer
 	$(BIN)/python -m training.encoder_data --out .train/encoder_data

@@ -29,8 +29,9 @@ from training.train_cross import fine_tuned_tensors, warmup_then_linear
 
 MAX_TOKENS = 128
 DATA_NOTE = (
-    "train: news questions of writers w1-w6 (training/news_qa, each group --news-weight times) and SQuAD 2.0 "
-    "training questions (dev_data/squad_train/answerable.jsonl) but three articles; valid: news writers w7-w8; "
+    "train: news questions of writers w1-w6 and w9-w14 (training/news_qa, each group --news-weight times) and SQuAD "
+    "2.0 training questions (dev_data/squad_train/answerable.jsonl) but three articles; valid: news writers w7, w8, "
+    "w15, w16; "
     "test: the three SQuAD articles held out (training/encoder_data.py). No evaluation set or its documents."
 )
 
