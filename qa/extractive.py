@@ -409,6 +409,23 @@ _MONEY = re.compile(
 )
 # What a sentence must hold for each kind of question that asks for one.
 _HOLDS_KIND = {"quantity": _QUANTITY, "money": _MONEY, "time": _TIME, "place": _PLACE}
+# A currency: a sign, a currency's name or its code ("$12 million", "€300", "900 million euros", "NOK 2.4 billion").
+_CURRENCY = re.compile(
+    r"[$€£¥₹]|\b(?:dollars?|euros?|pounds?|sterling|cents?|francs?|yuan|renminbi|yen|rubles?|roubles?|lek|crowns?|"
+    r"kron(?:or|er|ur|a)|rupees?|riyals?|rials?|dirhams?|rand|naira|pesos?|reais|shillings?|forints?|lei|leva|zlotys?|"
+    r"dinars?|cedis?|kwacha|tenge|lari|ringgit|baht|taka|kina|soles|rupiah)\b"
+    r"|(?-i:\b(?:USD|EUR|GBP|JPY|CNY|CHF|CAD|AUD|NZD|NOK|SEK|DKK|ISK|PLN|CZK|HUF|RON|BGN|INR|ZAR|NGN|KES|BRL|MXN|SGD|"
+    r"HKD|KRW|TRY|RUB|UAH)\b)",
+    re.I,
+)
+# A question for money that a percentage answers: a change ("By how much did prices rise?", "How much did Egypt raise
+# household electricity prices?") or a share ("What is the defence budget as a percentage of GDP?").
+_MONEY_AS_SHARE = re.compile(
+    r"\bby how much\b|\b(?:percent|percentage|share|proportion|rate)\b"
+    r"|\bhow much (?:did|does|do|will|would|has|have|had|is|was)\b[^?]*"
+    r"\b(?:raise|raised|rise|rose|increase|increased|cut|reduce|reduced|climb|climbed|fall|fell|drop|dropped|grow|grew)\b",
+    re.I,
+)
 
 
 def asked_kind(question: str) -> str | None:
@@ -637,12 +654,19 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
     Likewise an office: asked who holds it and not named, or named only as someone else's (``qa.offices``, which
     reads the holder's name in ``context``, the quotes' documents). And a kind ("What calibre of ammunition …?") the
     quotes do not say (``unspecified_kind``). And an age ("How old is …?") where the quotes give none, nor when the
-    thing began: "60 new aircraft" in a sentence naming the person asked about is no age."""
+    thing began: "60 new aircraft" in a sentence naming the person asked about is no age. And an amount of money
+    ("How much will the refinery cost?") where no quote names a currency, unless the question asks for a change or a
+    share, which a percentage answers."""
     if _ASKS_FOR_AGE.search(question):  # "How old is …?": a figure of something else is no age
         return not any(_AGE.search(s) for s in sentences)
     kind = asked_kind(question)
     if kind in ("quantity", "money", "time"):
-        return not any(holds_kind(kind, s, question) for s in sentences)
+        if not any(holds_kind(kind, s, question) for s in sentences):
+            return True
+        # An amount of money is stated in a currency: "60 new aircraft" or "55 percent of its capacity" is no price.
+        return (
+            kind == "money" and not _MONEY_AS_SHARE.search(question) and not any(_CURRENCY.search(s) for s in sentences)
+        )
     if asks_for_outlet(question):
         return not any(names_outlet(s) for s in sentences)
     if unspecified_kind(question, sentences):

@@ -657,6 +657,27 @@ def test_an_age_question_wants_an_age_in_the_answer() -> None:
         assert not lacks_asked_type("How old is he?", [aged]), aged
 
 
+def test_a_question_for_money_wants_a_currency_in_the_answer() -> None:
+    """An amount of money is stated in a currency: another figure of the sentence ("120 megawatts", "55 percent of its
+    capacity") is no price. A question for a change or a share of money is answered by a percentage."""
+    asked = "How much will Northwind Compute pay for the electricity?"
+    assert lacks_asked_type(asked, ["Landsorka will deliver up to 120 megawatts to Northwind Compute."])
+    assert lacks_asked_type("how much did the exercise cost", ["The link must run at 55 percent of its capacity."])
+    for priced in (
+        "Northwind will pay $41 per megawatt-hour.",
+        "The price was set at 38 euros per megawatt-hour.",
+        "The deal is worth NOK 2.4 billion.",
+        "It will cost 300 million Norwegian crowns.",
+    ):
+        assert not lacks_asked_type(asked, [priced]), priced
+    for share in (
+        "By how much did insurers raise war-risk premiums?",
+        "how much did egypt raise household electricity prices",
+        "What is Kosovo's defence budget as a percentage of GDP?",
+    ):
+        assert not lacks_asked_type(share, ["Premiums and prices rose by 40 percent, about 2% of output."]), share
+
+
 def test_a_question_naming_a_year_wants_the_year_in_the_answer_or_just_before_it() -> None:
     """A year the question names that neither a quote nor the sentence before it states: the quotes speak of another
     time ("What was the capacity in 2015?" answered by today's capacity)."""
