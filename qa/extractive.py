@@ -629,11 +629,11 @@ def unspecified_kind(question: str, sentences: Sequence[str]) -> bool:
 
 
 # An age asked for, and where a text states one: "52-year-old", "aged 52", "52 years old", "Mutabazi, 52, said", "(52)",
-# or when something began (a birth or a founding, a year).
+# or when something began (a birth or a founding; a year, which ``years_named`` reads).
 _ASKS_FOR_AGE = re.compile(r"\bhow old\b", re.I)
 _AGE = re.compile(
-    rf"\b\d{{1,3}}-years?-old\b|\baged?\s+\d{{1,3}}\b|\b\d{{1,3}}\s+years?\s+old\b|,\s*\d{{1,3}},|\(\d{{1,3}}\)"
-    rf"|\b(?:born|founded|established|formed|created)\b|\b{_YEAR_DIGITS}\b",
+    r"\b\d{1,3}-years?-old\b|\baged?\s+\d{1,3}\b|\b\d{1,3}\s+years?\s+old\b|,\s*\d{1,3},|\(\d{1,3}\)"
+    r"|\b(?:born|founded|established|formed|created)\b",
     re.I,
 )
 # A year a question names ("What was the capacity in 2015?").
@@ -658,15 +658,15 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
     ("How much will the refinery cost?") where no quote names a currency, unless the question asks for a change or a
     share, which a percentage answers."""
     if _ASKS_FOR_AGE.search(question):  # "How old is …?": a figure of something else is no age
-        return not any(_AGE.search(s) for s in sentences)
+        return not any(_AGE.search(s) or years_named(s) for s in sentences)
     kind = asked_kind(question)
     if kind in ("quantity", "money", "time"):
         if not any(holds_kind(kind, s, question) for s in sentences):
             return True
-        # An amount of money is stated in a currency: "60 new aircraft" or "55 percent of its capacity" is no price.
-        return (
-            kind == "money" and not _MONEY_AS_SHARE.search(question) and not any(_CURRENCY.search(s) for s in sentences)
-        )
+        if kind == "money" and not _MONEY_AS_SHARE.search(question):
+            # An amount of money is stated in a currency: "60 new aircraft" or "55 percent of its capacity" is no price.
+            return not any(_CURRENCY.search(s) for s in sentences)
+        return False
     if asks_for_outlet(question):
         return not any(names_outlet(s) for s in sentences)
     if unspecified_kind(question, sentences):

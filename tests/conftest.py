@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -76,6 +77,12 @@ def seed_index(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedde
 
 NEWS_QA = ROOT / "training" / "news_qa"  # the team's news questions, each writer's over its own four articles
 UNSEEN_WRITER = "w7"  # a validation writer: no weight was trained, and no rule chosen, on its articles or questions
+
+
+def unseen_writer_questions() -> list[dict[str, Any]]:
+    """Writer w7's 120 news questions, as ``training/news_qa/questions.jsonl`` holds them."""
+    lines = (NEWS_QA / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [row for line in lines if line.strip() and (row := json.loads(line))["writer"] == UNSEEN_WRITER]
 
 
 def holds_evidence(quote: str, evidence: list[str]) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import UNSEEN_WRITER, holds_evidence
+from conftest import holds_evidence, unseen_writer_questions
 
 from index.builder import CorpusIndex
 from index.embedding import bundled_model_path
@@ -50,8 +50,7 @@ def test_the_encoder_finds_the_answer_of_unseen_writers_questions_more_often_tha
 def test_paraphrases_of_an_unseen_writer_are_answered_from_their_evidence_more_often(
     unseen_writer_index: CorpusIndex,
 ) -> None:
-    rows = [json.loads(line) for line in (NEWS / "questions.jsonl").read_text().splitlines() if line.strip()]
-    asked = [r for r in rows if r["writer"] == UNSEEN_WRITER and r["kind"] == "paraphrase"]
+    asked = [r for r in unseen_writer_questions() if r["kind"] == "paraphrase"]
     settings = unseen_writer_index.settings
     with_encoder = build_answerer(settings, index=unseen_writer_index)
     assert with_encoder.meaning is not None

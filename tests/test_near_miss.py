@@ -5,27 +5,15 @@ questions of those kinds that the articles answer are still answered."""
 
 from __future__ import annotations
 
-import json
-
-from conftest import NEWS_QA, UNSEEN_WRITER, holds_evidence
+from conftest import holds_evidence, unseen_writer_questions
 
 from index.builder import CorpusIndex
 from qa.extractive import asked_kind, years_named
 from qa.service import build_answerer
 
 
-def _unseen_writers_questions() -> list[dict]:
-    rows = [json.loads(line) for line in (NEWS_QA / "questions.jsonl").read_text().splitlines() if line.strip()]
-    return [r for r in rows if r["writer"] == UNSEEN_WRITER]
-
-
 def _asking_an_age_or_naming_a_year() -> list[dict]:
-    rows = _unseen_writers_questions()
-    return [
-        r
-        for r in rows
-        if r["writer"] == UNSEEN_WRITER and ("how old" in r["question"].lower() or years_named(r["question"]))
-    ]
+    return [r for r in unseen_writer_questions() if "how old" in r["question"].lower() or years_named(r["question"])]
 
 
 def test_near_misses_asking_an_age_or_naming_a_year_are_refused_and_the_answered_ones_are_not(
@@ -50,7 +38,7 @@ def test_near_misses_asking_an_age_or_naming_a_year_are_refused_and_the_answered
 def test_near_misses_asking_for_money_are_refused_where_no_quote_names_a_currency(
     unseen_writer_index: CorpusIndex,
 ) -> None:
-    rows = [r for r in _unseen_writers_questions() if asked_kind(r["question"]) == "money"]
+    rows = [r for r in unseen_writer_questions() if asked_kind(r["question"]) == "money"]
     near = [r for r in rows if r["kind"] == "near_miss"]
     answerable = [r for r in rows if r["evidence"]]
     assert len(near) >= 3 and len(answerable) >= 3
