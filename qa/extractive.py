@@ -395,6 +395,9 @@ _ASKS_FOR_MONEY = re.compile(
     r"|\bwhat(?:'s|’s|\s+is|\s+was|\s+are|\s+were|\s+will\s+be|\s+would\s+be)\s+(?:the\s+)?"
     r"(?:(?!(?:of|in|for|on|to|with|about|between|and|or)\b)[\w-]+(?:'s|’s)?\s+){0,3}?"
     r"(?:budget|price|cost|revenue|salary|turnover)s?\b(?!-)"
+    # "What price will Moldova pay …?", "At what price did …?": a price asked without "is" or "was" (not "What price
+    # rise …?", which a percentage answers).
+    r"|\bwhat\s+price\b(?!\s+(?:rises?|increases?|hikes?|cuts?|changes?|drops?|falls?|growth)\b)"
     # "…, in euros?": the answer is an amount in that currency.
     r"|\bin\s+(?:euros|dollars|pounds|(?:us|u\.s\.)\s+dollars|francs|yen|yuan|rubles|roubles|lek)\s*\??\s*$",
     re.I,

@@ -670,6 +670,12 @@ def test_a_question_for_money_wants_a_currency_in_the_answer() -> None:
         "It will cost 300 million Norwegian crowns.",
     ):
         assert not lacks_asked_type(asked, [priced]), priced
+    # A price asked without "is" or "was" is money too; a price rise is answered by a percentage.
+    for price in ("What price will Moldova pay for its gas?", "At what price did the futures close?"):
+        assert asked_kind(price) == "money", price
+        assert lacks_asked_type(price, ["Moldova will buy 2 billion cubic metres of gas a year."]), price
+        assert not lacks_asked_type(price, ["The gas will cost 410 dollars per 1,000 cubic metres."]), price
+    assert asked_kind("What price rise did the regulator approve?") != "money"
     for share in (
         "By how much did insurers raise war-risk premiums?",
         "how much did egypt raise household electricity prices",
