@@ -49,7 +49,8 @@ _ROLE_FORMS = {
     "chairwoman": r"chair\w*",
     "chairperson": r"chair\w*",
     "director": r"direct\w*",
-    "ceo": r"ceos?|chief executive\w*",
+    "ceo": r"ceos?|chief executives?(?: officers?)?",
+    "chief executive": r"ceos?|chief executives?(?: officers?)?",
     "leader": r"lead\w*|led",
     "official": r"officials?",
     "head": r"head\w*|chiefs?|lead\w*|led",
@@ -101,6 +102,7 @@ SPECIFIC_OFFICES = frozenset(
         "governor",
         "mayor",
         "ceo",
+        "chief executive",
     )
 )
 
@@ -242,7 +244,7 @@ def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> l
         before = _QUALIFIER_BEFORE.search(sentence[: m.start()])
         # "the President of Ukraine" names whose office; "under the leadership of Hassan", "the presidency of X"
         # name who holds it: only a word for the holder takes its owner after "of".
-        after = None if _ABSTRACT_ROLE.search(m.group()) else _QUALIFIER_AFTER.search(sentence[m.start() :])
+        after = None if _ABSTRACT_ROLE.search(m.group()) else _QUALIFIER_AFTER.search(sentence[m.end() :])
         if before and (between := sentence[before.end(1) : m.start()].split()) and between[0].lower() in STOP_WORDS:
             before = None  # "La Guardia as mayor": the holder, not whose office
         words = {_bare(w) for q in (before, after) if q is not None for w in q.group(1).split()}
@@ -274,10 +276,10 @@ def _owners(question: str, holder: re.Pattern[str]) -> set[str]:
         possessive = re.search(r"([\w-]+)['’]s?\s+(?:[a-z][\w-]*\s+)?$", question[: m.start()])
         if possessive and (casual or possessive.group(1)[0].isupper()):  # not "which city's mayor"
             out.add(possessive.group(1))
-        after = _QUALIFIER_AFTER.search(question[m.start() :])
+        after = _QUALIFIER_AFTER.search(question[m.end() :])
         if after:
             out |= set(after.group(1).split())
-        elif casual and (typed := re.match(r"\w*\s+of\s+(?:the\s+)?([\w-]+)", question[m.start() :])):
+        elif casual and (typed := re.match(r"\w*\s+of\s+(?:the\s+)?([\w-]+)", question[m.end() :])):
             out.add(typed.group(1))
     return {w for w in map(_bare, out) if w and w not in _NOT_AN_OWNER and not holder.fullmatch(w)}
 

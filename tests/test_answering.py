@@ -577,6 +577,13 @@ def test_an_office_held_for_someone_else_is_not_the_asked_office() -> None:
     # After "of", a word for the office names its owner; a word for holding it ("leadership") names the holder.
     led = ["The regime was under the leadership of Hassan."]
     assert not lacks_asked_type("Who was the leader of the Islamist regime?", led)
+    # A role of two words takes its owner after "of" as a one-word role does: Hanbit Energy's chief executive is not
+    # Dukhan Gas Company's.
+    park = ["Park Ji-hoon, chief executive of Hanbit Energy, said the contract would cover demand."]
+    assert lacks_asked_type("Who is the chief executive of Dukhan Gas Company?", park)
+    assert lacks_asked_type("Who is the chief executive officer of Dukhan?", park)
+    assert not lacks_asked_type("Who is the chief executive of Hanbit Energy?", park)
+    assert not lacks_asked_type("who is the ceo of hanbit", park)
     # A country's names that share no stem are one owner: Greek/Greece, English/British, US/American/United States.
     assert not lacks_asked_type("Who is the Greek prime minister?", ["Greece's Prime Minister Kyriakos spoke."])
     assert not lacks_asked_type("Who was the English general there?", ["They met British general Lord Howe."])
