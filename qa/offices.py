@@ -25,6 +25,8 @@ NOT_A_PARTY = frozenset(
 )
 
 
+# A chief executive, asked for by either name ("Who is the CEO of…", "Who is the chief executive of…").
+_CHIEF_EXECUTIVE = r"ceos?|chief executives?(?: officers?)?"
 # Offices and roles a question may ask the holder of ("Who is Albania's defence minister?"), each with the forms a
 # sentence naming the holder uses ("minister" but not "ministry"; "founded" for a founder; "led" for a leader).
 _ROLE_FORMS = {
@@ -49,8 +51,8 @@ _ROLE_FORMS = {
     "chairwoman": r"chair\w*",
     "chairperson": r"chair\w*",
     "director": r"direct\w*",
-    "ceo": r"ceos?|chief executives?(?: officers?)?",
-    "chief executive": r"ceos?|chief executives?(?: officers?)?",
+    "ceo": _CHIEF_EXECUTIVE,
+    "chief executive": _CHIEF_EXECUTIVE,
     "leader": r"lead\w*|led",
     "official": r"officials?",
     "head": r"head\w*|chiefs?|lead\w*|led",
