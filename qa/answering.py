@@ -74,6 +74,11 @@ MEANING_GATE = 0.25
 # The sentences the answer encoder reads, of the best-retrieved passages first: each costs about 5 ms on 2 cores, and
 # a pool runs to 140 (docs/TUNING.md, twenty-fourth session).
 MEANING_POOL = 40
+# A question whose best cosine by the bundled model is under the refusal floor (off the articles' topic, by that
+# reading) is still answered where the answer encoder puts a sentence of the pool this close: above the closest it
+# puts any off-topic question of the training writers (0.35) and of the development sets (0.37) (docs/TUNING.md,
+# twenty-eighth session).
+MEANING_FLOOR = 0.40
 COMPARISON_TEXT = "What the articles say of each:"
 COMPARISON_SIDE_TEXT = "On {party}:"
 COMPARISON_SILENT_TEXT = "On {party}, the articles don't say."
@@ -357,15 +362,20 @@ class Answerer:
         which the hand-set score would refuse or answer by the few words it shares) and retrieval found something
         close in meaning (the best cosine at the refusal floor or above: not a question off the articles' topic), the
         sentence of the retrieved passages (the first ``MEANING_POOL``) that the answer encoder (``qa.meaning``) puts
-        nearest the question, scored above every candidate; else None. The checks after the choice (the kind of
-        answer asked for, who said it) still refuse it."""
-        if self.meaning is None or signals["coverage"] >= MEANING_GATE:
+        nearest the question, scored above every candidate; else None. Where the bundled model's best cosine is under
+        the refusal floor, whatever the coverage, the encoder's nearest sentence is taken only at ``MEANING_FLOOR`` or
+        closer (a paraphrase the bundled model misreads), and the refusal follows otherwise. The checks after the
+        choice (the kind of answer asked for, who said it) still refuse it."""
+        if self.meaning is None:
             return None
-        if signals["best_dense"] < self.refusal.min_dense:
+        off_topic = signals["best_dense"] < self.refusal.min_dense  # by the bundled model's reading
+        if signals["coverage"] >= MEANING_GATE and not off_topic:
             return None
         read = pool[:MEANING_POOL]  # the sentences of the best-retrieved passages come first
         cosines = self.meaning.cosines(question, [s.text for s in read])
         best = int(np.argmax(cosines))
+        if off_topic and cosines[best] < MEANING_FLOOR:
+            return None
         return ScoredSentence(read[best], max(s.score for s in scored) + 1.0, float(cosines[best]), 0.0)
 
     def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence], asked: str) -> list[ScoredSentence]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,9 +16,10 @@ from index.builder import CorpusIndex
 from index.embedding import bundled_model_path
 from index.minilm import NumpyMiniLM
 from index.settings import Settings
-from qa.answering import Answerer
+from qa.answering import MEANING_FLOOR, Answerer
 from qa.meaning import SHIPPED, AnswerEncoder, AnswerEncoderError
 from qa.service import build_answerer
+from qa.types import Answer
 from training.encoder_data import NEWS, VALID_WRITERS, news_groups
 
 
@@ -84,3 +86,27 @@ def test_the_setting_turns_it_off_and_missing_weights_say_how_to_rebuild_them(
         missing.check()
     with pytest.raises(AnswerEncoderError, match="QA_ANSWER_ENCODER=false"):
         missing.cosines("a question", ["a sentence"])
+
+
+def test_questions_the_bundled_model_reads_as_off_topic_are_answered_only_where_the_encoder_reads_them_close(
+    unseen_writer_index: CorpusIndex,
+) -> None:
+    """Under the bundled model's refusal floor, the encoder's nearest sentence answers a paraphrase only at
+    ``MEANING_FLOOR`` or closer: the unseen writer's off-topic questions stay refused, and paraphrases the bundled
+    model puts under the floor are answered from their evidence (docs/TUNING.md, twenty-eighth session)."""
+    answerer = build_answerer(unseen_writer_index.settings, index=unseen_writer_index)
+    floor = answerer.refusal.min_dense
+    asked = [r for r in unseen_writer_questions() if r["kind"] in ("paraphrase", "off_topic")]
+    below: list[tuple[dict[str, Any], Answer]] = []
+    for row in asked:
+        answer = answerer.answer(row["question"])
+        if row["kind"] == "off_topic":
+            assert answer.refused, row["question"]
+            assert "meaning_cosine" not in answer.signals
+        elif answer.signals.get("best_dense", 1.0) < floor:
+            below.append((row, answer))
+    answered = [(row, a) for row, a in below if not a.refused]
+    assert all(a.signals.get("meaning_cosine", 0.0) >= MEANING_FLOOR for _, a in answered)
+    # Measured (`qa eval` over writer w7's articles): two such paraphrases answered from their evidence, none before.
+    right = [row for row, a in answered if holds_evidence(a.citations[0].quote, row["evidence"])]
+    assert len(right) >= 2
