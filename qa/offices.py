@@ -6,7 +6,8 @@ for another owner ("Ukrainian President …" for Kosovo's president), is a near-
 refuses it with the closest passages. So is any question naming someone's office ("What did Serbia's president
 say…?") whose quotes name that office only as another owner's; a holder quoted by name alone ("President Zelensky")
 is read with the qualifiers the document gives that name elsewhere. Chosen on the own development sets and
-``dev_data/squad_train/`` (docs/TUNING.md, seventh to ninth sessions).
+``dev_data/squad_train/`` (docs/TUNING.md, seventh to ninth sessions). A deputy's title ("vice chairwoman" for "Who
+is the chairman…?") names another office (twenty-ninth session).
 """
 
 from __future__ import annotations
@@ -170,7 +171,8 @@ def asked_holder(question: str) -> re.Pattern[str] | None:
 _NAME_RUN = r"(?:[A-Z][\w’'-]*\s+)*[A-Z][\w’'-]*"
 _QUALIFIER_BEFORE = re.compile(rf"(?<![\w’'-])({_NAME_RUN})\s+(?:[a-z][\w-]*\s+)?$")
 _QUALIFIER_AFTER = re.compile(rf"^\w*\s+of\s+(?:the\s+)?({_NAME_RUN})")
-_NOT_AN_OWNER = STOP_WORDS | NOT_A_PARTY
+_DEPUTY = ("vice", "deputy", "assistant")  # a deputy's title ("Vice Minister of Health"): no owner of the office
+_NOT_AN_OWNER = STOP_WORDS | NOT_A_PARTY | frozenset(_DEPUTY)
 _ABSTRACT_ROLE = re.compile(r"(?:ship|ncy|ing|ion|ed)$", re.I)  # leadership, presidency, ruling, direction, led
 
 
@@ -180,11 +182,13 @@ def names_holder(holder: re.Pattern[str], question: str, sentences: Sequence[str
     prime minister") and the sentences qualify the role only by someone else ("Ukrainian President …"), also where
     they name the holder and ``context`` (the quotes' documents) qualifies that name ("President Zelensky", with
     "Ukrainian President Volodymyr Zelensky" elsewhere in the article): another office. Owners match by stem
-    (Kosovo/Kosovar) or country (Greek/Greece)."""
+    (Kosovo/Kosovar) or country (Greek/Greece). A deputy ("vice chairwoman", "Deputy Prime Minister") does not hold
+    the office, unless the question asks for the deputy."""
     question = country_names(question)  # "United Kingdom": UK
     owners = _owners(question, holder)
-    if not owners:  # whose office is not said: any mention of the role names its holder
-        return any(holder.search(s) for s in sentences)
+    if not owners:  # whose office is not said: any mention of the role names its holder, but not a deputy's
+        asked = _question_words(question)
+        return any(not _subordinate(s, m.start(), asked) for s in sentences for m in holder.finditer(s))
     mentions = _owned_mentions(holder, question, owners, sentences, context)
     return bool(mentions) and not _only_another(mentions, owners)
 
@@ -213,7 +217,7 @@ def _owned_mentions(
     """Each mention of the role in ``sentences`` with the names qualifying it; an unqualified one followed by a name
     ("President Zelensky") takes the qualifiers that name has in ``context`` ("Ukrainian President Volodymyr
     Zelensky")."""
-    asked = {w.lower() for w in re.findall(r"[\w’'-]+", question)} - owners  # "defence", "prime", "vice"
+    asked = _question_words(question) - owners  # "defence", "prime", "vice"
     mentions = [m for s in sentences for m in _role_mentions(holder, country_names(s), asked)]
     wanted = {name for qualifiers, name in mentions if not qualifiers and name}
     elsewhere: dict[str, set[str]] = {}
@@ -243,6 +247,8 @@ def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> l
     last word of the name after it ("zelensky"; "" where none follows)."""
     out = []
     for m in holder.finditer(sentence):
+        if _subordinate(sentence, m.start(), asked):
+            continue  # "vice chairwoman", "Deputy Prime Minister": another office
         before = _QUALIFIER_BEFORE.search(sentence[: m.start()])
         # "the President of Ukraine" names whose office; "under the leadership of Hassan", "the presidency of X"
         # name who holds it: only a word for the holder takes its owner after "of".
@@ -258,6 +264,23 @@ def _role_mentions(holder: re.Pattern[str], sentence: str, asked: set[str]) -> l
             )
         )
     return out
+
+
+def _question_words(question: str) -> set[str]:
+    """The lower-case words of ``question`` ("vice", "prime", "defence")."""
+    return {w.lower() for w in re.findall(r"[\w’'-]+", question)}
+
+
+# A deputy's title before the role, perhaps with one of the office's own words between ("vice chairwoman",
+# "Deputy Prime Minister", "assistant secretary"): the deputy does not hold the office.
+_DEPUTY_BEFORE = re.compile(rf"\b({'|'.join(_DEPUTY)})(?:\s+|-)(?:[A-Za-z][\w’'-]*\s+)?$", re.I)
+
+
+def _subordinate(sentence: str, start: int, asked: set[str]) -> bool:
+    """The role at ``start`` in ``sentence`` is a deputy's ("vice chairwoman" for "Who is the chairman…?"), and the
+    question (its words ``asked``) does not ask for the deputy ("Who is the vice president?")."""
+    m = _DEPUTY_BEFORE.search(sentence[max(0, start - 40) : start])
+    return m is not None and m.group(1).lower() not in asked
 
 
 def _bare(word: str) -> str:

@@ -550,6 +550,20 @@ def test_a_question_for_who_holds_an_office_wants_the_office_in_the_answer() -> 
     assert not lacks_asked_type("What did the minister say?", ministry)
 
 
+def test_a_deputy_does_not_hold_the_office_asked_for() -> None:
+    # A vice chairwoman is not the chairman, a deputy prime minister not the prime minister, unless the question asks
+    # for the deputy; a sentence naming the office and its deputy names the holder.
+    lan = ["Dinh Thi Lan, vice chairwoman of the provincial People's Committee, said the factory meant stable jobs."]
+    assert lacks_asked_type("Who is the chairman of the provincial People's Committee?", lan)
+    assert lacks_asked_type("who chairs the people's committee", lan)
+    assert not lacks_asked_type("Who is the vice chairwoman of the provincial People's Committee?", lan)
+    talks = ["The talks were chaired by Armenian Deputy Prime Minister Aram Harutyunyan."]
+    assert lacks_asked_type("Who is Armenia's prime minister?", talks)
+    assert not lacks_asked_type("Who is Armenia's deputy prime minister?", talks)
+    assert lacks_asked_type("Who is the secretary of state?", ["Assistant Secretary of State Ana Ruiz spoke."])
+    assert not lacks_asked_type("Who is the president?", ["President Ana Ruiz and Vice-President Ivo Kos spoke."])
+
+
 def test_an_office_held_for_someone_else_is_not_the_asked_office() -> None:
     zelensky = [
         "Ukrainian President Volodymyr Zelensky attended a summit.",
