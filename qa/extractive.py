@@ -403,20 +403,25 @@ _ASKS_FOR_MONEY = re.compile(
     re.I,
 )
 _YEAR_DIGITS = r"(?:1[5-9]|20)\d\d"  # a year, 1500-2099
-# A figure that is not a year on its own ("2024 | Joint Military Exercises" is no amount), a currency, a scale.
+# A currency's sign or name, not the first part of a compound ("Euro-Atlantic" is no amount).
+_CURRENCY_SIGN = r"[$€£¥₹]"
+_CURRENCY_NAME = (
+    r"\b(?:dollars?|euros?|pounds?|sterling|cents?|francs?|yuan|renminbi|yen|rubles?|roubles?|lek|crowns?|"
+    r"kron(?:or|er|ur|a)|rupees?|riyals?|rials?|dirhams?|rand|naira|pesos?|reais|shillings?|forints?|lei|leva|zlotys?|"
+    r"dinars?|cedis?|kwacha|tenge|lari|ringgit|baht|taka|kina|soles|rupiah)\b(?!-)"
+)
+# An amount: a figure that is not a year on its own ("2024 | Joint Military Exercises" is no amount), a currency, a
+# scale.
 _MONEY = re.compile(
-    rf"(?<![\d.,])(?!{_YEAR_DIGITS}(?![\d,.]\d))\d|[$€£¥]"
-    r"|\b(?:hundreds?|thousands?|millions?|billions?|trillions?|dollars?|euros?|pounds?|cents?|francs?|"
-    r"yuan|yen|rubles?|roubles?|lek)\b(?!-)",  # "Euro-Atlantic" is no amount
+    rf"(?<![\d.,])(?!{_YEAR_DIGITS}(?![\d,.]\d))\d|{_CURRENCY_SIGN}|{_CURRENCY_NAME}"
+    r"|\b(?:hundreds?|thousands?|millions?|billions?|trillions?)\b(?!-)",
     re.I,
 )
 # What a sentence must hold for each kind of question that asks for one.
 _HOLDS_KIND = {"quantity": _QUANTITY, "money": _MONEY, "time": _TIME, "place": _PLACE}
 # A currency: a sign, a currency's name or its code ("$12 million", "€300", "900 million euros", "NOK 2.4 billion").
 _CURRENCY = re.compile(
-    r"[$€£¥₹]|\b(?:dollars?|euros?|pounds?|sterling|cents?|francs?|yuan|renminbi|yen|rubles?|roubles?|lek|crowns?|"
-    r"kron(?:or|er|ur|a)|rupees?|riyals?|rials?|dirhams?|rand|naira|pesos?|reais|shillings?|forints?|lei|leva|zlotys?|"
-    r"dinars?|cedis?|kwacha|tenge|lari|ringgit|baht|taka|kina|soles|rupiah)\b"
+    rf"{_CURRENCY_SIGN}|{_CURRENCY_NAME}"
     r"|(?-i:\b(?:USD|EUR|GBP|JPY|CNY|CHF|CAD|AUD|NZD|NOK|SEK|DKK|ISK|PLN|CZK|HUF|RON|BGN|INR|ZAR|NGN|KES|BRL|MXN|SGD|"
     r"HKD|KRW|TRY|RUB|UAH)\b)",
     re.I,
@@ -759,13 +764,22 @@ def name_titles(texts: Sequence[str]) -> dict[str, frozenset[str]]:
     Defense") gives none: its capitals mark the style, not names."""
     out: dict[str, set[str]] = {}
     for text in texts:
-        if title_case(text):
-            continue
-        for m in _TITLED_NAME.finditer(text):
-            words = [re.sub(r"['’]s$", "", w).lower() for w in m.group().split()]
-            if words[-1] not in STOP_WORDS:
-                out.setdefault(words[-1], set()).update(w for w in words[:-1] if w not in STOP_WORDS)
+        for name, words in _titles_in(text):
+            out.setdefault(name, set()).update(words)
     return {name: frozenset(words) for name, words in out.items()}
+
+
+@lru_cache(maxsize=1024)  # pure; the stance check reads the cited documents whole for each question
+def _titles_in(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``name_titles`` of one text, as (name, words before it) for each run of capitalised words."""
+    if title_case(text):
+        return ()
+    out = []
+    for m in _TITLED_NAME.finditer(text):
+        words = [re.sub(r"['’]s$", "", w).lower() for w in m.group().split()]
+        if words[-1] not in STOP_WORDS:
+            out.append((words[-1], tuple(w for w in words[:-1] if w not in STOP_WORDS)))
+    return tuple(out)
 
 
 def stance_match(

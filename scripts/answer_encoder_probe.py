@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.meaning import AnswerEncoder as ShippedEncoder  # noqa: E402
+from training.encoder_data import holds_evidence  # noqa: E402
 
 SETS = (ROOT / "dev_data" / "seed_own_dev.jsonl", *(ROOT / "dev_data" / f"seed_own_dev{n}.jsonl" for n in range(2, 11)))
 
@@ -112,14 +113,11 @@ def run(encoder: AnswerEncoder, system: str, candidates: int, weight: float) -> 
                 if not quotes:
                     continue
 
-                def right(text: str, quotes: list[str] = quotes) -> bool:
-                    return any(q in text or text in q for q in quotes)
-
-                if any(right(t) for t in step["texts"]):
+                if any(holds_evidence(t, quotes) for t in step["texts"]):
                     top1["evidence a candidate"] += 1
-                    top1["hand-set"] += right(step["hand"])
-                    top1["bundled cosine"] += right(step["texts"][int(np.argmax(step["bundled"]))])
-                    top1["encoder cosine"] += right(step["texts"][int(np.argmax(step["tuned"]))])
+                    top1["hand-set"] += holds_evidence(step["hand"], quotes)
+                    top1["bundled cosine"] += holds_evidence(step["texts"][int(np.argmax(step["bundled"]))], quotes)
+                    top1["encoder cosine"] += holds_evidence(step["texts"][int(np.argmax(step["tuned"]))], quotes)
     finally:
         runner.build_answerer = plain_build
         qa.answering.RERANK_CANDIDATES, qa.answering.RERANK_WEIGHT = plain_blend

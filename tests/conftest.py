@@ -85,11 +85,6 @@ def unseen_writer_questions() -> list[dict[str, Any]]:
     return [row for line in lines if line.strip() and (row := json.loads(line))["writer"] == UNSEEN_WRITER]
 
 
-def holds_evidence(quote: str, evidence: list[str]) -> bool:
-    """A news question's quote holds its evidence: one of the evidence sentences contains it or is contained in it."""
-    return any(e in quote or quote in e for e in evidence)
-
-
 @pytest.fixture(scope="session")
 def unseen_writer_index(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> CorpusIndex:
     """Writer w7's four news articles indexed once per session (read-only for tests)."""

@@ -684,6 +684,8 @@ def test_a_question_for_money_wants_a_currency_in_the_answer() -> None:
     asked = "How much will Northwind Compute pay for the electricity?"
     assert lacks_asked_type(asked, ["Landsorka will deliver up to 120 megawatts to Northwind Compute."])
     assert lacks_asked_type("how much did the exercise cost", ["The link must run at 55 percent of its capacity."])
+    # "Euro-Atlantic" names no currency beside a figure that is no price.
+    assert lacks_asked_type(asked, ["The 3 countries pursue Euro-Atlantic integration with Northwind Compute."])
     for priced in (
         "Northwind will pay $41 per megawatt-hour.",
         "The price was set at 38 euros per megawatt-hour.",

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import holds_evidence, unseen_writer_questions
+from conftest import unseen_writer_questions
 
 from index.builder import CorpusIndex
 from index.embedding import bundled_model_path
@@ -20,7 +20,7 @@ from qa.answering import MEANING_FLOOR, Answerer
 from qa.meaning import SHIPPED, AnswerEncoder, AnswerEncoderError
 from qa.service import build_answerer
 from qa.types import Answer
-from training.encoder_data import NEWS, VALID_WRITERS, news_groups
+from training.encoder_data import NEWS, VALID_WRITERS, holds_evidence, news_groups
 
 
 def test_the_shipped_card_says_what_the_weights_were_trained_on_and_how_they_measured() -> None:

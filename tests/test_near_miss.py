@@ -5,11 +5,12 @@ questions of those kinds that the articles answer are still answered."""
 
 from __future__ import annotations
 
-from conftest import holds_evidence, unseen_writer_questions
+from conftest import unseen_writer_questions
 
 from index.builder import CorpusIndex
 from qa.extractive import asked_kind, years_named
 from qa.service import build_answerer
+from training.encoder_data import holds_evidence
 
 
 def _asking_an_age_or_naming_a_year() -> list[dict]:

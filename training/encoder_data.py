@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,12 @@ class Group:
     kind: str = ""
     pos: list[str] = field(default_factory=list)
     neg: list[str] = field(default_factory=list)
+
+
+def holds_evidence(text: str, evidence: Sequence[str]) -> bool:
+    """A sentence holds a news question's evidence: one of the evidence sentences contains it or is contained in it
+    (a writer may have copied more or less than the sentence the index splits)."""
+    return any(e in text or text in e for e in evidence)
 
 
 def sentences(text: str) -> list[str]:
@@ -75,7 +82,7 @@ def news_groups(folder: Path, rng: random.Random) -> list[Group]:
             split_cache[article] = sentences((folder / "articles" / article).read_text(encoding="utf-8"))
         pool = split_cache[article]
         quotes = row["evidence"] if row["answerable"] else []
-        pos = [s for s in pool if any(q in s or s in q for q in quotes)]
+        pos = [s for s in pool if holds_evidence(s, quotes)]
         if row["answerable"] and not pos:
             continue
         split = "valid" if row["writer"] in VALID_WRITERS else "train"

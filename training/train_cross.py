@@ -36,6 +36,13 @@ def auc(positive: list[float], negative: list[float]) -> float:
     return float((p > n).mean() + 0.5 * (p == n).mean())
 
 
+def write_card(path: Path, card: dict[str, Any], figures: dict[str, Any], started: float) -> None:
+    """The model card at ``path``: the run's settings ``card``, then its time and ``figures``."""
+    card = {**card, "seconds": round(time.time() - started, 1), "figures": figures}
+    path.write_text(json.dumps(card, indent=1) + "\n")
+    print(f"wrote {path.parent} in {time.time() - started:.0f}s", flush=True)
+
+
 def warmup_then_linear(optim: Any, steps: int, warm: int) -> Any:
     """A learning-rate schedule for ``optim``: rising over the first ``warm`` steps, then falling linearly to 0 at
     ``steps`` (``training.train_encoder`` trains with it too)."""
@@ -233,11 +240,8 @@ def main() -> None:
         "groups_per_batch": args.groups,
         "seed": args.seed,
         "device": str(device),
-        "seconds": round(time.time() - started, 1),
-        "figures": figures,
     }
-    (args.out / "cross_encoder.json").write_text(json.dumps(card, indent=1) + "\n")
-    print(f"wrote {args.out} in {time.time() - started:.0f}s", flush=True)
+    write_card(args.out / "cross_encoder.json", card, figures, started)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from training.train_cross import fine_tuned_tensors, warmup_then_linear
+from training.train_cross import fine_tuned_tensors, warmup_then_linear, write_card
 
 MAX_TOKENS = 128
 DATA_NOTE = (
@@ -157,11 +157,8 @@ def main() -> None:
         "scale": args.scale,
         "news_weight": args.news_weight,
         "seed": args.seed,
-        "seconds": round(time.time() - started, 1),
-        "figures": figures,
     }
-    (args.out / "answer_encoder.json").write_text(json.dumps(card, indent=1) + "\n")
-    print(f"wrote {args.out} in {time.time() - started:.0f}s", flush=True)
+    write_card(args.out / "answer_encoder.json", card, figures, started)
 
 
 if __name__ == "__main__":
