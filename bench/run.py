@@ -193,18 +193,19 @@ def committed_rows(results_md: str) -> set[str]:
     return {f"{m.group(1)}-{m.group(2)}" for m in re.finditer(r"^\| (embedded|server) \| (\d+) \|", section, re.M)}
 
 
-def render_target(stored: dict[str, Any]) -> Path:
+def render_target(stored: dict[str, Any], *, say: bool = True) -> Path:
     """Where ``stored`` is rendered: the committed RESULTS.md when it holds every row that file has, else
     bench/work/RESULTS.md, so that results from a fresh work folder (a partial run, ``--render`` after one) never
-    replace the committed table with fewer rows."""
+    replace the committed table with fewer rows. ``say``: log which rows are missing (once a run, at its end)."""
     have = set(stored.get("results", {}))
     committed = committed_rows(RESULTS_MD.read_text()) if RESULTS_MD.exists() else set()
     if committed <= have:
         return RESULTS_MD
-    log(
-        f"bench/RESULTS.md has rows these results lack ({', '.join(sorted(committed - have))}): writing "
-        "bench/work/RESULTS.md instead (copy it over bench/RESULTS.md to replace the committed table)"
-    )
+    if say:
+        log(
+            f"bench/RESULTS.md has rows these results lack ({', '.join(sorted(committed - have))}): writing "
+            "bench/work/RESULTS.md instead (copy it over bench/RESULTS.md to replace the committed table)"
+        )
     return WORK / "RESULTS.md"
 
 
@@ -255,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             stored.setdefault("results", {})[f"{mode}-{n}"] = measure(mode, n, opts, questions, server_rss)
             RESULTS_JSON.write_text(json.dumps(stored, indent=1))
-            write_results(stored, render_target(stored))
+            write_results(stored, render_target(stored, say=False))  # saved as it goes; where, said at the end
             log(f"{mode} {n}: done ({time.perf_counter() - started:.0f} s so far)")
     RESULTS_JSON.write_text(json.dumps(stored, indent=1))
     target = render_target(stored)

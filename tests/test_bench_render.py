@@ -45,10 +45,15 @@ def test_the_committed_rows_are_read_from_the_indexing_table_only() -> None:
     assert run.committed_rows("# nothing rendered yet\n") == set()
 
 
-def test_results_lacking_a_committed_row_go_to_the_work_folder(paths: tuple[Path, Path]) -> None:
+def test_results_lacking_a_committed_row_go_to_the_work_folder(
+    paths: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     committed, work = paths
     partial = {"results": {"embedded-10000": {}}}
+    assert run.render_target(partial, say=False) == work / "RESULTS.md"
+    assert capsys.readouterr().out == ""  # a run saving as it goes says where only at its end
     assert run.render_target(partial) == work / "RESULTS.md"
+    assert "embedded-100, server-100" in capsys.readouterr().out
     complete = {"results": {"embedded-100": {}, "server-100": {}, "embedded-10000": {}, "server-10000": {}}}
     assert run.render_target(complete) == committed
 
