@@ -36,6 +36,17 @@ def auc(positive: list[float], negative: list[float]) -> float:
     return float((p > n).mean() + 0.5 * (p == n).mean())
 
 
+def descend(loss: Any, params: list[Any], optim: Any, sched: Any) -> None:
+    """One optimiser step on ``loss``: gradients clipped to norm 1, then the learning-rate schedule's step."""
+    import torch
+
+    optim.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optim.step()
+    sched.step()
+
+
 def write_card(path: Path, card: dict[str, Any], figures: dict[str, Any], started: float) -> None:
     """The model card at ``path``: the run's settings ``card``, then its time and ``figures``."""
     card = {**card, "seconds": round(time.time() - started, 1), "figures": figures}
@@ -185,11 +196,7 @@ def main() -> None:
             listwise = [-torch.log_softmax(out[s : s + n], 0)[0] for s, n, answerable in bounds if answerable and n > 1]
             if listwise:
                 loss = loss + torch.stack(listwise).mean()
-            optim.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optim.step()
-            sched.step()
+            descend(loss, params, optim, sched)
             step += 1
             if step % log_every == 0:
                 print(f"step {step}/{steps} loss {loss.item():.4f} {time.time() - started:.0f}s", flush=True)

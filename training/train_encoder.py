@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from training.train_cross import fine_tuned_tensors, warmup_then_linear, write_card
+from training.train_cross import descend, fine_tuned_tensors, warmup_then_linear, write_card
 
 MAX_TOKENS = 128
 DATA_NOTE = (
@@ -117,11 +117,7 @@ def main() -> None:
                 [[float(j != i and s in g["pos"]) for j, s in enumerate(sentences)] for i, g in enumerate(groups)]
             )
             loss = torch.nn.functional.cross_entropy(sims - 1e4 * shared, torch.arange(len(groups)))
-            optim.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optim.step()
-            sched.step()
+            descend(loss, params, optim, sched)
             step += 1
             if step % 10 == 0 or step == steps:
                 print(f"step {step}/{steps} loss {loss.item():.3f} {time.time() - started:.0f}s", flush=True)
