@@ -279,7 +279,8 @@ _DEPUTY_BEFORE = re.compile(rf"\b({'|'.join(_DEPUTY)})(?:\s+|-)(?:[A-Za-z][\w’
 def _subordinate(sentence: str, start: int, asked: set[str]) -> bool:
     """The role at ``start`` in ``sentence`` is a deputy's ("vice chairwoman" for "Who is the chairman…?"), and the
     question (its words ``asked``) does not ask for the deputy ("Who is the vice president?")."""
-    m = _DEPUTY_BEFORE.search(sentence[max(0, start - 40) : start])
+    # Searched in place, not in a cut copy: a cut inside "service" or "advice" would read as "vice".
+    m = _DEPUTY_BEFORE.search(sentence, max(0, start - 40), start)
     return m is not None and m.group(1).lower() not in asked
 
 

@@ -562,6 +562,9 @@ def test_a_deputy_does_not_hold_the_office_asked_for() -> None:
     assert not lacks_asked_type("Who is Armenia's deputy prime minister?", talks)
     assert lacks_asked_type("Who is the secretary of state?", ["Assistant Secretary of State Ana Ruiz spoke."])
     assert not lacks_asked_type("Who is the president?", ["President Ana Ruiz and Vice-President Ivo Kos spoke."])
+    # The end of "service" is no "vice", wherever the 40 characters read before the role begin.
+    board = ["Ana Ruiz is the civil service interministerial-procurement-board chairman."]
+    assert not lacks_asked_type("Who is the chairman of the board?", board)
 
 
 def test_an_office_held_for_someone_else_is_not_the_asked_office() -> None:
