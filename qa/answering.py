@@ -17,7 +17,17 @@ from index.sentences import LIST_ITEM, back_matter, paragraph_span, split_senten
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS, table_from, widen_to_table
 from qa.cache import LruCache
-from qa.condense import Comparison, StandaloneQuestion, asks_for_outlet, comparison, condense, overview_topic, the_ask
+from qa.condense import (
+    Comparison,
+    StandaloneQuestion,
+    asks_for_heading,
+    asks_for_outlet,
+    comparison,
+    condense,
+    headline_topic,
+    overview_topic,
+    the_ask,
+)
 from qa.extractive import (
     MAX_CANDIDATES,
     W_DENSE,
@@ -59,8 +69,10 @@ NO_TERMS_TEXT = "Please ask a question with at least one word to search for."
 CLOSEST_TEXT = "The articles don't answer this directly. The closest they come:"
 DISAGREEMENT_TEXT = "The sources disagree: a headline says “{quote}”."
 DISAGREEMENT_COVERAGE = 0.5  # another article's headline must share this much of the question's weighted terms
-OVERVIEW_TEXT = "What the articles are about, each in its opening words:"
+OVERVIEW_TEXT = "What {articles} about, each in its opening words:"
 OVERVIEW_TOPIC_TEXT = "The articles closest to “{topic}”, each in its opening words:"
+HEADLINES_TEXT = "The headlines of {articles} (an article without one: its opening words):"
+HEADLINES_TOPIC_TEXT = "The headlines of the articles closest to “{topic}” (an article without one: its opening words):"
 MAX_OVERVIEW = 5  # articles quoted for a request to summarize
 TOPIC_PASSAGES = 3  # a request about a topic ("summarize the KAYO article") quotes the articles of this many passages
 MAX_CLOSEST = 3  # closest passages shown when the articles don't answer
@@ -210,6 +222,10 @@ class Answerer:
         if topic is not None:  # "summarize the articles": each article's opening sentence, cited
             yield from _streamed(self.overview(topic, k))
             return
+        topic = headline_topic(cleaned)
+        if topic is not None:  # "what's the headline of the KAYO article?": each article's headline, cited
+            yield from _streamed(self.overview(topic, k, headlines=True))
+            return
         retrieval = self.retriever.retrieve(standalone, k)
         extractive = self.extractive(standalone, retrieval, k)
         compared = comparison(standalone.question) if not standalone.is_follow_up else None
@@ -302,6 +318,10 @@ class Answerer:
             scored = [by_meaning, *(s for s in scored if s.sentence != by_meaning.sentence)]
         if outlet:  # only a sentence that names an outlet says which carried a story
             scored = [s for s in scored if names_outlet(s.sentence.text)] or scored
+        if not asks_for_heading(standalone.question):
+            # A heading names what its section is about ("Challenges Facing Kosovo's Path to NATO Membership" for "Why
+            # can't Kosovo join NATO yet?"); the sentences under it say it. It is no quote of an answer.
+            scored = [s for s in scored if not section_title(s.sentence.text)] or scored
         chosen = select_sentences(
             scored, vectors={(c.source, c.start): v for c, v in zip(candidates, vectors, strict=True)}
         )
@@ -458,10 +478,11 @@ class Answerer:
             sentences=tuple(sentences),
         )
 
-    def overview(self, topic: str, k: int) -> Answer:
+    def overview(self, topic: str, k: int, headlines: bool = False) -> Answer:
         """A request to summarize: the opening sentence of each article (up to ``MAX_OVERVIEW``), verbatim and cited;
         with a ``topic``, of the articles holding the best ``TOPIC_PASSAGES`` passages for it, best first; without one,
-        the newest first."""
+        the newest first, and how many there are. With ``headlines`` (a question for them), each article's headline
+        instead (``headline_span``), where it has one."""
         docs = self.retriever.documents()
         retrieved: tuple[Passage, ...] = ()
         topical = bool(terms(topic))
@@ -473,14 +494,22 @@ class Answerer:
             sources = sorted(docs, key=lambda s: (docs[s].date or "", s), reverse=True)
         leads: list[ScoredSentence] = []
         for source in sources[:MAX_OVERVIEW]:
-            span = lead_span(self.index.document_text(source) or "")
+            text = self.index.document_text(source) or ""
+            span = (headline_span(text, docs[source].title) if headlines else None) or lead_span(text)
             if span is not None:
                 sentence = Sentence(source, span[0], span[1], "", len(leads))
                 leads.append(ScoredSentence(sentence, 0.0, 0.0, 0.0))
         citations, sentences = self._cite(leads, ())
         if not citations:
             return Answer(REFUSAL_TEXT, True, retrieved=retrieved, standalone_question=topic)
-        heading = OVERVIEW_TOPIC_TEXT.format(topic=topic) if topical else OVERVIEW_TEXT
+        if topical:
+            heading = (HEADLINES_TOPIC_TEXT if headlines else OVERVIEW_TOPIC_TEXT).format(topic=topic)
+        else:
+            shown, n = len(sources[:MAX_OVERVIEW]), len(docs)
+            if headlines:
+                heading = HEADLINES_TEXT.format(articles=_counted(shown, n))
+            else:
+                heading = OVERVIEW_TEXT.format(articles=_counted(shown, n) + (" is" if n == 1 else " are"))
         text = " ".join([heading, *(f"{s.text} [{s.citations[0]}]" for s in sentences)])
         return Answer(
             text,
@@ -843,6 +872,26 @@ def next_sentence(text: str, start: int, end: int) -> tuple[int, int] | None:
     return end + following[0][0], end + following[0][1]
 
 
+def _counted(shown: int, n: int) -> str:
+    """The articles an overview quotes, counted: "the 5 articles", "the newest 5 of 12 articles", "the one article"."""
+    if n == 1:
+        return "the one article"
+    return f"the {n} articles" if shown == n else f"the newest {shown} of {n} articles"
+
+
+def headline_span(text: str, title: str) -> tuple[int, int] | None:
+    """Offsets of a document's headline: the line near its top that its catalogued ``title`` opens (the title may be
+    shortened, "…"); None where the text does not hold it as a headline (a title from a file's metadata, or the
+    opening sentence of a text with none)."""
+    title = title.rstrip("…").strip()
+    at = text.find(title, 0, 2000) if len(title) >= 3 else -1
+    if at < 0:
+        return None
+    end = text.find("\n", at)
+    end = len(text) if end < 0 else end
+    return (at, end) if is_heading(text[at:end]) else None
+
+
 def lead_span(text: str) -> tuple[int, int] | None:
     """Offsets of a document's opening sentence: the first that is not its title, a date line or another heading."""
     for start, end in split_sentences(text):
@@ -895,11 +944,16 @@ def list_lead_in(text: str, start: int) -> str:
     return ""
 
 
+def section_title(line: str) -> bool:
+    """``line`` is a title or a section's heading (``qa.extractive.is_heading``), not a list item."""
+    return is_heading(line) and not LIST_ITEM.match(line)
+
+
 def section_heading(text: str, start: int) -> str:
     """The heading of the section holding the line at ``start``: the nearest line above it that is a heading
     (``qa.extractive.is_heading``: no sentence punctuation, no table cells) and not a list item; "" where none."""
     for line in _lines_above(text, start):
-        if line.strip() and is_heading(line) and not LIST_ITEM.match(line):
+        if line.strip() and section_title(line):
             return line.strip()
     return ""
 

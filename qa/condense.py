@@ -91,6 +91,15 @@ def asks_for_outlet(question: str) -> bool:
     return _ASKS_FOR_OUTLET.search(question) is not None
 
 
+_ASKS_FOR_HEADING = re.compile(r"\b(?:headlines?|headings?|titles?|titled|section)\b", re.I)
+
+
+def asks_for_heading(question: str) -> bool:
+    """``question`` asks for a headline, a title or a section ("What is the KAYO article's headline?"), the one kind
+    of question a heading answers."""
+    return _ASKS_FOR_HEADING.search(question) is not None
+
+
 def without_corpus_references(question: str) -> str:
     """``question`` less the words that refer to the articles themselves ("What are hybrid threats according to the
     articles" → "What are hybrid threats"; "Which wire service broke the story of the pact?" → "Which the of the
@@ -159,15 +168,51 @@ _GIST = re.compile(
 )
 
 
+_DOCUMENTS = r"(?:articles|documents|docs|files|stories|texts|pieces|sources)"
+_POLITE = r"^\W*(?:(?:please|pls|can you|could you|would you|now|ok|okay)[\s,]+)*"
+# "Which articles are there?", "list the documents", "how many articles do you have": the collection itself, told as
+# its overview. Not "which articles mention Serbia?", a question about what they say.
+_LIST_DOCUMENTS = re.compile(
+    rf"{_POLITE}(?:(?:list|show|name)(?: me)?(?: all| the| your| my| of)* {_DOCUMENTS}(?: (?:you have|there are))?"
+    rf"|(?:which|what|how many) {_DOCUMENTS} (?:are there|do (?:you|we|i) have|have (?:you|we) got|"
+    r"are (?:in here|here|loaded|indexed|available)|can you (?:see|read)))\W*$",
+    re.I,
+)
+# "What's the headline of the KAYO article?", "What is the Kosovo piece called?", "show me the headlines".
+_HEADLINE = re.compile(
+    rf"{_POLITE}(?:(?:tell|give|show) me )?(?:what(?:'s|s| is| are| was| were) )?(?:the )?(?:headlines?|titles?) of "
+    rf"(?:the |this |that |these |all |each )*(?P<rest>[\w'’ -]{{0,40}}?) ?{_ARTICLE}\W*$"
+    rf"|^\W*what(?:'s|s| is| are| was) (?:the )?(?P<rest2>[\w'’ -]{{0,40}}?) ?{_ARTICLE}(?:'s|’s)? "
+    r"(?:headlines?|titles?)\W*$"
+    rf"|^\W*what(?:'s|s| is| are| was) (?:the )?(?P<rest3>[\w'’ -]{{0,40}}?) ?{_ARTICLE} (?:called|titled)\W*$"
+    rf"|{_POLITE}(?:(?:tell|give|show) me |what are )?(?:all )?the headlines\W*$",
+    re.I,
+)
+
+
 def overview_topic(question: str) -> str | None:
     """For a request to summarize ("summarize the articles", "what are the documents about?", "give me an overview
-    of the KAYO article", "what's the gist of the Kosovo piece?", "what is the NATO article about?"), the topic it
-    narrows to ("" for all the documents); None for any other question."""
+    of the KAYO article", "what's the gist of the Kosovo piece?", "what is the NATO article about?") or to list the
+    articles ("which articles are there?"), the topic it narrows to ("" for all the documents); None for any other
+    question."""
     asked = question.strip()
+    if _LIST_DOCUMENTS.match(asked):
+        return ""
     m = _OVERVIEW.match(asked) or _ABOUT.match(asked) or _GIST.match(asked)
     if not m:
         return None
     return " ".join(_NOT_A_TOPIC.sub(" ", m.group("rest") or "").split())
+
+
+def headline_topic(question: str) -> str | None:
+    """For a question for the articles' headlines ("What's the headline of the KAYO article?", "what is the Kosovo
+    piece called", "show me the headlines"), the topic it narrows to ("" for all the documents); None for any other
+    question."""
+    m = _HEADLINE.match(question.strip())
+    if not m:
+        return None
+    rest = m.group("rest") or m.group("rest2") or m.group("rest3") or ""
+    return " ".join(_NOT_A_TOPIC.sub(" ", rest).split())
 
 
 @dataclass(frozen=True, slots=True)

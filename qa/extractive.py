@@ -370,6 +370,11 @@ _TIME = re.compile(
     re.I,
 )
 _ASKS_FOR_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+|specific\s+|precise\s+)?(?:date|day)\b", re.I)
+# "When will …?" asks for a time to come: a past one told relative to the article's day ("earlier this week", "last
+# year", "recently", "two months ago") is when something else happened.
+_ASKS_FOR_FUTURE = re.compile(r"^\W*(?:where\s+and\s+)?when\s+(?:and\s+where\s+)?(?:will|shall)\b", re.I)
+_PAST_RELATIVE = re.compile(r"yesterday|(?:last|previous) \w+|recently|ago", re.I)
+_EARLIER = re.compile(r"\bearlier\s+$", re.I)
 
 
 _ASKS_FOR_PLACE = re.compile(
@@ -482,12 +487,17 @@ def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
     counted = _HOW_MANY.search(question) if kind == "quantity" else None
     durations_count = counted is None or _TIME_UNIT.match(counted.group(1)) is not None
     wants_date = kind == "time" and _ASKS_FOR_DATE.search(question) is not None
+    wants_future = kind == "time" and _ASKS_FOR_FUTURE.search(question) is not None
     years_count = kind == "quantity" and _YEARS_ASKED.search(question) is not None
     for m in _HOLDS_KIND[kind].finditer(sentence):
         if not durations_count and _DURATION.match(sentence, m.start()):
             continue  # "a two-day summit" says how long, not how many countries came
         if wants_date and _RELATIVE_TIME.match(m.group()):
             continue  # "earlier this week" is no date
+        if wants_future and (
+            _PAST_RELATIVE.fullmatch(m.group()) or _EARLIER.search(sentence, max(0, m.start() - 12), m.start())
+        ):
+            continue  # "announced earlier this week" is not when it will happen
         # The whole words the match is in ("On May" of "On May 31": "may" is not given by "On what date …?").
         spanned = [w for a, b, w in words if a < m.end() and b > m.start()]
         if kind == "quantity" and not years_count and spanned and all(_YEAR.fullmatch(w) for w in spanned):
@@ -550,7 +560,9 @@ def stance_unattributed(question: str, sentences: Sequence[str], context: Sequen
         return False
     titles = name_titles([*sentences, *context])
     return not any(
-        _STANCE_CUE.search(s) and names_party(party, s, titles) and all(names_office(o, s, titles) for o in offices)
+        _STANCE_CUE.search(s)
+        and names_party(party, s, titles)
+        and all(names_office(o, s, titles, question) for o in offices)
         for s in sentences
     )
 

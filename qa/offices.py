@@ -119,11 +119,21 @@ def titled_words(sentence: str, titles: dict[str, frozenset[str]] | None = None)
     return words
 
 
-def names_office(office: str, sentence: str, titles: dict[str, frozenset[str]] | None = None) -> bool:
+def names_office(
+    office: str, sentence: str, titles: dict[str, frozenset[str]] | None = None, question: str = ""
+) -> bool:
     """Whether ``sentence`` holds a form of ``office`` ("ministers", not "ministry") or names someone ``titles``
-    gives it elsewhere in the documents ("Zelensky": president)."""
+    gives it elsewhere in the documents ("Zelensky": president). A deputy's title ("Deputy Prime Minister", "vice
+    president") is another office, unless ``question`` asks for the deputy."""
     pattern = _HOLDS_ROLE[office]
-    return pattern.search(sentence) is not None or any(pattern.search(w) for w in titled_words(sentence, titles))
+    asked = _question_words(question)
+    if any(not _subordinate(sentence, m.start(), asked) for m in pattern.finditer(sentence)):
+        return True
+    words = set(re.findall(r"\w+", sentence.lower()))
+    return any(
+        any(pattern.search(t) for t in held) and not (_DEPUTIES & held) - asked
+        for held in ((titles or {}).get(w, frozenset()) for w in words)
+    )
 
 
 # "Who heads/leads/runs …": a sentence naming the one at the top of something.
@@ -172,7 +182,8 @@ _NAME_RUN = r"(?:[A-Z][\w’'-]*\s+)*[A-Z][\w’'-]*"
 _QUALIFIER_BEFORE = re.compile(rf"(?<![\w’'-])({_NAME_RUN})\s+(?:[a-z][\w-]*\s+)?$")
 _QUALIFIER_AFTER = re.compile(rf"^\w*\s+of\s+(?:the\s+)?({_NAME_RUN})")
 _DEPUTY = ("vice", "deputy", "assistant")  # a deputy's title ("Vice Minister of Health"): no owner of the office
-_NOT_AN_OWNER = STOP_WORDS | NOT_A_PARTY | frozenset(_DEPUTY)
+_DEPUTIES = frozenset(_DEPUTY)
+_NOT_AN_OWNER = STOP_WORDS | NOT_A_PARTY | _DEPUTIES
 _ABSTRACT_ROLE = re.compile(r"(?:ship|ncy|ing|ion|ed)$", re.I)  # leadership, presidency, ruling, direction, led
 
 

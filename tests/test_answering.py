@@ -29,12 +29,20 @@ from qa.answering import (
     list_lead_in,
     previous_sentence,
     section_heading,
+    section_title,
     strip_markup,
     year_unstated,
 )
 from qa.cache import LruCache
 from qa.cli import main
-from qa.condense import comparison, condense, looks_like_follow_up, overview_topic
+from qa.condense import (
+    asks_for_heading,
+    comparison,
+    condense,
+    headline_topic,
+    looks_like_follow_up,
+    overview_topic,
+)
 from qa.extractive import (
     Sentence,
     abbreviations,
@@ -54,6 +62,7 @@ from qa.extractive import (
     proper_names,
     score_sentences,
     stance_match,
+    stance_unattributed,
     unspecified_kind,
     with_aliases,
 )
@@ -136,6 +145,22 @@ def test_follow_up_uses_the_conversation(answerer: Answerer) -> None:
 def test_table_rows_answer_questions(answerer: Answerer) -> None:
     answer = answerer.answer("What initiative did Albania hold in August 2023?")
     assert "Crisis Management Workshop" in answer.citations[0].quote
+
+
+def test_a_heading_is_not_quoted_as_an_answer(answerer: Answerer) -> None:
+    # A question in a section heading's words ("Key Objectives of the Trilateral Defense Cooperation Agreement") is
+    # answered from the sentences under it: the heading only names what the section is about.
+    for question in ("key objectives of the trilateral agreement", "Why can't Kosovo join NATO yet?"):
+        answer = answerer.answer(question)
+        assert not answer.refused, (question, answer.signals)
+        for c in answer.citations:
+            assert not any(section_title(line) for line in c.quote.splitlines()), (question, c.quote)
+    assert section_title("Challenges Facing Kosovos Path to NATO Membership")
+    assert not section_title("- rapid deployment within 14 days of a request")  # a list item answers
+    assert not section_title("Kosovo’s status has not been recognized by several NATO member states.")
+    # Only a question for a headline, a title or a section may be answered by one.
+    assert asks_for_heading("What is the KAYO article's headline?") and asks_for_heading("what's the section called")
+    assert not asks_for_heading("What are the key objectives of the agreement?")
 
 
 def test_stream_yields_text_then_the_answer(answerer: Answerer) -> None:
@@ -306,6 +331,23 @@ def test_a_request_to_summarize_is_told_from_a_question() -> None:
     assert overview_topic("what's the gist of the kosovo piece") == "kosovo"
     assert overview_topic("What is the NATO article about?") == "NATO"
     assert overview_topic("give me the key takeaways of the KAYO story") == "KAYO"
+    # A question for the collection itself is told as its overview; one about what the articles say is not.
+    for request in (
+        "which articles are there",
+        "how many articles do you have?",
+        "list the documents",
+        "show me all the articles",
+    ):
+        assert overview_topic(request) == "", request
+    for question in ("which articles mention Serbia?", "how many articles mention Serbia", "list the risks"):
+        assert overview_topic(question) is None, question
+    # A question for a headline names the articles it narrows to, or none.
+    assert headline_topic("what's the headline of the kayo article") == "kayo"
+    assert headline_topic("What is the KAYO article's headline?") == "KAYO"
+    assert headline_topic("what is the kosovo piece called") == "kosovo"
+    assert headline_topic("show me the headlines") == ""
+    for question in ("What was the title of the documentary the BBC released?", "What title did Complex award her?"):
+        assert headline_topic(question) is None, question
     for question in (
         "What did Croatia say about military blocs?",
         "What does the summary table show?",
@@ -332,6 +374,27 @@ def test_summarize_the_articles_quotes_each_articles_opening_sentence(
         assert f"{c.quote} [{c.n}]" in answer.text
     about_kayo = answerer.answer("give me an overview of the KAYO article")
     assert not about_kayo.refused and about_kayo.citations[0].source == "000_0c62668bd953e794.txt"
+    assert answer.text.startswith("What the 5 articles are about")  # how many there are
+    assert answering._counted(5, 12) == "the newest 5 of 12 articles" and answering._counted(1, 1) == "the one article"
+    listed = answerer.answer("which articles are there")
+    assert not listed.refused and sorted(c.source for c in listed.citations) == sorted(sources)
+
+
+def test_a_question_for_headlines_quotes_each_articles_headline(answerer: Answerer, seed_index: CorpusIndex) -> None:
+    answer = answerer.answer("show me the headlines")
+    assert not answer.refused and answer.text.startswith("The headlines of the 5 articles")
+    assert len({c.source for c in answer.citations}) == 5
+    for c in answer.citations:
+        text = seed_index.document_text(c.source) or ""
+        assert text[c.start : c.end] == c.quote and f"{c.quote} [{c.n}]" in answer.text
+        # A headline is a whole line near the top, or, for an article without one, the opening sentence.
+        line = text[c.start :].split("\n", 1)[0]
+        assert c.quote == line or c.quote.rstrip().endswith(".")
+    kayo = answerer.answer("What's the headline of the KAYO article?")
+    first = kayo.citations[0]
+    assert first.source == "000_0c62668bd953e794.txt"
+    text = seed_index.document_text(first.source) or ""
+    assert first.quote == text.splitlines()[0] and "KAYO" in first.quote  # the article's first line
 
 
 def test_where_the_headline_and_the_text_disagree_the_answer_says_so_and_cites_both(
@@ -393,8 +456,10 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     assert not lacks_asked_type("how much will it cost", ["The plant will cost two million euros."])
     assert not lacks_asked_type("What percentage of the budget goes to defence?", ["Defence takes 2% of it."])
     assert lacks_asked_type("When will the plant open?", ["The plant may open doors to exports."])  # "may": a verb
-    for when in ("It opens in September.", "It opened last year.", "It opens on 4 May.", "It opened in 2023."):
+    for when in ("It opens in September.", "It opens next year.", "It opens on 4 May.", "It opens in 2027."):
         assert not lacks_asked_type("When will the plant open?", [when]), when
+    for when in ("It opened last year.", "It opened in 2023.", "It opened on 4 May."):
+        assert not lacks_asked_type("When did the plant open?", [when]), when
     assert not lacks_asked_type("In which year was KAYO founded?", ["KAYO was founded in 1947."])
     for year in ("The first request was made in 1407.", "It rose to fame in the late 1990s."):
         assert not lacks_asked_type("When did it start?", [year]), year
@@ -411,6 +476,12 @@ def test_a_quantity_or_time_question_wants_a_figure_or_a_time_in_the_answer() ->
     assert lacks_asked_type("On what exact date was it signed?", ["The deal, signed earlier this week, holds."])
     assert lacks_asked_type("What date did it open?", ["It opened recently."])
     assert not lacks_asked_type("When was it signed?", ["The deal, signed earlier this week, holds."])
+    # A time to come is not told by when something else happened: "When will …?" wants no past relative time.
+    moved = ["This move, announced earlier this week, aims to bolster its capabilities."]
+    assert lacks_asked_type("When will KAYO start delivering ammunition?", moved)
+    assert lacks_asked_type("when will the plant open", ["It opened a branch two years ago and recently hired."])
+    assert not lacks_asked_type("When will the plant open?", ["It opens next year."])
+    assert not lacks_asked_type("When will the plant open?", ["Signed last year, it opens in 2027."])
     # "When and where …?" and "Where and when …?" ask for a time too.
     assert asked_kind("When and where will the charter meeting take place?") == "time"
     assert asked_kind("Where and when did the expert groups meet?") == "time"
@@ -498,7 +569,6 @@ def test_a_question_for_which_kind_wants_a_word_that_says_which() -> None:
 
 
 def test_a_question_for_what_a_party_said_wants_a_candidate_where_that_party_says_something() -> None:
-    from qa.extractive import stance_unattributed
 
     about = ["Zelensky's proposal comes as Ukraine faces challenges, particularly in its conflict with Russia."]
     assert stance_unattributed("What did Russia say in response to Zelensky's proposal?", about)
@@ -565,6 +635,12 @@ def test_a_deputy_does_not_hold_the_office_asked_for() -> None:
     # The end of "service" is no "vice", wherever the 40 characters read before the role begin.
     board = ["Ana Ruiz is the civil service interministerial-procurement-board chairman."]
     assert not lacks_asked_type("Who is the chairman of the board?", board)
+    # Nor does a deputy speak for the office: what Serbia's prime minister said is not what her deputy said.
+    deputy = ["Serbian Deputy Prime Minister Ana Brnabic said the pact was a threat."]
+    assert stance_unattributed("What did Serbia's prime minister say about the pact?", deputy)
+    assert not stance_unattributed("What did Serbia's deputy prime minister say about the pact?", deputy)
+    premier = ["Serbian Prime Minister Ana Brnabic said the pact was a threat."]
+    assert not stance_unattributed("What did Serbia's prime minister say about the pact?", premier)
 
 
 def test_an_office_held_for_someone_else_is_not_the_asked_office() -> None:

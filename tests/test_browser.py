@@ -219,7 +219,7 @@ def test_a_summary_request_and_a_disagreement_are_answered_with_linked_quotes(pa
     """A request to summarize: each article's opening sentence with its link and card; "where was the summit":
     the text's Kyiv, and the headline's Albania as a disagreement, both cited."""
     answer = ask(page, "summarize the articles")
-    assert "What the articles are about" in answer.inner_text()
+    assert "What the 5 articles are about" in answer.inner_text()
     assert answer.locator(".qa-answer-text sup.cite a.cite-link").count() == 5
     assert cards(page).count() == 5
     answer = ask(page, "where was the summit held")
