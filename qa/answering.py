@@ -25,6 +25,7 @@ from qa.condense import (
     comparison,
     condense,
     headline_topic,
+    mentioned_topic,
     overview_topic,
     the_ask,
 )
@@ -71,6 +72,8 @@ DISAGREEMENT_TEXT = "The sources disagree: a headline says “{quote}”."
 DISAGREEMENT_COVERAGE = 0.5  # another article's headline must share this much of the question's weighted terms
 OVERVIEW_TEXT = "What {articles} about, each in its opening words:"
 OVERVIEW_TOPIC_TEXT = "The articles closest to “{topic}”, each in its opening words:"
+MENTIONS_TEXT = "“{thing}” is named in {count}, quoted where it first is:"
+NOT_MENTIONED_TEXT = "None of the passages found for “{thing}” names it."
 HEADLINES_TEXT = "The headlines of {articles} (an article without one: its opening words):"
 HEADLINES_TOPIC_TEXT = "The headlines of the articles closest to “{topic}” (an article without one: its opening words):"
 MAX_OVERVIEW = 5  # articles quoted for a request to summarize
@@ -221,6 +224,10 @@ class Answerer:
         topic = overview_topic(cleaned)
         if topic is not None:  # "summarize the articles": each article's opening sentence, cited
             yield from _streamed(self.overview(topic, k))
+            return
+        thing = mentioned_topic(cleaned)
+        if thing is not None and terms(thing):  # "which articles mention Serbia?": each such article, where it does
+            yield from _streamed(self.mentions(thing, k))
             return
         topic = headline_topic(cleaned)
         if topic is not None:  # "what's the headline of the KAYO article?": each article's headline, cited
@@ -518,6 +525,35 @@ class Answerer:
             retrieved=retrieved,
             sentences=(AnswerSentence(heading, ()), *sentences),
             standalone_question=topic,
+        )
+
+    def mentions(self, thing: str, k: int) -> Answer:
+        """A question for the articles that name ``thing`` ("Which articles mention Serbia?"): of the passages
+        retrieval finds for it, best first, each article's first sentence that holds all of its terms (Serbia ~
+        Serbian), verbatim and cited, up to ``MAX_OVERVIEW`` articles. Retrieval bounds the search (its candidates),
+        so the reply counts the articles found, not the collection."""
+        retrieval = self.retriever.retrieve(condense(thing, ()), k)
+        thing = respell(thing, retrieval.corrections)  # "zelenksy" as the index spells it
+        wanted = terms(thing)
+        first: dict[str, ScoredSentence] = {}
+        for sentence in candidate_sentences(sorted(retrieval.passages, key=lambda p: (p.source, p.start))):
+            if sentence.source not in first and lexical_coverage(wanted, sentence.text, {}) >= 1.0:
+                first[sentence.source] = ScoredSentence(sentence, 0.0, 0.0, 0.0)
+        order = list(dict.fromkeys(p.source for p in retrieval.passages if p.source in first))[:MAX_OVERVIEW]
+        citations, sentences = self._cite([first[source] for source in order], ())
+        retrieved = tuple(retrieval.passages[:k])
+        if not citations:
+            return Answer(NOT_MENTIONED_TEXT.format(thing=thing), True, retrieved=retrieved, standalone_question=thing)
+        count = "one article" if len(citations) == 1 else f"{len(citations)} articles, each"
+        heading = MENTIONS_TEXT.format(thing=thing, count=count)
+        text = " ".join([heading, *(f"{s.text} [{s.citations[0]}]" for s in sentences)])
+        return Answer(
+            text,
+            False,
+            citations=tuple(citations),
+            retrieved=retrieved,
+            sentences=(AnswerSentence(heading, ()), *sentences),
+            standalone_question=thing,
         )
 
     def _both_indexed(self, compared: Comparison) -> bool:

@@ -204,6 +204,31 @@ def overview_topic(question: str) -> str | None:
     return " ".join(_NOT_A_TOPIC.sub(" ", m.group("rest") or "").split())
 
 
+# "Which articles mention Serbia?", "how many articles talk about KAYO", "does any article mention Greece": the articles
+# that name something, each quoted where it does. The thing is a few words with no question word of its own ("Which
+# articles mention NATO and what does each say…?" asks more than that).
+_MENTIONING = re.compile(
+    r"^\W*(?:(?:which|what|how many) (?:of the )?|(?:does|do) (?:any|either|one) (?:of the )?|(?P<there>(?:are|is) "
+    r"there (?:any |an )?))(?:articles?|pieces?|stories|story|documents?|docs?|reports?|texts?) (?:that )?"
+    r"(?:mentions?|mentioning|discuss(?:es)?|talks? about|covers?|refers? to|names?|says? anything about|"
+    r"deals? with|brings? up|(?(there)about|(?!)))\s+(?P<x>[\w'’. -]{1,60}?)\W*$",
+    re.I,
+)
+_ASKS_MORE = re.compile(r"\b(?:what|which|how|why|who|when|where|whether|and|or)\b", re.I)
+
+
+def mentioned_topic(question: str) -> str | None:
+    """For a question for the articles that name something ("Which articles mention Serbia?"), the thing named; None for
+    any other question."""
+    m = _MENTIONING.match(question.strip())
+    if not m:
+        return None
+    thing = " ".join(m.group("x").split())
+    if len(thing.split()) > 6 or _ASKS_MORE.search(thing):
+        return None
+    return thing
+
+
 def headline_topic(question: str) -> str | None:
     """For a question for the articles' headlines ("What's the headline of the KAYO article?", "what is the Kosovo
     piece called", "show me the headlines"), the topic it narrows to ("" for all the documents); None for any other

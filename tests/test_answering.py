@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ from qa.condense import (
     condense,
     headline_topic,
     looks_like_follow_up,
+    mentioned_topic,
     overview_topic,
 )
 from qa.extractive import (
@@ -378,6 +380,35 @@ def test_summarize_the_articles_quotes_each_articles_opening_sentence(
     assert answering._counted(5, 12) == "the newest 5 of 12 articles" and answering._counted(1, 1) == "the one article"
     listed = answerer.answer("which articles are there")
     assert not listed.refused and sorted(c.source for c in listed.citations) == sorted(sources)
+
+
+def test_a_question_for_the_articles_that_name_something_cites_each_where_it_does(
+    answerer: Answerer, seed_index: CorpusIndex
+) -> None:
+    assert mentioned_topic("which articles mention serbia?") == "serbia"
+    assert mentioned_topic("does any article mention Greece") == "Greece"
+    assert mentioned_topic("are there any articles about russia") == "russia"
+    for question in (
+        "Which articles mention NATO and what does each say the Balkan cooperation means for it?",  # asks more
+        "Which article about KAYO came first?",
+        "What did Croatia say about military blocs?",
+    ):
+        assert mentioned_topic(question) is None, question
+    texts = {doc_id: seed_index.document_text(doc_id) or "" for doc_id in seed_index.documents()}
+    for question, name in (
+        ("Which articles mention Greece?", r"\bGreece\b"),
+        ("which articles mention serbia", r"\bSerbia"),
+    ):
+        answer = answerer.answer(question)
+        assert not answer.refused, answer.text
+        naming = {doc_id for doc_id, text in texts.items() if re.search(name, text)}
+        assert [c.source for c in answer.citations] and {c.source for c in answer.citations} == naming
+        assert len(answer.citations) == len(naming)  # each article once
+        for c in answer.citations:
+            assert texts[c.source][c.start : c.end] == c.quote and re.search(name, c.quote), c.quote
+        assert f"named in {len(naming)} articles" in answer.text
+    nothing = answerer.answer("is there an article about pizza")
+    assert nothing.refused and nothing.citations == ()
 
 
 def test_a_question_for_headlines_quotes_each_articles_headline(answerer: Answerer, seed_index: CorpusIndex) -> None:
