@@ -517,15 +517,7 @@ class Answerer:
                 heading = HEADLINES_TEXT.format(articles=_counted(shown, n))
             else:
                 heading = OVERVIEW_TEXT.format(articles=_counted(shown, n) + (" is" if n == 1 else " are"))
-        text = " ".join([heading, *(f"{s.text} [{s.citations[0]}]" for s in sentences)])
-        return Answer(
-            text,
-            False,
-            citations=tuple(citations),
-            retrieved=retrieved,
-            sentences=(AnswerSentence(heading, ()), *sentences),
-            standalone_question=topic,
-        )
+        return _headed(heading, citations, sentences, retrieved, topic)
 
     def mentions(self, thing: str, k: int) -> Answer:
         """A question for the articles that name ``thing`` ("Which articles mention Serbia?"): of the passages
@@ -546,15 +538,7 @@ class Answerer:
             return Answer(NOT_MENTIONED_TEXT.format(thing=thing), True, retrieved=retrieved, standalone_question=thing)
         count = "one article" if len(citations) == 1 else f"{len(citations)} articles, each"
         heading = MENTIONS_TEXT.format(thing=thing, count=count)
-        text = " ".join([heading, *(f"{s.text} [{s.citations[0]}]" for s in sentences)])
-        return Answer(
-            text,
-            False,
-            citations=tuple(citations),
-            retrieved=retrieved,
-            sentences=(AnswerSentence(heading, ()), *sentences),
-            standalone_question=thing,
-        )
+        return _headed(heading, citations, sentences, retrieved, thing)
 
     def _both_indexed(self, compared: Comparison) -> bool:
         """Both parties of a comparison are named in the documents (else the question is answered as it is)."""
@@ -772,6 +756,26 @@ def citation(n: int, source: str, doc: DocumentRecord | None, text: str, start: 
         end=end,
         date=doc.date if doc else None,
         passage_start=passage_start,
+    )
+
+
+def _headed(
+    heading: str,
+    citations: Sequence[Citation],
+    sentences: Sequence[AnswerSentence],
+    retrieved: tuple[Passage, ...],
+    asked: str,
+) -> Answer:
+    """An answer of quotes under a line that says what they are (an overview, the headlines, the articles naming
+    something)."""
+    text = " ".join([heading, *(f"{s.text} [{s.citations[0]}]" for s in sentences)])
+    return Answer(
+        text,
+        False,
+        citations=tuple(citations),
+        retrieved=retrieved,
+        sentences=(AnswerSentence(heading, ()), *sentences),
+        standalone_question=asked,
     )
 
 
