@@ -168,13 +168,14 @@ _GIST = re.compile(
 )
 
 
-_DOCUMENTS = r"(?:articles|documents|docs|files|stories|texts|pieces|sources)"
+_DOCUMENTS = r"(?:articles|documents|docs|files|stories|texts|pieces)"
 _POLITE = r"^\W*(?:(?:please|pls|can you|could you|would you|now|ok|okay)[\s,]+)*"
 # "Which articles are there?", "list the documents", "how many articles do you have": the collection itself, told as
-# its overview. Not "which articles mention Serbia?", a question about what they say.
+# its overview. Not "which articles mention Serbia?", a question about what they say, nor "list the sources", which
+# may ask for the outlets the articles cite.
 _LIST_DOCUMENTS = re.compile(
     rf"{_POLITE}(?:(?:list|show|name)(?: me)?(?: all| the| your| my| of)* {_DOCUMENTS}(?: (?:you have|there are))?"
-    rf"|(?:which|what|how many) {_DOCUMENTS} (?:are there|do (?:you|we|i) have|have (?:you|we) got|"
+    rf"|(?:which|what|how many) (?:{_DOCUMENTS}|sources) (?:are there|do (?:you|we|i) have|have (?:you|we) got|"
     r"are (?:in here|here|loaded|indexed|available)|can you (?:see|read)))\W*$",
     re.I,
 )
@@ -214,7 +215,9 @@ _MENTIONING = re.compile(
     r"deals? with|brings? up|(?(there)about|(?!)))\s+(?P<x>[\w'’. -]{1,60}?)\W*$",
     re.I,
 )
-_ASKS_MORE = re.compile(r"\b(?:what|which|how|why|who|when|where|whether|and|or)\b", re.I)
+# A question word asks more; "or" asks for either, where every word of the thing is looked for ("NATO and the EU":
+# both).
+_ASKS_MORE = re.compile(r"\b(?:what|which|how|why|who|when|where|whether|or)\b", re.I)
 
 
 def mentioned_topic(question: str) -> str | None:

@@ -343,6 +343,7 @@ def test_a_request_to_summarize_is_told_from_a_question() -> None:
         assert overview_topic(request) == "", request
     for question in ("which articles mention Serbia?", "how many articles mention Serbia", "list the risks"):
         assert overview_topic(question) is None, question
+    assert overview_topic("what sources do you have") == "" and overview_topic("list the sources") is None
     # A question for a headline names the articles it narrows to, or none.
     assert headline_topic("what's the headline of the kayo article") == "kayo"
     assert headline_topic("What is the KAYO article's headline?") == "KAYO"
@@ -388,6 +389,8 @@ def test_a_question_for_the_articles_that_name_something_cites_each_where_it_doe
     assert mentioned_topic("which articles mention serbia?") == "serbia"
     assert mentioned_topic("does any article mention Greece") == "Greece"
     assert mentioned_topic("are there any articles about russia") == "russia"
+    assert mentioned_topic("which articles mention NATO and the EU") == "NATO and the EU"  # both
+    assert mentioned_topic("which articles mention Serbia or Russia") is None  # either: answered as any question
     for question in (
         "Which articles mention NATO and what does each say the Balkan cooperation means for it?",  # asks more
         "Which article about KAYO came first?",
