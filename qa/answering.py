@@ -526,10 +526,10 @@ class Answerer:
         so the reply counts the articles found, not the collection."""
         retrieval = self.retriever.retrieve(condense(thing, ()), k)
         thing = respell(thing, retrieval.corrections)  # "zelenksy" as the index spells it
-        wanted = terms(thing)
+        names = Coverage(terms(thing), {})  # share of the thing's words a sentence holds
         first: dict[str, ScoredSentence] = {}
         for sentence in candidate_sentences(sorted(retrieval.passages, key=lambda p: (p.source, p.start))):
-            if sentence.source not in first and lexical_coverage(wanted, sentence.text, {}) >= 1.0:
+            if sentence.source not in first and names(sentence.text) >= 1.0:
                 first[sentence.source] = ScoredSentence(sentence, 0.0, 0.0, 0.0)
         order = list(dict.fromkeys(p.source for p in retrieval.passages if p.source in first))[:MAX_OVERVIEW]
         citations, sentences = self._cite([first[source] for source in order], ())

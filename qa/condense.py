@@ -136,8 +136,9 @@ def the_ask(question: str) -> str:
     return ask
 
 
+_POLITE = r"^\W*(?:(?:please|pls|can you|could you|would you|now|ok|okay)[\s,]+)*"  # "please", "can you", …
 _OVERVIEW = re.compile(
-    r"^\W*(?:(?:please|pls|can you|could you|would you|now|ok|okay)[\s,]+)*"
+    rf"{_POLITE}"
     r"(?:summari[sz]e|sum up|recap|give (?:me |us )?(?:an? |the )?(?:overview|summary|gist|rundown|recap)|overview|"
     r"summary|tl;?dr|gist|what(?:'s| is| are) (?:the |these |this |all |those )*(?:articles?|documents?|docs?|texts?|"
     r"stories|story|files?|pieces?|corpus)(?: all)? (?:about|on)|what do (?:the |these |all |those )*(?:articles?|"
@@ -169,7 +170,6 @@ _GIST = re.compile(
 
 
 _DOCUMENTS = r"(?:articles|documents|docs|files|stories|texts|pieces)"
-_POLITE = r"^\W*(?:(?:please|pls|can you|could you|would you|now|ok|okay)[\s,]+)*"
 # "Which articles are there?", "list the documents", "how many articles do you have": the collection itself, told as
 # its overview. Not "which articles mention Serbia?", a question about what they say, nor "list the sources", which
 # may ask for the outlets the articles cite.
@@ -210,7 +210,7 @@ def overview_topic(question: str) -> str | None:
 # articles mention NATO and what does each say…?" asks more than that).
 _MENTIONING = re.compile(
     r"^\W*(?:(?:which|what|how many) (?:of the )?|(?:does|do) (?:any|either|one) (?:of the )?|(?P<there>(?:are|is) "
-    r"there (?:any |an )?))(?:articles?|pieces?|stories|story|documents?|docs?|reports?|texts?) (?:that )?"
+    rf"there (?:any |an )?)){_ARTICLE} (?:that )?"
     r"(?:mentions?|mentioning|discuss(?:es)?|talks? about|covers?|refers? to|names?|says? anything about|"
     r"deals? with|brings? up|(?(there)about|(?!)))\s+(?P<x>[\w'’. -]{1,60}?)\W*$",
     re.I,

@@ -131,7 +131,7 @@ def names_office(
         return True
     words = set(re.findall(r"\w+", sentence.lower()))
     return any(
-        any(pattern.search(t) for t in held) and not (_DEPUTIES & held) - asked
+        any(pattern.search(t) for t in held) and not held.intersection(_DEPUTY) - asked
         for held in ((titles or {}).get(w, frozenset()) for w in words)
     )
 
@@ -182,8 +182,7 @@ _NAME_RUN = r"(?:[A-Z][\w’'-]*\s+)*[A-Z][\w’'-]*"
 _QUALIFIER_BEFORE = re.compile(rf"(?<![\w’'-])({_NAME_RUN})\s+(?:[a-z][\w-]*\s+)?$")
 _QUALIFIER_AFTER = re.compile(rf"^\w*\s+of\s+(?:the\s+)?({_NAME_RUN})")
 _DEPUTY = ("vice", "deputy", "assistant")  # a deputy's title ("Vice Minister of Health"): no owner of the office
-_DEPUTIES = frozenset(_DEPUTY)
-_NOT_AN_OWNER = STOP_WORDS | NOT_A_PARTY | _DEPUTIES
+_NOT_AN_OWNER = STOP_WORDS | NOT_A_PARTY | frozenset(_DEPUTY)
 _ABSTRACT_ROLE = re.compile(r"(?:ship|ncy|ing|ion|ed)$", re.I)  # leadership, presidency, ruling, direction, led
 
 
