@@ -21,6 +21,7 @@ from qa.condense import (
     Comparison,
     StandaloneQuestion,
     asks_for_heading,
+    asks_for_one_article,
     asks_for_outlet,
     comparison,
     condense,
@@ -31,12 +32,14 @@ from qa.condense import (
 )
 from qa.extractive import (
     MAX_CANDIDATES,
+    RESTATEMENT_COSINE,
     W_DENSE,
     Coverage,
     ScoredSentence,
     Sentence,
     SentenceScorer,
     abbreviations,
+    adds_specifics,
     asked_kind,
     asked_type,
     asks_for_several,
@@ -77,6 +80,10 @@ NOT_MENTIONED_TEXT = "None of the passages found for “{thing}” names it."
 HEADLINES_TEXT = "The headlines of {articles} (an article without one: its opening words):"
 HEADLINES_TOPIC_TEXT = "The headlines of the articles closest to “{topic}” (an article without one: its opening words):"
 MAX_OVERVIEW = 5  # articles quoted for a request to summarize
+MAX_POINTS = 5  # sentences quoted for a request to summarize one article (its opening, then one a section)
+LEAD_POINTS = 3  # an article with no sections is summarized by its first sentences, as news is written
+POINTS_TEXT = "The main points of “{title}”, in its own words:"
+POINTS_UNTITLED_TEXT = "The main points of the article, in its own words:"
 TOPIC_PASSAGES = 3  # a request about a topic ("summarize the KAYO article") quotes the articles of this many passages
 MAX_CLOSEST = 3  # closest passages shown when the articles don't answer
 # A second reader of the best candidates (qa.reranker; none ships), as the probes of docs/TUNING.md blend it.
@@ -223,7 +230,7 @@ class Answerer:
         k = k or self.settings.top_k
         topic = overview_topic(cleaned)
         if topic is not None:  # "summarize the articles": each article's opening sentence, cited
-            yield from _streamed(self.overview(topic, k))
+            yield from _streamed(self.overview(topic, k, one=asks_for_one_article(cleaned)))
             return
         thing = mentioned_topic(cleaned)
         if thing is not None and terms(thing):  # "which articles mention Serbia?": each such article, where it does
@@ -485,11 +492,12 @@ class Answerer:
             sentences=tuple(sentences),
         )
 
-    def overview(self, topic: str, k: int, headlines: bool = False) -> Answer:
+    def overview(self, topic: str, k: int, headlines: bool = False, one: bool = False) -> Answer:
         """A request to summarize: the opening sentence of each article (up to ``MAX_OVERVIEW``), verbatim and cited;
         with a ``topic``, of the articles holding the best ``TOPIC_PASSAGES`` passages for it, best first; without one,
         the newest first, and how many there are. With ``headlines`` (a question for them), each article's headline
-        instead (``headline_span``), where it has one."""
+        instead (``headline_span``), where it has one. With ``one`` (the request names one article, "summarize the
+        KAYO article") and a topic, the main points of the article holding the best passage (``key_points``)."""
         docs = self.retriever.documents()
         retrieved: tuple[Passage, ...] = ()
         topical = bool(terms(topic))
@@ -497,6 +505,8 @@ class Answerer:
             retrieval = self.retriever.retrieve(condense(topic, ()), k)
             retrieved = tuple(retrieval.passages[:k])
             sources = list(dict.fromkeys(p.source for p in retrieval.passages[:TOPIC_PASSAGES]))
+            if one and not headlines and sources:
+                return self._points(sources[0], docs[sources[0]].title, retrieved, topic)
         else:
             sources = sorted(docs, key=lambda s: (docs[s].date or "", s), reverse=True)
         leads: list[ScoredSentence] = []
@@ -517,6 +527,44 @@ class Answerer:
                 heading = HEADLINES_TEXT.format(articles=_counted(shown, n))
             else:
                 heading = OVERVIEW_TEXT.format(articles=_counted(shown, n) + (" is" if n == 1 else " are"))
+        return _headed(heading, citations, sentences, retrieved, topic)
+
+    def _key_points(self, text: str) -> list[tuple[int, int]]:
+        """An article's main points, in its order (``article_sections``): its opening sentence, then of each section
+        the first sentence that restates no point before it (cosine ``RESTATEMENT_COSINE`` or more, no figure or name
+        of its own: the articles restate their topic at each heading), up to ``MAX_POINTS``; an article with no
+        sections, its first ``LEAD_POINTS`` sentences (the lead, as news is written)."""
+        groups = article_sections(text)
+        if len(groups) < 2:
+            return groups[0][:LEAD_POINTS] if groups else []
+        points = [groups[0][0]]
+        chosen = self._embed_sentences([text[a:b] for a, b in points])
+        for group in groups[1:]:
+            if len(points) >= MAX_POINTS:
+                break
+            for a, b in group:
+                vector = self._embed_sentences([text[a:b]])
+                if not any(
+                    float(vector[0] @ v) >= RESTATEMENT_COSINE and not adds_specifics(text[a:b], text[c:d])
+                    for v, (c, d) in zip(chosen, points, strict=True)
+                ):
+                    points.append((a, b))
+                    chosen = np.vstack([chosen, vector])
+                    break
+        return points
+
+    def _points(self, source: str, title: str, retrieved: tuple[Passage, ...], topic: str) -> Answer:
+        """The main points of one article (``key_points``), verbatim and cited, under its title."""
+        text = self.index.document_text(source) or ""
+        points = [
+            ScoredSentence(Sentence(source, start, end, "", n), 0.0, 0.0, 0.0)
+            for n, (start, end) in enumerate(self._key_points(text))
+        ]
+        citations, sentences = self._cite(points, ())
+        if not citations:
+            return Answer(REFUSAL_TEXT, True, retrieved=retrieved, standalone_question=topic)
+        # An article without a headline is catalogued by its opening words, which the first point quotes anyway.
+        heading = POINTS_TEXT.format(title=title) if headline_span(text, title) else POINTS_UNTITLED_TEXT
         return _headed(heading, citations, sentences, retrieved, topic)
 
     def mentions(self, thing: str, k: int) -> Answer:
@@ -939,6 +987,33 @@ def lead_span(text: str) -> tuple[int, int] | None:
         if len(sentence) >= 40 and not is_heading(sentence):
             return start, end
     return None
+
+
+def article_sections(text: str) -> list[list[tuple[int, int]]]:
+    """Offsets of an article's sentences of prose by section, in its order: first its opening sentence and those after
+    it up to the first heading, then each section's (the sentences under a heading). Headings, list items, table rows,
+    a list's lead-in ("… include:"), sentences under 40 characters and a list of sources are left out, and so are
+    sections with no such sentence."""
+    lead = lead_span(text)
+    if lead is None:
+        return []
+    cited = back_matter(text)
+    groups: list[list[tuple[int, int]]] = [[]]
+    at = 0
+    for line in text.splitlines(keepends=True):
+        start, at = at, at + len(line)
+        if at <= lead[0] or not line.strip() or any(a <= start < b for a, b in cited):
+            continue
+        if section_title(line.strip()):
+            if groups[-1]:
+                groups.append([])
+        elif not LIST_ITEM.match(line):
+            groups[-1].extend(
+                (start + a, start + b)
+                for a, b in split_sentences(line)
+                if start + a >= lead[0] and len(line[a:b].strip()) >= 40 and not line[a:b].rstrip().endswith(":")
+            )
+    return [g for g in groups if g]
 
 
 def extend_to_asked_type(text: str, start: int, end: int, wants: Callable[[str], bool]) -> int:

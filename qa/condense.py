@@ -191,6 +191,16 @@ _HEADLINE = re.compile(
 )
 
 
+# "summarize the KAYO article", "what is the Kosovo piece about?", "the main points of this story": one article (a
+# singular noun), not "the articles about KAYO".
+_ONE_ARTICLE = re.compile(r"\b(?:article|piece|story|document|doc|text|report)\b", re.I)
+
+
+def asks_for_one_article(question: str) -> bool:
+    """A request to summarize names one article ("summarize the KAYO article"), not several."""
+    return _ONE_ARTICLE.search(question) is not None
+
+
 def overview_topic(question: str) -> str | None:
     """For a request to summarize ("summarize the articles", "what are the documents about?", "give me an overview
     of the KAYO article", "what's the gist of the Kosovo piece?", "what is the NATO article about?") or to list the

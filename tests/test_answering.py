@@ -21,12 +21,14 @@ from qa.answering import (
     REFUSAL_TEXT,
     Answerer,
     adjacent,
+    article_sections,
     context_window,
     extend_over_list,
     extend_restatement,
     extend_to_asked_type,
     extend_to_introduced_list,
     include_antecedent,
+    lead_span,
     list_lead_in,
     previous_sentence,
     section_heading,
@@ -38,6 +40,7 @@ from qa.cache import LruCache
 from qa.cli import main
 from qa.condense import (
     asks_for_heading,
+    asks_for_one_article,
     comparison,
     condense,
     headline_topic,
@@ -46,8 +49,10 @@ from qa.condense import (
     overview_topic,
 )
 from qa.extractive import (
+    RESTATEMENT_COSINE,
     Sentence,
     abbreviations,
+    adds_specifics,
     answer_type_match,
     asked_kind,
     asked_thing,
@@ -381,6 +386,85 @@ def test_summarize_the_articles_quotes_each_articles_opening_sentence(
     assert answering._counted(5, 12) == "the newest 5 of 12 articles" and answering._counted(1, 1) == "the one article"
     listed = answerer.answer("which articles are there")
     assert not listed.refused and sorted(c.source for c in listed.citations) == sorted(sources)
+
+
+def test_an_articles_sections_are_its_prose_under_each_heading() -> None:
+    text = (
+        "Ministers Agree to Pool Orders\n"
+        "June 4, 2026\n"
+        "Three ministers agreed on Wednesday to buy their air-defence systems together. "
+        "The deal is worth 1.4 billion euros in all.\n"
+        "Why They Buy Together\n"
+        "Key reasons for the joint purchase include:\n"
+        "- Lower prices for every one of the three buyers.\n"
+        "Officials said a joint order cuts the price of each battery by about fifteen percent.\n"
+        "A Table With No Prose\n"
+        "Year | Step |\n"
+        "2027 | First deliveries |\n"
+        "What Comes Next\n"
+        "Deliveries are due to begin in the third quarter of 2027 and end in 2029.\n"
+        "Sources\n"
+        "- Baltic Defence Wire, June 4, 2026, on the ministers' agreement to pool orders.\n"
+    )
+    groups = [[text[a:b] for a, b in group] for group in article_sections(text)]
+    assert groups == [
+        [
+            "Three ministers agreed on Wednesday to buy their air-defence systems together.",
+            "The deal is worth 1.4 billion euros in all.",
+        ],
+        # Not the list's lead-in nor its item; the table's section has no prose; the list of sources is no section.
+        ["Officials said a joint order cuts the price of each battery by about fifteen percent."],
+        ["Deliveries are due to begin in the third quarter of 2027 and end in 2029."],
+    ]
+    assert article_sections("Title Only\n") == []
+
+
+def test_a_request_to_summarize_one_article_quotes_its_main_points(answerer: Answerer, seed_index: CorpusIndex) -> None:
+    for request in (
+        "summarize the KAYO article",
+        "what's the gist of the kosovo piece",
+        "What is the NATO article about?",
+    ):
+        assert asks_for_one_article(request), request
+    for request in ("summarize the articles about KAYO", "tl;dr", "what are the documents about?"):
+        assert not asks_for_one_article(request), request
+    kayo = "000_0c62668bd953e794.txt"
+    answer = answerer.answer("summarize the KAYO article")
+    assert not answer.refused
+    assert {c.source for c in answer.citations} == {kayo}  # one article
+    assert 3 <= len(answer.citations) <= answering.MAX_POINTS
+    text = seed_index.document_text(kayo) or ""
+    assert answer.text.startswith(f"The main points of “{text.splitlines()[0]}”")  # its headline
+    starts = [c.start for c in answer.citations]
+    assert starts == sorted(starts)  # in the article's order
+    assert (answer.citations[0].start, answer.citations[0].end) == lead_span(text)  # opening with its opening sentence
+    sections = article_sections(text)
+    vectors = answerer._embed_sentences([c.quote for c in answer.citations])
+    for i, c in enumerate(answer.citations):
+        assert text[c.start : c.end] == c.quote and f"{c.quote} [{c.n}]" in answer.text
+        assert not c.quote.rstrip().endswith(":") and not section_title(c.quote)  # no lead-in, no heading
+        if i:  # one point a section, none restating an earlier one in other words
+            assert sum(any(a == c.start for a, _ in group) for group in sections[1:]) == 1
+            assert all(
+                float(vectors[i] @ vectors[j]) < RESTATEMENT_COSINE
+                or adds_specifics(c.quote, answer.citations[j].quote)
+                for j in range(i)
+            ), c.quote
+    # An article with no sections (a wire story) is told by its lead: its first sentences.
+    wire = (
+        "Baltic States Sign Air Defence Deal\n\n"
+        "RIGA, June 4 - Estonia, Latvia and Lithuania signed a joint contract on Wednesday for air defence.\n\n"
+        "The contract covers ten batteries of medium-range missiles and an initial stock of interceptors.\n\n"
+        "Deliveries are due to begin in the third quarter of 2027 and be completed by the end of 2029.\n\n"
+        "Each of the three countries will own and operate its own batteries, officials said on Wednesday.\n"
+    )
+    points = [wire[a:b] for a, b in answerer._key_points(wire)]
+    assert points == [line for line in wire.splitlines() if line.endswith(".")][: answering.LEAD_POINTS]
+    # Several articles are still each told by their opening sentence.
+    several = answerer.answer("summarize the articles about KAYO")
+    assert several.text.startswith("The articles closest to")
+    for c in several.citations:
+        assert (c.start, c.end) == lead_span(seed_index.document_text(c.source) or "")
 
 
 def test_a_question_for_the_articles_that_name_something_cites_each_where_it_does(
