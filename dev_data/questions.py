@@ -8,7 +8,9 @@ editing; every quote is checked to be a verbatim span of its source article. ``s
 2026-12-04, reported only) is not written here: a helper that read only the five articles, no code and no other
 question set, wrote it as JSONL (tests/test_evaluation.py checks its quotes); so were ``seed_own_dev3.jsonl`` to
 ``seed_own_dev10.jsonl`` (development) and ``seed_own_holdout4.jsonl`` to ``seed_own_holdout9.jsonl`` (40 q each,
-2026-12-05/06, reported only).
+2026-12-05/06, reported only). ``seed_own_dev11.jsonl`` (development) and ``seed_own_holdout10.jsonl`` (reported
+only), 40 q each, 2026-12-06, ask yes or no and name people, countries and bodies: 20 answerable, 20 near-misses,
+most of them naming someone or something no article mentions; each written by its own helper, the same way.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from qa.condense import (
     asks_for_heading,
     asks_for_one_article,
     asks_for_outlet,
+    asks_yes_no,
     comparison,
     condense,
     headline_topic,
@@ -64,13 +65,15 @@ from qa.extractive import (
 from qa.meaning import AnswerEncoder
 from qa.reranker import SentenceReader, blend
 from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
-from qa.spelling import respell
+from qa.spelling import names_written, respell, same_country
 from qa.types import Answer, AnswerSentence, Citation, Passage, StreamEvent
 
 SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
 NO_TERMS_TEXT = "Please ask a question with at least one word to search for."
 CLOSEST_TEXT = "The articles don't answer this directly. The closest they come:"
+UNMENTIONED_TEXT = "The articles never mention {names}."
+CLOSEST_AFTER_NOTE = "The closest they come:"  # after a refusal's reason (``UNMENTIONED_TEXT``)
 DISAGREEMENT_TEXT = "The sources disagree: a headline says “{quote}”."
 DISAGREEMENT_COVERAGE = 0.5  # another article's headline must share this much of the question's weighted terms
 OVERVIEW_TEXT = "What {articles} about, each in its opening words:"
@@ -316,6 +319,17 @@ class Answerer:
                 best.setdefault(at, item.score)
         passages = tuple(rerank_passages(merged, best, k))
         signals = self._signals(scored, merged, retrieval)
+        # The question as searched (misspelt words as the index spells them: "presdent" is the office of president).
+        asked = respell(standalone.question, retrieval.corrections)
+        unmentioned = self._unmentioned(asked)
+        if unmentioned and (asks_yes_no(asked) or set(query_terms) <= {t for n in unmentioned for t in terms(n)}):
+            # "Did Zelensky meet Erdogan?", "what about hungary": a name no article holds is what the question is
+            # about (a yes or no about it, or it alone), and no sentence can say anything of it.
+            signals = {**signals, "unmentioned_name": 1.0}
+            note = UNMENTIONED_TEXT.format(
+                names=" or ".join(n if n.lower() != n else n.capitalize() for n in unmentioned)
+            )
+            return self._refusal(scored, query_terms, passages, standalone, signals, read, note)
         by_meaning = self._by_meaning(standalone.question, pool, scored, signals)
         if by_meaning is not None:
             signals = {**signals, "meaning_cosine": by_meaning.dense}
@@ -341,8 +355,6 @@ class Answerer:
         )
         texts: dict[str, str] = {}  # the cited documents, read once by _cite (the office check reads holders' names)
         citations, sentences = self._cite(chosen, query_terms, standalone.question, texts, read)
-        # The question as searched (misspelt words as the index spells them: "presdent" is the office of president).
-        asked = respell(standalone.question, retrieval.corrections)
         if lacks_asked_type(asked, [c.quote for c in citations], list(texts.values())):
             # "How many …?" answered by quotes with no figure (or "When …?" with no time): they share the
             # question's words, not its answer.
@@ -376,6 +388,20 @@ class Answerer:
             standalone_question=standalone.text,
             signals=signals,
         )
+
+    def _unmentioned(self, question: str) -> list[str]:
+        """The names ``question`` writes (``qa.spelling.names_written``) that no indexed document holds: not one of
+        their words' terms, nor another name of the word's country ("American": US, United States)."""
+        names = names_written(question)
+        if not names:
+            return []
+        forms = {name: [terms(form) for word in name.split() for form in (word, *same_country(word))] for name in names}
+        _, df = self.index.catalog.document_frequencies([t for ways in forms.values() for ts in ways for t in ts])
+        return [
+            name
+            for name, ways in forms.items()
+            if terms(name) and not any(ts and all(df.get(t) for t in ts) for ts in ways)
+        ]
 
     def _outside_back_matter(self, pool: list[Sentence], read: dict[str, str]) -> list[Sentence]:
         """The candidates, less those in a document's list of sources ("Sources", "References"): a title listed
@@ -474,14 +500,21 @@ class Answerer:
         standalone: StandaloneQuestion,
         signals: dict[str, float],
         read: dict[str, str] | None = None,
+        note: str = "",
     ) -> Answer:
         """ "The documents don't say", with the closest sentences cited when some share a word with the question
-        (``read``: documents read already, by source)."""
+        (``read``: documents read already, by source); ``note`` says why first, where the reason is known."""
         closest = closest_sentences(scored, query_terms)
         citations, sentences = self._cite(closest, query_terms, read=read)
         if not citations:
-            return Answer(REFUSAL_TEXT, True, retrieved=passages, standalone_question=standalone.text, signals=signals)
-        text = " ".join([CLOSEST_TEXT, *(f"“{s.text}” [{s.citations[0]}]" for s in sentences)])
+            text = note or REFUSAL_TEXT
+            return Answer(text, True, retrieved=passages, standalone_question=standalone.text, signals=signals)
+        text = " ".join(
+            [
+                f"{note} {CLOSEST_AFTER_NOTE}" if note else CLOSEST_TEXT,
+                *(f"“{s.text}” [{s.citations[0]}]" for s in sentences),
+            ]
+        )
         return Answer(
             text,
             True,
@@ -497,7 +530,7 @@ class Answerer:
         with a ``topic``, of the articles holding the best ``TOPIC_PASSAGES`` passages for it, best first; without one,
         the newest first, and how many there are. With ``headlines`` (a question for them), each article's headline
         instead (``headline_span``), where it has one. With ``one`` (the request names one article, "summarize the
-        KAYO article") and a topic, the main points of the article holding the best passage (``key_points``)."""
+        KAYO article") and a topic, the main points of the article holding the best passage (``_key_points``)."""
         docs = self.retriever.documents()
         retrieved: tuple[Passage, ...] = ()
         topical = bool(terms(topic))
@@ -977,7 +1010,10 @@ def headline_span(text: str, title: str) -> tuple[int, int] | None:
         return None
     end = text.find("\n", at)
     end = len(text) if end < 0 else end
-    return (at, end) if is_heading(text[at:end]) else None
+    line = text[at:end].strip()
+    # A headline may end as no heading does ("Will Albania's plan work?", "Zelensky: ‘We need arms’"): the whole line,
+    # unshortened, is the title, and it is no sentence of prose (a period).
+    return (at, end) if is_heading(line) or (line == title and not line.endswith(".")) else None
 
 
 def lead_span(text: str) -> tuple[int, int] | None:

@@ -191,6 +191,20 @@ _HEADLINE = re.compile(
 )
 
 
+# "Did Serbia oppose the pact?", "and is kayo state owned": a question answered yes or no.
+_YES_NO = re.compile(
+    r"^\W*(?:(?:and|so|but|then|ok|okay|also)\W+)?(?:did|does|do|is|are|was|were|has|have|had|can|could|will|would|"
+    r"should|may|might|must)\b(?!\s+(?:you|u)\s+(?:know|tell|explain|say|summari[sz]e|list|name|show|give)\b)",
+    re.I,
+)
+
+
+def asks_yes_no(question: str) -> bool:
+    """``question`` is answered yes or no ("Did Serbia oppose the pact?"), not a request put as one ("can you tell
+    me what Croatia said")."""
+    return _YES_NO.match(question) is not None
+
+
 # "summarize the KAYO article", "what is the Kosovo piece about?", "the main points of this story": one article (a
 # singular noun), not "the articles about KAYO".
 _ONE_ARTICLE = re.compile(r"\b(?:article|piece|story|document|doc|text|report)\b", re.I)

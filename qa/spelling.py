@@ -234,6 +234,50 @@ def capitals(text: str) -> dict[str, str]:
     return {m.group(1): _COUNTRY_OF_CAPITAL[m.group(1).lower()] for m in _CAPITAL.finditer(text)}
 
 
+# Country and capital names written as one word, lower-cased ("hungary", "budapest", "greek"): names in any case.
+_PLACE_WORDS = frozenset([w.lower() for w in [*CAPITALS, *CAPITALS.values()] if " " not in w] + list(_COUNTRY_OF_NAME))
+_WORD_OF_A_NAME = re.compile(r"[^\W\d_]+")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;]\s+|[\"“(]\s*)$")
+
+
+def names_written(text: str) -> list[str]:
+    """The names of ``text``, as written: words capitalised where a sentence does not start ("Did Erdogan attend?",
+    "the Luxembourg-based bank"), or a country or capital in any case ("is hungary in the pact"); such words next to
+    each other are one name ("Lockheed Martin"). Each once, in order. A word of one or two letters ("I", "EU"…) is
+    left out."""
+    out: dict[str, None] = {}
+    name: list[str] = []
+    last_end = -1
+    for m in _WORD_OF_A_NAME.finditer(text):
+        word = m.group(0)
+        if len(word) > 2 and (
+            word.lower() in _PLACE_WORDS or (word[0].isupper() and not _SENTENCE_START.search(text[: m.start()]))
+        ):
+            if name and not text[last_end : m.start()].isspace():
+                out.setdefault(" ".join(name), None)
+                name = []
+            name.append(word)
+            last_end = m.end()
+        elif name:
+            out.setdefault(" ".join(name), None)
+            name = []
+    if name:
+        out.setdefault(" ".join(name), None)
+    return list(out)
+
+
+_COUNTRY_IN_FULL = {"us": "United States", "uk": "United Kingdom"}
+
+
+def same_country(word: str) -> tuple[str, ...]:
+    """The other names of ``word``'s country that share no stem with it ("american": us, usa, america…, United
+    States; "greek": greece, greeks…), or () for a word that is no such name."""
+    key = country_key(word)
+    if key is None:
+        return ()
+    return (*_COUNTRY_KEYS[key], *([_COUNTRY_IN_FULL[key]] if key in _COUNTRY_IN_FULL else []))
+
+
 # British spellings and their American forms (and back), as (pattern, replacement) on a lower-case word: "defence",
 # "licence"; "recognise", "organisation", "analyse"; "labour", "neighbouring"; "centre"; "programme";
 # "travelled"; "catalogue".

@@ -41,6 +41,7 @@ from qa.cli import main
 from qa.condense import (
     asks_for_heading,
     asks_for_one_article,
+    asks_yes_no,
     comparison,
     condense,
     headline_topic,
@@ -76,6 +77,7 @@ from qa.extractive import (
 from qa.fusion import reciprocal_rank_fusion
 from qa.retrieval import merge_passages, rerank_passages
 from qa.service import build_answerer
+from qa.spelling import names_written, same_country
 from qa.types import Answer, Citation, Passage
 
 CROATIA = "003_0a3dde30e4285642.txt"
@@ -515,6 +517,20 @@ def test_a_question_for_headlines_quotes_each_articles_headline(answerer: Answer
     assert first.quote == text.splitlines()[0] and "KAYO" in first.quote  # the article's first line
 
 
+def test_a_headline_is_the_line_its_title_opens_whatever_it_ends_with() -> None:
+    asked = "Will Albania's Arms Plan Work?\nTirana has authorized KAYO to make weapons and ammunition at home.\n"
+    assert (
+        asked[slice(*answering.headline_span(asked, "Will Albania's Arms Plan Work?"))]
+        == "Will Albania's Arms Plan Work?"
+    )
+    plain = "Albania Authorizes KAYO\nTirana has authorized KAYO to make weapons.\n"
+    assert plain[slice(*answering.headline_span(plain, "Albania Authorizes KAYO"))] == "Albania Authorizes KAYO"
+    # An article with no headline is catalogued by its opening sentence: that is no headline, whole or shortened.
+    lead = "Tirana has authorized KAYO to make weapons.\nThe move was announced this week.\n"
+    assert answering.headline_span(lead, "Tirana has authorized KAYO to make weapons.") is None
+    assert answering.headline_span(lead, "Tirana has authorized KAYO…") is None
+
+
 def test_where_the_headline_and_the_text_disagree_the_answer_says_so_and_cites_both(
     answerer: Answerer, seed_index: CorpusIndex
 ) -> None:
@@ -719,6 +735,54 @@ def test_a_party_the_articles_never_quote_is_not_answered_for(answerer: Answerer
     assert nothing.signals.get("no_statement_by_party") == 1.0
     said = answerer.answer("how did serbia react to the pact")
     assert not said.refused and any("Serbian government" in c.quote for c in said.citations)
+
+
+def test_names_and_yes_or_no_questions_are_read_as_typed() -> None:
+    assert names_written("did zelensky meet Erdogan in Kyiv") == [
+        "Erdogan",
+        "Kyiv",
+    ]  # capitalised where no sentence starts
+    assert names_written("is hungary in the pact? What about Greek officials") == [
+        "hungary",
+        "Greek",
+    ]  # a country: any case
+    assert names_written("What did the Luxembourg-based bank and the EU say?") == ["Luxembourg"]  # "EU": two letters
+    assert names_written("Will Lockheed Martin supply Bosnia and Herzegovina?") == [
+        "Lockheed Martin",  # words next to each other are one name
+        "Bosnia",
+        "Herzegovina",
+    ]
+    assert "United States" in same_country("American") and "greece" in same_country("greek")
+    assert same_country("Erdogan") == ()
+    for question in ("Did Serbia oppose the pact?", "and is kayo state owned", "Has the initiative got a name"):
+        assert asks_yes_no(question), question
+    for question in ("can you tell me what Croatia said", "What did Serbia say?", "do you know who runs KAYO"):
+        assert not asks_yes_no(question), question
+
+
+def test_a_question_about_a_name_no_article_holds_says_so(answerer: Answerer) -> None:
+    for question, name in (
+        ("did hungary send soldiers to the joint exercises", "Hungary"),
+        ("Has Erdogan backed the idea of joint arms production?", "Erdogan"),
+    ):
+        answer = answerer.answer(question)
+        assert answer.refused and answer.signals.get("unmentioned_name") == 1.0, question
+        assert answer.text.startswith(f"The articles never mention {name}."), answer.text
+        assert answer.closest and f"{answer.closest[0].quote}” [1]" in answer.text  # no dead end
+        assert "answer this directly" not in answer.text  # the reason stands for the general line
+    alone = answerer.answer("what about portugal")  # the name alone: nothing retrieved shares a word with it
+    assert alone.refused and alone.text == "The articles never mention Portugal." and not alone.closest
+    follow_up = answerer.answer("and hungary?", ["What did Croatia say about military blocs?"])
+    assert follow_up.refused and follow_up.text.startswith("The articles never mention Hungary.")
+    # A name the articles hold, or hold in another form, is asked about as any question.
+    for question in (
+        "Did Serbia oppose the pact?",
+        "did washington welcome the agreement",  # the capital for its country, which the articles name
+        "Did American officials welcome the agreement?",  # "United States", "U.S."
+        "How much is Brussels offering?",  # not a yes or no, and more than the name
+    ):
+        assert "unmentioned_name" not in answerer.answer(question).signals, question
+    assert not answerer.answer("Did Serbia oppose the pact?").refused
 
 
 def test_a_question_for_who_holds_an_office_wants_the_office_in_the_answer() -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS
-from qa.answering import CLOSEST_TEXT
+from qa.answering import CLOSEST_AFTER_NOTE, CLOSEST_TEXT, UNMENTIONED_TEXT
 from qa.types import Answer, AnswerSentence, Citation, Restart, StreamEvent
 from ui import render
 from ui.app import ChatUI, launch_options
@@ -108,6 +108,20 @@ def test_a_marker_inside_a_closest_quote_is_the_articles_text() -> None:
     assert html.count('href="#qa-source-4-2"') == 2  # the real [2]: after its quote and in the source list
     assert "The mayor [2] said" in html  # the article's own, as text
     assert html.index(CLOSEST_TEXT.split(":")[0].replace("'", "&#x27;")) < html.index("The mayor")
+
+
+def test_a_refusal_shows_its_reason_before_the_closest_quotes() -> None:
+    quote = "Albania, Kosovo, and Croatia have united to sign a joint declaration."
+    refusal = Answer(
+        text=f"{UNMENTIONED_TEXT.format(names='Montenegro')} {CLOSEST_AFTER_NOTE} “{quote}” [1]",
+        refused=True,
+        closest=(replace(_citation(1), quote=quote),),
+        sentences=(AnswerSentence(quote, (1,)),),
+    )
+    html = render.answer_html(refusal, key=5)
+    assert "The articles never mention Montenegro. The closest they come:" in html
+    assert html.index("never mention Montenegro") < html.index("Albania, Kosovo")
+    assert "answer this directly" not in html  # the reason stands for the general line
 
 
 def test_an_articles_title_is_shown_once_and_shortened() -> None:

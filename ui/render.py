@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from index.builder import IndexStatus
 from index.catalog import DocumentRecord
 from index.tables import Row, Table, find_tables, table_at
-from qa.answering import CLOSEST_TEXT
+from qa.answering import CLOSEST_AFTER_NOTE, CLOSEST_TEXT
 from qa.types import Answer, Citation
 
 if TYPE_CHECKING:
@@ -79,7 +79,11 @@ def answer_html(answer: Answer, key: int | None = None) -> str:
                 + "".join(f" {cite_link(n, key)}" for n in s.citations if n in closest)
                 for s in answer.sentences
             )
-            body = " ".join([text(CLOSEST_TEXT), *quotes])
+            # What the answer says before the quotes: CLOSEST_TEXT, or the reason it knows first ("The articles never
+            # mention Erdogan. The closest they come:").
+            at = answer.text.find(CLOSEST_AFTER_NOTE)
+            opening = answer.text[: at + len(CLOSEST_AFTER_NOTE)] if at >= 0 else CLOSEST_TEXT
+            body = " ".join([text(opening), *quotes])
         else:
             body = link_markers(text(answer.text), closest, key)
         footer = _source_list(answer.closest, key, "The closest passages")
