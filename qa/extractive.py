@@ -282,14 +282,15 @@ _WH_LIST = re.compile(
     re.I,
 )
 # "What internal challenges does Kosovo need to address?", "what areas r covered", "What are the risks …?": a question
-# for several things of a kind (a plural noun after "what" / "which", an auxiliary or a preposition after it). Wider
+# for several things of a kind (a plural noun after "what" / "which", an auxiliary or a preposition after it; its
+# modifiers may be possessives: "what are kosovo's internal challenges"). Wider
 # than ``_WH_LIST``, which the answer-type feature reads (the two merged changed answers: docs/TUNING.md), and read
 # only for what a quote takes in (``qa.answering.extend_to_introduced_list``).
 _NOT_A_MODIFIER = r"(?!(?:do|does|did|is|are|was|were|will|would|can|could|should|has|have|had|the|a|an)\b)"
 _ASKS_FOR_SEVERAL = re.compile(
-    rf"\b(?:what|which)\s+(?:{_NOT_A_MODIFIER}[\w-]+\s+){{0,2}}?[a-z][\w-]*[^s\W]s\s+"
+    rf"\b(?:what|which)\s+(?:{_NOT_A_MODIFIER}[\w-]+(?:['’]s)?\s+){{0,2}}?[a-z][\w-]*[^s\W]s\s+"
     r"(?:do|does|did|are|were|is|was|have|has|can|could|will|would|should|r|to|of|for|in|on)\b"
-    rf"|\bwhat\s+are\s+(?:the\s+)?(?:{_NOT_A_MODIFIER}[\w-]+\s+){{0,2}}?[a-z][\w-]*[^s\W]s\b",
+    rf"|\bwhat\s+are\s+(?:the\s+)?(?:{_NOT_A_MODIFIER}[\w-]+(?:['’]s)?\s+){{0,2}}?[a-z][\w-]*[^s\W]s\b",
     re.I,
 )
 

@@ -1237,6 +1237,8 @@ def test_a_question_for_several_things_quotes_the_list_its_paragraph_introduces(
         "albania kosovo croatia declaration what areas r covered",
         "What are the risks of Albania's arms production?",
         "What key reasons does the coverage give?",
+        "what are kosovo's internal challenges",  # a possessive among the modifiers
+        "Which of Kosovo’s neighbours are named?",
     ):
         assert asks_for_several(several), several
     for one in ("Who owns KAYO?", "What did the articles say?", "What does Kosovo need?", "What is KAYO?"):
