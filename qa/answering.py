@@ -587,7 +587,7 @@ class Answerer:
         return points
 
     def _points(self, source: str, title: str, retrieved: tuple[Passage, ...], topic: str) -> Answer:
-        """The main points of one article (``key_points``), verbatim and cited, under its title."""
+        """The main points of one article (``_key_points``), verbatim and cited, under its title."""
         text = self.index.document_text(source) or ""
         points = [
             ScoredSentence(Sentence(source, start, end, "", n), 0.0, 0.0, 0.0)
