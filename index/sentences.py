@@ -41,7 +41,8 @@ def _ends_with_abbreviation(text: str) -> bool:
     return (len(word) == 1 and word.isalpha()) or bool(re.fullmatch(r"(?:[a-z]\.)+[a-z]", word))
 
 
-def _line_spans(text: str) -> Iterator[Span]:
+def line_spans(text: str) -> Iterator[Span]:
+    """Offsets of each line of ``text`` (split at "\\n", without it)."""
     start = 0
     for match in re.finditer(r"\n", text):
         yield start, match.start()
@@ -90,7 +91,7 @@ def soft_wrapped(line: str, following: str) -> bool:
 def _logical_lines(text: str) -> Iterator[Span]:
     """Lines, with hard-wrapped ones joined back into the line they were cut from."""
     pending: Span | None = None
-    for start, end in _line_spans(text):
+    for start, end in line_spans(text):
         if pending is not None and soft_wrapped(text[pending[0] : pending[1]], text[start:end]):
             pending = (pending[0], end)
             continue
@@ -188,7 +189,7 @@ def _back_matter_cached(text: str) -> tuple[Span, ...]:
     spans: list[Span] = []
     open_at: int | None = None
     last = 0
-    for start, end in _line_spans(text):
+    for start, end in line_spans(text):
         line = text[start:end].strip()
         if open_at is None:
             if _BACK_MATTER_HEADING.fullmatch(line):

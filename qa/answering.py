@@ -13,7 +13,7 @@ from index.builder import CorpusIndex
 from index.catalog import DocumentRecord
 from index.errors import InvalidQuestionError
 from index.keywords import terms
-from index.sentences import LIST_ITEM, back_matter, paragraph_span, split_sentences
+from index.sentences import LIST_ITEM, back_matter, line_spans, paragraph_span, split_sentences
 from index.settings import Settings
 from index.tables import MAX_TABLE_CHARS, table_from, widen_to_table
 from qa.cache import LruCache
@@ -33,14 +33,12 @@ from qa.condense import (
 )
 from qa.extractive import (
     MAX_CANDIDATES,
-    RESTATEMENT_COSINE,
     W_DENSE,
     Coverage,
     ScoredSentence,
     Sentence,
     SentenceScorer,
     abbreviations,
-    adds_specifics,
     asked_kind,
     asked_type,
     asks_for_several,
@@ -54,6 +52,7 @@ from qa.extractive import (
     places_named,
     proper_names,
     refers_back,
+    restates_in_meaning,
     score_sentences,
     select_sentences,
     similar,
@@ -321,8 +320,8 @@ class Answerer:
         signals = self._signals(scored, merged, retrieval)
         # The question as searched (misspelt words as the index spells them: "presdent" is the office of president).
         asked = respell(standalone.question, retrieval.corrections)
-        unmentioned = self._unmentioned(asked)
-        if unmentioned and (asks_yes_no(asked) or set(query_terms) <= {t for n in unmentioned for t in terms(n)}):
+        unmentioned = self._unmentioned(asked, query_terms)
+        if unmentioned:
             # "Did Zelensky meet Erdogan?", "what about hungary": a name no article holds is what the question is
             # about (a yes or no about it, or it alone), and no sentence can say anything of it.
             signals = {**signals, "unmentioned_name": 1.0}
@@ -389,19 +388,28 @@ class Answerer:
             signals=signals,
         )
 
-    def _unmentioned(self, question: str) -> list[str]:
-        """The names ``question`` writes (``qa.spelling.names_written``) that no indexed document holds: not one of
-        their words' terms, nor another name of the word's country ("American": US, United States)."""
+    def _unmentioned(self, question: str, query_terms: Sequence[str]) -> list[str]:
+        """For a question answered yes or no (``asks_yes_no``), or one whose terms are all its names' (``query_terms``:
+        "what about hungary"), the names it writes (``qa.spelling.names_written``) that no indexed document holds:
+        not one of their words' terms, nor another name of the word's country ("American": US, United States); []
+        for any other question, or where the question asks of a name the documents hold too. The catalog is asked
+        only for a question of that kind."""
         names = names_written(question)
-        if not names:
+        yes_no = asks_yes_no(question)
+
+        def asks_of(named: Sequence[str]) -> bool:
+            return yes_no or set(query_terms) <= {t for name in named for t in terms(name)}
+
+        if not names or not asks_of(names):
             return []
         forms = {name: [terms(form) for word in name.split() for form in (word, *same_country(word))] for name in names}
         _, df = self.index.catalog.document_frequencies([t for ways in forms.values() for ts in ways for t in ts])
-        return [
+        unmentioned = [
             name
             for name, ways in forms.items()
             if terms(name) and not any(ts and all(df.get(t) for t in ts) for ts in ways)
         ]
+        return unmentioned if unmentioned and asks_of(unmentioned) else []
 
     def _outside_back_matter(self, pool: list[Sentence], read: dict[str, str]) -> list[Sentence]:
         """The candidates, less those in a document's list of sources ("Sources", "References"): a title listed
@@ -564,25 +572,25 @@ class Answerer:
 
     def _key_points(self, text: str) -> list[tuple[int, int]]:
         """An article's main points, in its order (``article_sections``): its opening sentence, then of each section
-        the first sentence that restates no point before it (cosine ``RESTATEMENT_COSINE`` or more, no figure or name
-        of its own: the articles restate their topic at each heading), up to ``MAX_POINTS``; an article with no
+        the first sentence that restates no point before it (``qa.extractive.restates_in_meaning``: the articles
+        restate their topic at each heading), up to ``MAX_POINTS``; an article with no
         sections, its first ``LEAD_POINTS`` sentences (the lead, as news is written)."""
         groups = article_sections(text)
         if len(groups) < 2:
             return groups[0][:LEAD_POINTS] if groups else []
         points = [groups[0][0]]
-        chosen = self._embed_sentences([text[a:b] for a, b in points])
+        vectors = list(self._embed_sentences([text[a:b] for a, b in points]))
         for group in groups[1:]:
             if len(points) >= MAX_POINTS:
                 break
             for a, b in group:
-                vector = self._embed_sentences([text[a:b]])
+                vector = self._embed_sentences([text[a:b]])[0]
                 if not any(
-                    float(vector[0] @ v) >= RESTATEMENT_COSINE and not adds_specifics(text[a:b], text[c:d])
-                    for v, (c, d) in zip(chosen, points, strict=True)
+                    restates_in_meaning(text[a:b], vector, text[c:d], v)
+                    for v, (c, d) in zip(vectors, points, strict=True)
                 ):
                     points.append((a, b))
-                    chosen = np.vstack([chosen, vector])
+                    vectors.append(vector)
                     break
         return points
 
@@ -1035,10 +1043,9 @@ def article_sections(text: str) -> list[list[tuple[int, int]]]:
         return []
     cited = back_matter(text)
     groups: list[list[tuple[int, int]]] = [[]]
-    at = 0
-    for line in text.splitlines(keepends=True):
-        start, at = at, at + len(line)
-        if at <= lead[0] or not line.strip() or any(a <= start < b for a, b in cited):
+    for start, end in line_spans(text):
+        line = text[start:end]
+        if end < lead[0] or not line.strip() or any(a <= start < b for a, b in cited):
             continue
         if section_title(line.strip()):
             if groups[-1]:

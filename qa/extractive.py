@@ -1017,6 +1017,12 @@ def adds_specifics(text: str, than: str) -> bool:
     return any(w not in known and not any(same_name(w, k) for k in known) for w in specifics(text))
 
 
+def restates_in_meaning(text: str, vector: np.ndarray, other: str, other_vector: np.ndarray) -> bool:
+    """``text`` says again what ``other`` says: their vectors at a cosine of ``RESTATEMENT_COSINE`` or more, and no
+    figure or name of its own (``adds_specifics``)."""
+    return float(vector @ other_vector) >= RESTATEMENT_COSINE and not adds_specifics(text, other)
+
+
 def select_sentences(
     scored: Sequence[ScoredSentence],
     max_sentences: int = MAX_SENTENCES,
@@ -1037,9 +1043,7 @@ def select_sentences(
             return True
         va = vectors.get((a.sentence.source, a.sentence.start)) if vectors else None
         vb = vectors.get((b.sentence.source, b.sentence.start)) if vectors else None
-        if va is None or vb is None or float(va @ vb) < RESTATEMENT_COSINE:
-            return False
-        return not adds_specifics(a.sentence.text, b.sentence.text)
+        return va is not None and vb is not None and restates_in_meaning(a.sentence.text, va, b.sentence.text, vb)
 
     for candidate in scored[1:]:
         if len(chosen) >= max_sentences or candidate.score < RELATIVE_CUTOFF * best.score:
