@@ -256,9 +256,15 @@ class Answerer:
             # "How did Croatia and Serbia differ on the pact?" with no one sentence on both: each side in its own words.
             yield from _streamed(self.compare(compared, k))
             return
-        if self.generator is not None and found_related_passages(extractive):
+        if (
+            self.generator is not None
+            and found_related_passages(extractive)
+            and not extractive.signals.get("unmentioned_name")
+        ):
             # The model reads the passages the extractive step reranked, not all the candidates. It is asked even
-            # when the extractive step refused: its own "the passages don't say" and the verification decide.
+            # when the extractive step refused: its own "the passages don't say" and the verification decide. Not
+            # where the question is about a name no document holds ("Did Montenegro sign?"): whatever the model
+            # writes from the passages is about the others, and the refusal says the articles never mention it.
             yield from self.generator.stream(
                 standalone, replace(retrieval, passages=list(extractive.retrieved)), extractive
             )

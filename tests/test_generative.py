@@ -482,6 +482,18 @@ def test_model_is_not_asked_when_no_passage_shares_a_word_with_the_question(
     assert fake_llm.requests == [] and answer.refused and answer.mode == "extractive"
 
 
+def test_model_is_not_asked_about_a_name_no_article_holds(corpus_index: CorpusIndex, fake_llm: FakeLLM) -> None:
+    question = "Did Montenegro sign the declaration along with Albania, Kosovo and Croatia?"
+    extractive = build_answerer(corpus_index.settings, index=corpus_index).answer(question)
+    assert extractive.refused and found_related_passages(extractive), "the passages are related: the name decides"
+    fake_llm.reset(lambda body: Reply("Albania, Kosovo and Croatia signed a joint declaration [1]."))
+
+    answer = answerer(corpus_index, fake_llm).answer(question)
+
+    assert fake_llm.requests == [] and answer.refused and answer.mode == "extractive"
+    assert answer.text.startswith("The articles never mention Montenegro.") and answer.closest
+
+
 def test_model_writing_about_a_refused_question_gets_checked_like_any_answer(
     corpus_index: CorpusIndex, fake_llm: FakeLLM
 ) -> None:
