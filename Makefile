@@ -66,12 +66,15 @@ eval: install eval-own
 # The learned weights of the sentence choice (qa/data/sentence_scorer.json) from SQuAD 2.0 training questions asked
 # through the real pipeline (training/train_scorer.py; about ten minutes on 2 cores), then the answer encoder
 # (qa/data/answer_encoder, training/train_encoder.py on the groups of training/encoder_data.py; about
-# twenty-five minutes); each prints its held-out figures.
+# twenty-five minutes), then the second reading of the best two candidates, which reads the encoder's cosine
+# (qa/data/second_reading.json, training/train_reading.py on the development sets; about five minutes); each prints
+# its held-out figures.
 train: install
 	$(BIN)/python -m training.train_scorer
 	$(BIN)/python -m training.encoder_data --out .train/encoder_data
 	$(BIN)/python -m training.train_encoder --data .train/encoder_data --out qa/data/answer_encoder \
 		--model "$$($(BIN)/python -c 'from index.embedding import bundled_model_path; print(bundled_model_path())')"
+	$(BIN)/python -m training.train_reading
 
 # The related-words table answering reads (qa/related.py), rebuilt from the bundled model alone (about a minute).
 related-words: install

@@ -55,6 +55,7 @@ from qa.extractive import (
     restates_in_meaning,
     score_sentences,
     select_sentences,
+    sentence_features,
     similar,
     stance_match,
     stance_unattributed,
@@ -64,6 +65,7 @@ from qa.extractive import (
 from qa.meaning import AnswerEncoder
 from qa.reranker import SentenceReader, blend
 from qa.retrieval import HybridRetriever, Retrieval, merge_passages, rerank_passages
+from qa.scorer import SecondReading
 from qa.spelling import names_written, respell, same_country
 from qa.types import Answer, AnswerSentence, Citation, Passage, StreamEvent
 
@@ -171,9 +173,11 @@ class Answerer:
         reranker: SentenceReader | None = None,
         chooser: SentenceScorer | None = None,
         meaning: AnswerEncoder | None = None,
+        reading: SecondReading | None = None,
     ) -> None:
         self.settings = settings
         self.meaning = meaning
+        self.reading = reading
         self.chooser = chooser or SentenceScorer()
         self.index = index
         self.retriever = retriever or HybridRetriever(index)
@@ -343,12 +347,15 @@ class Answerer:
         # Passages are ranked, and refusal decided, on corpus-wide term weights; the sentence to quote is chosen
         # on weights local to the candidates (a term every passage shares does not tell them apart).
         weights = local_weights(query_terms, pool, retrieval.idf)
-        scored = self.chooser(
+        features, damp = sentence_features(
             candidates, meaning, retrieval.query_vector, query_terms, weights, standalone.question, topic
         )
+        scored = self.chooser.rank(candidates, features, damp)
         scored = self._rerank(standalone, scored, (retrieval.question or standalone).text)
         if by_meaning is not None:  # chosen by the answer encoder: first, the hand-set ranking after it
             scored = [by_meaning, *(s for s in scored if s.sentence != by_meaning.sentence)]
+        else:
+            scored = self._read_again(standalone.question, scored, candidates, features, damp)
         if outlet:  # only a sentence that names an outlet says which carried a story
             scored = [s for s in scored if names_outlet(s.sentence.text)] or scored
         if not asks_for_heading(standalone.question):
@@ -451,6 +458,31 @@ class Answerer:
         if off_topic and cosines[best] < MEANING_FLOOR:
             return None
         return ScoredSentence(read[best], max(s.score for s in scored) + 1.0, float(cosines[best]), 0.0)
+
+    def _read_again(
+        self,
+        question: str,
+        scored: list[ScoredSentence],
+        candidates: Sequence[Sentence],
+        features: np.ndarray,
+        damp: np.ndarray,
+    ) -> list[ScoredSentence]:
+        """The best ``reading.candidates`` by the sentence score read again with the answer encoder's cosine
+        (``qa.scorer.SecondReading``, fitted on the team's development questions): the one it puts first leads, the
+        others keep their order; the scores stay where they were, so the choice of further sentences works as before.
+        Without the encoder or the reading, ``scored`` as it is."""
+        if self.reading is None or self.meaning is None or len(scored) < 2:
+            return scored
+        top = scored[: self.reading.candidates]
+        row = {(c.source, c.start): i for i, c in enumerate(candidates)}
+        rows = [row[(s.sentence.source, s.sentence.start)] for s in top]
+        sentences = [s.sentence for s in top]
+        cosines = self.meaning.cosines(question, [s.text for s in sentences])
+        best = self.reading.first(sentences, features[rows], damp[rows], cosines)
+        if best == 0:
+            return scored
+        order = [best, *(i for i in range(len(top)) if i != best)]
+        return [*(replace(top[i], score=top[j].score) for j, i in enumerate(order)), *scored[len(top) :]]
 
     def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence], asked: str) -> list[ScoredSentence]:
         """With a second reader (``qa.reranker``; none ships), the best ``RERANK_CANDIDATES`` reordered by their

@@ -8,7 +8,7 @@ from index.settings import Settings
 from qa.answering import Answerer
 from qa.extractive import SentenceScorer
 from qa.meaning import AnswerEncoder
-from qa.scorer import load_scorer
+from qa.scorer import load_scorer, load_second_reading
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None) -> CorpusIndex:
@@ -23,8 +23,8 @@ def build_answerer(
     ``open_index=False``, the caller opens it later: a server that builds the index after it starts serving).
 
     Raises:
-        IndexNotBuiltError, IndexMismatchError, StoreUnavailableError; ScorerFileError (the learned weights);
-        AnswerEncoderError (the answer encoder's weights are missing).
+        IndexNotBuiltError, IndexMismatchError, StoreUnavailableError; ScorerFileError (the learned weights, or the
+        second reading's); AnswerEncoderError (the answer encoder's weights are missing).
     """
     index = index or build_index(settings, embedder)
     if open_index:
@@ -35,10 +35,11 @@ def build_answerer(
 
         generator = LLMGenerator(settings, index)
     chooser = load_scorer() if settings.sentence_scorer == "learned" else SentenceScorer()
-    meaning = None
+    meaning = reading = None
     if settings.answer_encoder:
         from index.embedding import bundled_model_path
 
         meaning = AnswerEncoder(bundled_model_path())
         meaning.check()
-    return Answerer(settings, index, generator=generator, chooser=chooser, meaning=meaning)
+        reading = load_second_reading()
+    return Answerer(settings, index, generator=generator, chooser=chooser, meaning=meaning, reading=reading)

@@ -14,8 +14,6 @@ Run: ``python scripts/news_benchmark.py [--writers w15 w16]`` (a few minutes for
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -23,33 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-NEWS = ROOT / "training" / "news_qa"
-WRITERS = tuple(f"w{n}" for n in range(1, 17))
-
-
-def writer_set(writer: str, work: Path) -> tuple[Path, Path]:
-    """The writer's questions in ``qa eval``'s format, and a folder of the writer's articles."""
-    corpus = work / writer / "corpus"
-    corpus.mkdir(parents=True)
-    for article in sorted((NEWS / "articles").glob(f"{writer}_*.txt")):
-        shutil.copy(article, corpus / article.name)
-    dataset = work / writer / "questions.jsonl"
-    with dataset.open("w", encoding="utf-8") as out:
-        for line in (NEWS / "questions.jsonl").read_text(encoding="utf-8").splitlines():
-            row = json.loads(line) if line.strip() else None
-            if row is None or row["writer"] != writer:
-                continue
-            evidence = [{"source": row["article"], "quote": q} for q in row["evidence"]] if row["answerable"] else []
-            example = {
-                "id": row["id"],
-                "kind": row["kind"],
-                "question": row["question"],
-                "evidence": evidence,
-                "answer_contains": row.get("answer_contains", []),
-                "answerable": row["answerable"],
-            }
-            out.write(json.dumps(example, ensure_ascii=False) + "\n")
-    return dataset, corpus
+from training.news_sets import WRITERS, writer_set  # noqa: E402  (after the path is set)
 
 
 def main() -> None:

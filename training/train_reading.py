@@ -1,0 +1,178 @@
+"""Learn the second reading of the best candidates (``qa.scorer.SecondReading``): which of the ``--candidates`` best
+sentences by the sentence score to quote first, from the score's features and the answer encoder's cosine.
+
+Data: the team's development questions over the seed articles (``dev_data/seed_own_dev*.jsonl`` over ``corpus/``;
+written for development, never an evaluation or held-out set). Each answerable question is asked through the real
+``Answerer`` with the answer encoder; where the encoder has not chosen the sentence already (``Answerer._by_meaning``),
+the candidates the second reading would read are recorded with their features and cosines, and a candidate is right
+when it holds the question's evidence (``qa.evaluation.metrics.hits``, as ``qa eval`` counts a first citation).
+
+Model: the sentence score's linear form over the features and the cosine, damped, fitted as a conditional logit
+(``training.train_scorer.fit``: the hand-set weights scaled, plus a deviation pulled towards 0 by an L2 penalty; the
+cosine starts at 0). The penalty is chosen by leaving one development set out at a time (each set was written blind,
+by its own writer); those held-out figures are the card's ``leave_one_set_out``. The news questions of writers w7,
+w8, w15 and w16 over their own articles (``training/news_qa``; the answer encoder's validation split, so it never
+trained on them) report, never choose.
+
+Run: ``make train`` (``python -m training.train_reading``; about three minutes on 2 cores, most of it answering)
+writes ``qa/data/second_reading.json`` with the weights and the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa.extractive import HAND_SET_WEIGHTS, Sentence
+from qa.scorer import READING_FEATURES, SECOND_READING, SecondReading
+from training.train_scorer import Group, choose_penalty, fit, top1
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVELOPMENT = tuple(sorted((ROOT / "dev_data").glob("seed_own_dev*.jsonl")))
+CORPUS = ROOT / "corpus"
+VALIDATION = ("w7", "w8", "w15", "w16")
+CANDIDATES = 2
+BASE = np.array([*HAND_SET_WEIGHTS, 0.0])  # the hand-set weights, and none yet for the cosine
+
+
+@dataclass(frozen=True)
+class RecordingReading(SecondReading):
+    """A second reading that keeps what it was given (features with the cosine as the last column, damping, the
+    sentences) and leaves the sentence score's order as it is."""
+
+    recorded: list[tuple[np.ndarray, np.ndarray, list[Sentence]]] = field(default_factory=list)
+
+    def first(self, sentences: Sequence[Sentence], features: np.ndarray, damp: np.ndarray, cosines: np.ndarray) -> int:
+        self.recorded.append((np.hstack([features, np.asarray(cosines)[:, None]]), damp, list(sentences)))
+        return 0
+
+
+def collect(
+    datasets: Sequence[Path], corpus: Path, work: Path, candidates: int, limit: int | None = None
+) -> list[Group]:
+    """Ask the answerable questions of ``datasets`` (the first ``limit`` of each) over ``corpus`` and record what the
+    second reading reads; each group's ``article`` is its dataset's name."""
+    from index.builder import CorpusIndex
+    from index.embedding import bundled_model_path
+    from index.settings import Settings
+    from qa.answering import Answerer
+    from qa.evaluation.dataset import load_dataset
+    from qa.evaluation.metrics import hits
+    from qa.meaning import AnswerEncoder
+
+    settings = Settings(corpus_dir=corpus, data_dir=work, chroma_url=None, sentence_scorer="hand-set")
+    index = CorpusIndex(settings)
+    index.sync()
+    index.open()
+    recorder = RecordingReading(weights=tuple(BASE), candidates=candidates)
+    answerer = Answerer(settings, index, meaning=AnswerEncoder(bundled_model_path()), reading=recorder)
+    groups = []
+    for dataset in datasets:
+        data = load_dataset(dataset)
+        examples = [e for e in data.examples if e.answerable and e.evidence][:limit]
+        for example in examples:
+            recorder.recorded.clear()
+            answerer.answer(example.question, example.history, settings.top_k)
+            if recorder.recorded:
+                features, damp, sentences = recorder.recorded[-1]
+                right = np.array([hits(s.source, s.text, example.evidence, data.partial_overlap) for s in sentences])
+                groups.append(Group(features, damp, right, dataset.stem))
+    return groups
+
+
+def validation_groups(writers: Sequence[str], candidates: int) -> dict[str, list[Group]]:
+    """Each writer's groups over that writer's own articles."""
+    from training.news_sets import writer_set
+
+    out = {}
+    for writer in writers:
+        with tempfile.TemporaryDirectory(prefix="qa-train-") as work:
+            dataset, corpus = writer_set(writer, Path(work))
+            out[writer] = collect([dataset], corpus, Path(work) / "index", candidates)
+    return out
+
+
+def figures(groups: Sequence[Group], weights: np.ndarray) -> dict[str, float | int]:
+    """How many groups hold a right candidate, and the share whose first is right: the sentence score's order
+    (its first candidate) against the reading's."""
+    found = [g for g in groups if g.right.any()]
+    return {
+        "questions": len(found),
+        "sentence_score": round(sum(bool(g.right[0]) for g in found) / len(found), 4) if found else float("nan"),
+        "second_reading": round(top1(found, weights), 4),
+    }
+
+
+def leave_one_set_out(groups: Sequence[Group], penalty: float) -> dict[str, dict[str, float | int]]:
+    """Each set's figures under the weights fitted on the other sets."""
+    out = {}
+    for name in sorted({g.article for g in groups}):
+        weights = fit([g for g in groups if g.article != name], BASE, penalty)
+        out[name] = figures([g for g in groups if g.article == name], weights)
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="train_reading", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--datasets", type=Path, nargs="+", default=list(DEVELOPMENT))
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--candidates", type=int, default=CANDIDATES, help="the best sentences read again")
+    parser.add_argument("--validation", nargs="*", default=list(VALIDATION), help="news writers that report")
+    parser.add_argument("--limit", type=int, help="answerable questions asked per set (all by default)")
+    parser.add_argument("--output", type=Path, default=SECOND_READING)
+    args = parser.parse_args(argv)
+    from index.runtime import prepare_offline_runtime
+
+    prepare_offline_runtime()
+    with tempfile.TemporaryDirectory(prefix="qa-train-") as work:
+        groups = collect(args.datasets, args.corpus, Path(work), args.candidates, args.limit)
+    print(f"recorded {len(groups)} questions of {len(args.datasets)} sets", file=sys.stderr)
+    penalty, cv = choose_penalty(groups, BASE)
+    weights = fit(groups, BASE, penalty)
+    held = leave_one_set_out(groups, penalty)
+    validation = validation_groups(args.validation, args.candidates)
+
+    def total(by_set: dict[str, dict[str, float | int]], key: str) -> float:
+        n = sum(int(f["questions"]) for f in by_set.values())
+        return round(sum(float(f[key]) * int(f["questions"]) for f in by_set.values()) / n, 4) if n else float("nan")
+
+    card = {
+        "features": list(READING_FEATURES),
+        "weights": [round(float(w), 4) for w in weights],
+        "candidates": args.candidates,
+        "hand_set": [float(w) for w in BASE],
+        "penalty": penalty,
+        "cross_validation_top1": {str(p): round(v, 4) for p, v in cv.items()},
+        "training": {
+            "data": [str(d.relative_to(ROOT)) if d.is_relative_to(ROOT) else str(d) for d in args.datasets],
+            "questions_recorded": len(groups),
+            "answer_among_candidates": sum(bool(g.right.any()) for g in groups),
+        },
+        "leave_one_set_out": {
+            "by_set": held,
+            "sentence_score": total(held, "sentence_score"),
+            "second_reading": total(held, "second_reading"),
+        },
+        "validation_writers": {
+            "by_writer": {w: figures(gs, weights) for w, gs in validation.items()},
+            **{
+                key: total({w: figures(gs, weights) for w, gs in validation.items()}, key)
+                for key in ("sentence_score", "second_reading")
+            },
+        },
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(card, indent=2, ensure_ascii=False))
+    return card
+
+
+if __name__ == "__main__":
+    main()
