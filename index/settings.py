@@ -63,7 +63,8 @@ class Settings(BaseSettings):
     answer_encoder: bool = Field(
         True,
         description="Where a question shares few words with the passages found (a paraphrase), choose the sentence to "
-        "quote by the fine-tuned answer encoder (qa/data/answer_encoder, `make train`); false: by the hand-set score.",
+        "quote by the fine-tuned answer encoder (qa/data/answer_encoder, `make train`), and elsewhere read the best "
+        "two candidates again with its cosine (qa/data/second_reading.json); false: by the hand-set score.",
     )
     llm_base_url: str | None = None
     llm_model: str | None = None

@@ -85,6 +85,18 @@ def unseen_writer_questions() -> list[dict[str, Any]]:
     return [row for line in lines if line.strip() and (row := json.loads(line))["writer"] == UNSEEN_WRITER]
 
 
+def evidence_first(answerer: Any, rows: list[dict[str, Any]]) -> int:
+    """How many of the news questions ``rows`` ``answerer`` answers with their evidence in its first quote."""
+    from training.encoder_data import holds_evidence
+
+    found = 0
+    for row in rows:
+        answer = answerer.answer(row["question"])
+        quoted = answer.citations[0].quote if answer.citations and not answer.refused else None
+        found += quoted is not None and holds_evidence(quoted, row["evidence"])
+    return found
+
+
 @pytest.fixture(scope="session")
 def unseen_writer_index(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedder) -> CorpusIndex:
     """Writer w7's four news articles indexed once per session (read-only for tests)."""

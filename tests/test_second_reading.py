@@ -9,14 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import unseen_writer_questions
+from conftest import evidence_first, unseen_writer_questions
 
 from index.builder import CorpusIndex
 from index.settings import Settings
 from qa.answering import Answerer
 from qa.scorer import READING_FEATURES, SECOND_READING, ScorerFileError, SecondReading, load_second_reading
 from qa.service import build_answerer
-from training.encoder_data import holds_evidence
 from training.train_reading import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,12 +62,7 @@ def test_an_unseen_writers_questions_are_answered_from_their_evidence_more_often
     reading = build_answerer(settings, index=unseen_writer_index)
     assert reading.reading is not None
     without = Answerer(settings, unseen_writer_index, chooser=reading.chooser, meaning=reading.meaning)
-    first = {"reading": 0, "without": 0}
-    for row in asked:
-        for name, answerer in (("reading", reading), ("without", without)):
-            answer = answerer.answer(row["question"])
-            quoted = answer.citations[0].quote if answer.citations and not answer.refused else None
-            first[name] += quoted is not None and holds_evidence(quoted, row["evidence"])
+    first = {"reading": evidence_first(reading, asked), "without": evidence_first(without, asked)}
     # Measured by `qa eval` over w7's own articles: first citation 59 of 84 without, 63 with (docs/TUNING.md).
     assert first["reading"] >= first["without"] + 2
 

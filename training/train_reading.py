@@ -21,7 +21,6 @@ writes ``qa/data/second_reading.json`` with the weights and the figures.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -32,7 +31,7 @@ import numpy as np
 
 from qa.extractive import HAND_SET_WEIGHTS, Sentence
 from qa.scorer import READING_FEATURES, SECOND_READING, SecondReading
-from training.train_scorer import Group, choose_penalty, fit, top1
+from training.train_scorer import Group, choose_penalty, fit, save_card, top1
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT = tuple(sorted((ROOT / "dev_data").glob("seed_own_dev*.jsonl")))
@@ -168,9 +167,7 @@ def main(argv: list[str] | None = None) -> dict:
             },
         },
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(json.dumps(card, indent=2, ensure_ascii=False))
+    save_card(args.output, card)
     return card
 
 

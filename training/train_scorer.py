@@ -244,10 +244,15 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "train_top1": {"hand_set": round(top1(train, base), 4), "learned": round(top1(train, weights), 4)},
     }
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(json.dumps(card, indent=2, ensure_ascii=False))
+    save_card(args.output, card)
     return card
+
+
+def save_card(path: Path, card: dict) -> None:
+    """Write a model card (weights and figures) as answering reads it, and print it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(card, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":
