@@ -14,7 +14,7 @@ by its own writer); those held-out figures are the card's ``leave_one_set_out``.
 w8, w15 and w16 over their own articles (``training/news_qa``; the answer encoder's validation split, so it never
 trained on them) report, never choose.
 
-Run: ``make train`` (``python -m training.train_reading``; about three minutes on 2 cores, most of it answering)
+Run: ``make train`` (``python -m training.train_reading``; about two minutes on 2 cores, most of it answering)
 writes ``qa/data/second_reading.json`` with the weights and the figures.
 """
 
