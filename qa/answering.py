@@ -145,6 +145,13 @@ class Generator(Protocol):
         ...
 
 
+def reordered(scored: list[ScoredSentence], order: Sequence[int]) -> list[ScoredSentence]:
+    """``scored`` with its first ``len(order)`` sentences put in ``order`` (their indices), each taking the score of
+    the place it moves to: the scores stay where they were, so the choice of further sentences reads them as before."""
+    top = scored[: len(order)]
+    return [*(replace(top[i], score=top[j].score) for j, i in enumerate(order)), *scored[len(order) :]]
+
+
 def found_related_passages(answer: Answer) -> bool:
     """Whether retrieval found passages related to the question: one of the answer's passages shares a content
     word (stop words out, stemmed) with the question.
@@ -479,10 +486,7 @@ class Answerer:
         sentences = [s.sentence for s in top]
         cosines = self.meaning.cosines(question, [s.text for s in sentences])
         best = self.reading.first(sentences, features[rows], damp[rows], cosines)
-        if best == 0:
-            return scored
-        order = [best, *(i for i in range(len(top)) if i != best)]
-        return [*(replace(top[i], score=top[j].score) for j, i in enumerate(order)), *scored[len(top) :]]
+        return reordered(scored, [best, *(i for i in range(len(top)) if i != best)])
 
     def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence], asked: str) -> list[ScoredSentence]:
         """With a second reader (``qa.reranker``; none ships), the best ``RERANK_CANDIDATES`` reordered by their
@@ -498,8 +502,7 @@ class Answerer:
         # attributes it to someone else, whatever the reader reads (the hand-set stance feature knows who spoke).
         names = proper_names([s.sentence.text for s in top])
         stance = [stance_match(standalone.question, s.sentence.text, names) for s in top]
-        order = sorted(range(len(top)), key=lambda i: (-stance[i], -mixed[i]))
-        return [*(replace(top[i], score=top[j].score) for j, i in enumerate(order)), *scored[len(top) :]]
+        return reordered(scored, sorted(range(len(top)), key=lambda i: (-stance[i], -mixed[i])))
 
     def _disagreement(
         self,

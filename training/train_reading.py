@@ -118,6 +118,15 @@ def leave_one_set_out(groups: Sequence[Group], penalty: float) -> dict[str, dict
     return out
 
 
+def totals(by_set: dict[str, dict[str, float | int]]) -> dict[str, float]:
+    """The sets' shares together, each weighed by its questions."""
+    n = sum(int(f["questions"]) for f in by_set.values())
+    return {
+        key: round(sum(float(f[key]) * int(f["questions"]) for f in by_set.values()) / n, 4) if n else float("nan")
+        for key in ("sentence_score", "second_reading")
+    }
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="train_reading", description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", type=Path, nargs="+", default=list(DEVELOPMENT))
@@ -136,11 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
     penalty, cv = choose_penalty(groups, BASE)
     weights = fit(groups, BASE, penalty)
     held = leave_one_set_out(groups, penalty)
-    validation = validation_groups(args.validation, args.candidates)
-
-    def total(by_set: dict[str, dict[str, float | int]], key: str) -> float:
-        n = sum(int(f["questions"]) for f in by_set.values())
-        return round(sum(float(f[key]) * int(f["questions"]) for f in by_set.values()) / n, 4) if n else float("nan")
+    by_writer = {w: figures(gs, weights) for w, gs in validation_groups(args.validation, args.candidates).items()}
 
     card = {
         "features": list(READING_FEATURES),
@@ -154,18 +159,8 @@ def main(argv: list[str] | None = None) -> dict:
             "questions_recorded": len(groups),
             "answer_among_candidates": sum(bool(g.right.any()) for g in groups),
         },
-        "leave_one_set_out": {
-            "by_set": held,
-            "sentence_score": total(held, "sentence_score"),
-            "second_reading": total(held, "second_reading"),
-        },
-        "validation_writers": {
-            "by_writer": {w: figures(gs, weights) for w, gs in validation.items()},
-            **{
-                key: total({w: figures(gs, weights) for w, gs in validation.items()}, key)
-                for key in ("sentence_score", "second_reading")
-            },
-        },
+        "leave_one_set_out": {"by_set": held, **totals(held)},
+        "validation_writers": {"by_writer": by_writer, **totals(by_writer)},
     }
     save_card(args.output, card)
     return card
