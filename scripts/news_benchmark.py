@@ -3,11 +3,12 @@ questions over that writer's own four articles, indexed apart (a corpus of a few
 
 Writers w7, w8, w15 and w16 are the validation split of the answer encoder (``training.encoder_data``): their
 figures say how answering does on articles and phrasing no part of it was trained on (the meaning gate was chosen
-on w7 and w8; no rule or weight on w15 and w16). Writers w1–w6 and w9–w14 trained the encoder, so their figures
-flatter it. Prints each writer's first citation, false refusals, unanswerables refused and hit@5, then the totals by
-kind of question.
+on w7 and w8; no rule or weight on w15 and w16). Writers w17–w24 wrote news-analysis pieces in the seed articles'
+style, and no part of answering was trained or chosen on them. Writers w1–w6 and w9–w14 trained the encoder, so their
+figures flatter it. Prints each writer's first citation, false refusals, unanswerables refused and hit@5, then the
+totals by kind of question.
 
-Run: ``python scripts/news_benchmark.py [--writers w15 w16]`` (a few minutes for all sixteen on 2 cores; set
+Run: ``python scripts/news_benchmark.py [--writers w15 w16]`` (a few minutes for all twenty-four on 2 cores; set
 ``QA_ANSWER_ENCODER=false`` for the hand-set choice alone).
 """
 

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 NEWS = Path(__file__).resolve().parent / "news_qa"
-WRITERS = tuple(f"w{n}" for n in range(1, 17))
+WRITERS = tuple(f"w{n}" for n in range(1, 25))
 
 
 def writer_set(writer: str, work: Path) -> tuple[Path, Path]:
