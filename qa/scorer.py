@@ -68,6 +68,11 @@ def load_scorer(path: Path = SHIPPED) -> SentenceScorer:
     return SentenceScorer(weights, name="learned", dense_boost=1.0)
 
 
+def reading_features(features: np.ndarray, cosines: np.ndarray) -> np.ndarray:
+    """The rows the second reading weighs (``READING_FEATURES``): the sentence score's features, then the cosines."""
+    return np.hstack([features, np.asarray(cosines, dtype=float)[:, None]])
+
+
 @dataclass(frozen=True)
 class SecondReading:
     """Which of the best ``candidates`` sentences (by the sentence score, best first) to quote first: the one whose
@@ -80,7 +85,7 @@ class SecondReading:
     def first(self, sentences: Sequence[Sentence], features: np.ndarray, damp: np.ndarray, cosines: np.ndarray) -> int:
         """The index of the sentence to quote first among ``sentences`` (best first by the sentence score), given
         their ``features`` rows, damping and cosines to the question."""
-        read = np.hstack([features, np.asarray(cosines, dtype=float)[:, None]]) * damp[:, None]
+        read = reading_features(features, cosines) * damp[:, None]
         return int(np.argmax(read @ np.asarray(self.weights)))
 
 

@@ -8,7 +8,9 @@ import shutil
 from pathlib import Path
 
 NEWS = Path(__file__).resolve().parent / "news_qa"
-WRITERS = tuple(f"w{n}" for n in range(1, 25))
+WIRE_WRITERS = tuple(f"w{n}" for n in range(1, 17))  # wire reports
+STYLE_WRITERS = tuple(f"w{n}" for n in range(17, 25))  # news-analysis pieces in the seed articles' style
+WRITERS = (*WIRE_WRITERS, *STYLE_WRITERS)
 
 
 def writer_set(writer: str, work: Path) -> tuple[Path, Path]:

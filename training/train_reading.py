@@ -31,13 +31,14 @@ from pathlib import Path
 import numpy as np
 
 from qa.extractive import HAND_SET_WEIGHTS, Sentence
-from qa.scorer import READING_FEATURES, SECOND_READING, SecondReading
+from qa.scorer import READING_FEATURES, SECOND_READING, SecondReading, reading_features
+from training.news_sets import STYLE_WRITERS, writer_set
 from training.train_scorer import Group, choose_penalty, fit, save_card, top1
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT = tuple(sorted((ROOT / "dev_data").glob("seed_own_dev*.jsonl")))
 CORPUS = ROOT / "corpus"
-VALIDATION = ("w7", "w8", "w15", "w16", *(f"w{n}" for n in range(17, 25)))
+VALIDATION = ("w7", "w8", "w15", "w16", *STYLE_WRITERS)
 CANDIDATES = 2
 BASE = np.array([*HAND_SET_WEIGHTS, 0.0])  # the hand-set weights, and none yet for the cosine
 
@@ -50,7 +51,7 @@ class RecordingReading(SecondReading):
     recorded: list[tuple[np.ndarray, np.ndarray, list[Sentence]]] = field(default_factory=list)
 
     def first(self, sentences: Sequence[Sentence], features: np.ndarray, damp: np.ndarray, cosines: np.ndarray) -> int:
-        self.recorded.append((np.hstack([features, np.asarray(cosines)[:, None]]), damp, list(sentences)))
+        self.recorded.append((reading_features(features, cosines), damp, list(sentences)))
         return 0
 
 
@@ -89,8 +90,6 @@ def collect(
 
 def validation_groups(writers: Sequence[str], candidates: int) -> dict[str, list[Group]]:
     """Each writer's groups over that writer's own articles."""
-    from training.news_sets import writer_set
-
     out = {}
     for writer in writers:
         with tempfile.TemporaryDirectory(prefix="qa-train-") as work:
