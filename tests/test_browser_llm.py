@@ -54,6 +54,8 @@ def test_generated_answer_streams_into_the_browser(browser: Any, chat_server: Se
     page = context.new_page()
     page.goto(chat_server.url)
     page.locator("#qa-question textarea").wait_for()
+    # The recorder observes the chat, which Gradio may attach after the textbox: wait for it too.
+    page.locator("#qa-chat").wait_for(state="attached")
     page.evaluate(RECORD_STREAM)
     page.locator("#qa-question textarea").fill(QUESTION)
     page.locator("#qa-ask").click()
