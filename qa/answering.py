@@ -847,8 +847,9 @@ class Answerer:
 
 
 def as_written(party: str, text: str) -> str:
-    """``party`` as ``text`` writes it ("croatia" → "Croatia"), or as typed when ``text`` does not."""
-    m = re.search(rf"\b{re.escape(party)}\b", text, re.I)
+    """``party`` as ``text`` writes it ("croatia" → "Croatia"; "serbia" → "Serbia" where ``text`` writes only
+    "Serbian"), or as typed when ``text`` does not."""
+    m = re.search(rf"\b{re.escape(party)}\b", text, re.I) or re.search(rf"\b{re.escape(party)}", text, re.I)
     return m.group() if m else party
 
 

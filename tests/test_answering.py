@@ -22,6 +22,7 @@ from qa.answering import (
     Answerer,
     adjacent,
     article_sections,
+    as_written,
     context_window,
     extend_over_list,
     extend_restatement,
@@ -1387,6 +1388,12 @@ def test_a_comparison_is_told_from_other_questions() -> None:
         "Which countries besides Albania and Kosovo took part?",
     ):
         assert comparison(question) is None, question
+
+
+def test_a_side_is_named_as_its_quote_writes_it() -> None:
+    assert as_written("croatia", "the Croatian Ministry of Defense said Croatia would not join") == "Croatia"
+    assert as_written("serbia", "the Serbian government has expressed opposition") == "Serbia"  # only the adjective
+    assert as_written("kfor", "no such name here") == "kfor"  # as typed
 
 
 def test_a_comparison_cites_each_side(answerer: Answerer) -> None:
