@@ -66,8 +66,8 @@ eval: install eval-own
 # The learned weights of the sentence choice (qa/data/sentence_scorer.json) from SQuAD 2.0 training questions asked
 # through the real pipeline (training/train_scorer.py; about ten minutes on 2 cores), then the answer encoder
 # (qa/data/answer_encoder, training/train_encoder.py on the groups of training/encoder_data.py; about
-# twenty-five minutes), then the second reading of the best two candidates, which reads the encoder's cosine
-# (qa/data/second_reading.json, training/train_reading.py on the development sets; about five minutes); each prints
+# twenty-five minutes), then the second reading of the best four candidates, which reads the encoder's cosine
+# (qa/data/second_reading.json, training/train_reading.py on the development sets; about three minutes); each prints
 # its held-out figures.
 train: install
 	$(BIN)/python -m training.train_scorer

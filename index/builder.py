@@ -17,11 +17,13 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from index.catalog import Catalog, ChunkRecord, DocumentRecord, NewChunk, NewDocument
 from index.chunking import ChunkSpan, chunk_id, chunk_text
@@ -181,6 +183,20 @@ class CorpusIndex:
 
     def chunks(self, chunk_ids: list[str]) -> dict[str, ChunkRecord]:
         return self.catalog.chunks(chunk_ids)
+
+    def chunk_ids_of(self, doc_id: str) -> list[str]:
+        """The document's chunk ids in order; they change whenever its text does (``index.chunking.chunk_id``)."""
+        return self.catalog.chunk_ids_of(doc_id)
+
+    def document_vector(self, chunk_ids: Sequence[str]) -> np.ndarray | None:
+        """What a document is about as a whole: the mean of its chunks' stored vectors (``chunk_ids``: its
+        ``chunk_ids_of``), normalised; None where the store holds none of them."""
+        vectors = self.store.vectors(chunk_ids)
+        if not len(vectors):
+            return None
+        vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        mean = vectors.mean(axis=0)
+        return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
     def _check_meta(self) -> None:
         expected = self._meta()

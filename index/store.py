@@ -202,6 +202,14 @@ class ChunkStore:
     def count(self) -> int:
         return int(self._use("count"))
 
+    def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of ``chunk_ids``, in their order; a chunk the collection lacks has no row."""
+        rows: dict[str, np.ndarray] = {}
+        for i in range(0, len(chunk_ids), _PAGE):
+            found = self._use("get", ids=list(chunk_ids[i : i + _PAGE]), include=["embeddings"])
+            rows.update(zip(found["ids"], np.asarray(found["embeddings"], dtype=np.float32), strict=True))
+        return np.stack([rows[c] for c in chunk_ids if c in rows]) if rows else np.zeros((0, 0), dtype=np.float32)
+
     def query(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
         """The ``n`` nearest chunks as (chunk id, similarity ``exp(-cosine distance)``, as llama-index's
         ChromaVectorStore scores them), best first.

@@ -70,6 +70,7 @@ from qa.spelling import names_written, respell, same_country
 from qa.types import Answer, AnswerSentence, Citation, Passage, StreamEvent
 
 SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
+DOCUMENT_CACHE_SIZE = 2_000  # documents' topic vectors for the second reading (~3 MB)
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
 NO_TERMS_TEXT = "Please ask a question with at least one word to search for."
 CLOSEST_TEXT = "The articles don't answer this directly. The closest they come:"
@@ -192,6 +193,8 @@ class Answerer:
         self.generator = generator
         self.reranker = reranker
         self._sentence_vectors: LruCache[str, np.ndarray] = LruCache(SENTENCE_CACHE_SIZE)
+        # Each document's topic vector (``_generic``), by its source and chunk ids: a changed document has new ids.
+        self._documents: LruCache[tuple[str, tuple[str, ...]], np.ndarray] = LruCache(DOCUMENT_CACHE_SIZE)
 
     def validate(self, question: str) -> str:
         """The cleaned question.
@@ -362,7 +365,7 @@ class Answerer:
         if by_meaning is not None:  # chosen by the answer encoder: first, the hand-set ranking after it
             scored = [by_meaning, *(s for s in scored if s.sentence != by_meaning.sentence)]
         else:
-            scored = self._read_again(standalone.question, scored, candidates, features, damp)
+            scored = self._read_again(standalone.question, scored, candidates, features, damp, vectors)
         if outlet:  # only a sentence that names an outlet says which carried a story
             scored = [s for s in scored if names_outlet(s.sentence.text)] or scored
         if not asks_for_heading(standalone.question):
@@ -473,9 +476,11 @@ class Answerer:
         candidates: Sequence[Sentence],
         features: np.ndarray,
         damp: np.ndarray,
+        vectors: np.ndarray,
     ) -> list[ScoredSentence]:
-        """The best ``reading.candidates`` by the sentence score read again with the answer encoder's cosine
-        (``qa.scorer.SecondReading``, fitted on the team's development questions): the one it puts first leads, the
+        """The best ``reading.candidates`` by the sentence score read again with the answer encoder's cosine and the
+        bundled model's cosine to each one's document as a whole (``vectors``: the candidates' rows by that model;
+        ``qa.scorer.SecondReading``, fitted on the team's development questions): the one it puts first leads, the
         others keep their order; the scores stay where they were, so the choice of further sentences works as before.
         Without the encoder or the reading, ``scored`` as it is."""
         if self.reading is None or self.meaning is None or len(scored) < 2:
@@ -485,8 +490,26 @@ class Answerer:
         rows = [row[(s.sentence.source, s.sentence.start)] for s in top]
         sentences = [s.sentence for s in top]
         cosines = self.meaning.cosines(question, [s.text for s in sentences])
-        best = self.reading.first(sentences, features[rows], damp[rows], cosines)
+        generic = self._generic(sentences, vectors[rows])
+        best = self.reading.first(sentences, features[rows], damp[rows], cosines, generic)
         return reordered(scored, [best, *(i for i in range(len(top)) if i != best)])
+
+    def _generic(self, sentences: Sequence[Sentence], vectors: np.ndarray) -> np.ndarray:
+        """How close each sentence (``vectors``: its rows by the bundled model) is to what its document is about as a
+        whole: the cosine to the mean of the document's chunk vectors (``CorpusIndex.document_vector``, kept while
+        the document's chunks are the same). 0 for a document the store holds no vector of."""
+        out = np.zeros(len(sentences))
+        for i, (sentence, vector) in enumerate(zip(sentences, vectors, strict=True)):
+            chunk_ids = tuple(self.index.chunk_ids_of(sentence.source))
+            key = (sentence.source, chunk_ids)
+            topic = self._documents.get(key)
+            if topic is None:
+                topic = self.index.document_vector(chunk_ids)
+                if topic is None:
+                    continue
+                self._documents.put(key, topic)
+            out[i] = float(vector @ topic) / max(float(np.linalg.norm(vector)), 1e-12)
+        return out
 
     def _rerank(self, standalone: StandaloneQuestion, scored: list[ScoredSentence], asked: str) -> list[ScoredSentence]:
         """With a second reader (``qa.reranker``; none ships), the best ``RERANK_CANDIDATES`` reordered by their

@@ -5,8 +5,8 @@ sentence, higher for the one that answers. The answerer standardises those numbe
 best few candidates and mixes them (``blend``). No reader ships: the two measured through this hook did not beat
 the hand-set score on the development sets (docs/TUNING.md), so the hook is the way to measure the next one
 (``scripts/cross_encoder_probe.py`` measures the cross-encoder of ``training/train_cross.py`` through it). The answer
-encoder's second reading of the best two candidates (``qa.scorer.SecondReading``, ``Answerer._read_again``) ships
-outside this hook: its weights over the features and the cosine are learned, not a blend of standardised scores.
+encoder's second reading of the best four candidates (``qa.scorer.SecondReading``, ``Answerer._read_again``) ships
+outside this hook: its weights over the features and the cosines are learned, not a blend of standardised scores.
 
 The bundled SmolLM2-135M read as a question-likelihood scorer (Sachan et al. 2022) was an opt-in setting
 (``QA_RERANKER``) until the twenty-second session. Measured again on the ten development sets, it lowered first

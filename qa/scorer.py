@@ -26,8 +26,11 @@ from qa.extractive import FEATURES, Sentence, SentenceScorer
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "sentence_scorer.json"
 SECOND_READING = Path(__file__).resolve().parent / "data" / "second_reading.json"
-# What the second reading weighs: the sentence score's features, then the answer encoder's cosine to the question.
-READING_FEATURES = (*FEATURES, "meaning")
+# What the second reading weighs: the sentence score's features, the answer encoder's cosine to the question, and how
+# close the sentence is to what its whole document is about (the bundled model's cosine to the mean of the document's
+# chunk vectors: "Albania, Kosovo and Croatia are solidifying their defense pact…" restates its article's topic, the
+# sentence that answers is more particular; docs/ANSWER_SCORER.md).
+READING_FEATURES = (*FEATURES, "meaning", "generic")
 
 
 class ScorerFileError(QAError):
@@ -68,24 +71,33 @@ def load_scorer(path: Path = SHIPPED) -> SentenceScorer:
     return SentenceScorer(weights, name="learned", dense_boost=1.0)
 
 
-def reading_features(features: np.ndarray, cosines: np.ndarray) -> np.ndarray:
-    """The rows the second reading weighs (``READING_FEATURES``): the sentence score's features, then the cosines."""
-    return np.hstack([features, np.asarray(cosines, dtype=float)[:, None]])
+def reading_features(features: np.ndarray, cosines: np.ndarray, generic: np.ndarray) -> np.ndarray:
+    """The rows the second reading weighs (``READING_FEATURES``): the sentence score's features, then the cosines to
+    the question, then to the sentences' documents."""
+    return np.hstack([features, np.asarray(cosines, dtype=float)[:, None], np.asarray(generic, dtype=float)[:, None]])
 
 
 @dataclass(frozen=True)
 class SecondReading:
     """Which of the best ``candidates`` sentences (by the sentence score, best first) to quote first: the one whose
-    features and answer-encoder cosine (``READING_FEATURES``) score highest under ``weights``, damped as the sentence
-    score is. Fitted on the team's development questions (``training/train_reading.py``)."""
+    features, answer-encoder cosine and closeness to its document's topic (``READING_FEATURES``) score highest under
+    ``weights``, damped as the sentence score is. Fitted on the team's development questions
+    (``training/train_reading.py``)."""
 
     weights: tuple[float, ...]
     candidates: int
 
-    def first(self, sentences: Sequence[Sentence], features: np.ndarray, damp: np.ndarray, cosines: np.ndarray) -> int:
+    def first(
+        self,
+        sentences: Sequence[Sentence],
+        features: np.ndarray,
+        damp: np.ndarray,
+        cosines: np.ndarray,
+        generic: np.ndarray,
+    ) -> int:
         """The index of the sentence to quote first among ``sentences`` (best first by the sentence score), given
-        their ``features`` rows, damping and cosines to the question."""
-        read = reading_features(features, cosines) * damp[:, None]
+        their ``features`` rows, damping, cosines to the question and to their documents' topics."""
+        read = reading_features(features, cosines, generic) * damp[:, None]
         return int(np.argmax(read @ np.asarray(self.weights)))
 
 

@@ -1,5 +1,6 @@
 """Learn the second reading of the best candidates (``qa.scorer.SecondReading``): which of the ``--candidates`` best
-sentences by the sentence score to quote first, from the score's features and the answer encoder's cosine.
+sentences by the sentence score to quote first, from the score's features, the answer encoder's cosine to the question
+and the bundled model's cosine to the sentence's document as a whole (``generic``).
 
 Data: the team's development questions over the seed articles (``dev_data/seed_own_dev*.jsonl`` over ``corpus/``;
 written for development, never an evaluation or held-out set). Each answerable question is asked through the real
@@ -7,9 +8,9 @@ written for development, never an evaluation or held-out set). Each answerable q
 the candidates the second reading would read are recorded with their features and cosines, and a candidate is right
 when it holds the question's evidence (``qa.evaluation.metrics.hits``, as ``qa eval`` counts a first citation).
 
-Model: the sentence score's linear form over the features and the cosine, damped, fitted as a conditional logit
+Model: the sentence score's linear form over the features and the two cosines, damped, fitted as a conditional logit
 (``training.train_scorer.fit``: the hand-set weights scaled, plus a deviation pulled towards 0 by an L2 penalty; the
-cosine starts at 0). The penalty is chosen by leaving one development set out at a time (each set was written blind,
+cosines start at 0). The penalty is chosen by leaving one development set out at a time (each set was written blind,
 by its own writer); those held-out figures are the card's ``leave_one_set_out``. The news questions of writers w7,
 w8, w15 and w16 (wire reports: the answer encoder's validation split, so it never trained on them) and w17–w24
 (news-analysis pieces in the seed articles' style, in no training data), each over its own articles
@@ -39,27 +40,38 @@ ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT = tuple(sorted((ROOT / "dev_data").glob("seed_own_dev*.jsonl")))
 CORPUS = ROOT / "corpus"
 VALIDATION = ("w7", "w8", "w15", "w16", *STYLE_WRITERS)
-CANDIDATES = 2
-BASE = np.array([*HAND_SET_WEIGHTS, 0.0])  # the hand-set weights, and none yet for the cosine
+CANDIDATES = 4
+BASE = np.array([*HAND_SET_WEIGHTS, 0.0, 0.0])  # the hand-set weights, and none yet for the two cosines
 
 
 @dataclass(frozen=True)
 class RecordingReading(SecondReading):
-    """A second reading that keeps what it was given (features with the cosine as the last column, damping, the
-    sentences) and leaves the sentence score's order as it is."""
+    """A second reading that keeps what it was given (features with the two cosines as the last columns, damping, the
+    sentences) and puts first the candidate ``chosen`` names (the sentence score's first unless told)."""
 
     recorded: list[tuple[np.ndarray, np.ndarray, list[Sentence]]] = field(default_factory=list)
+    chosen: list[int] = field(default_factory=lambda: [0])
 
-    def first(self, sentences: Sequence[Sentence], features: np.ndarray, damp: np.ndarray, cosines: np.ndarray) -> int:
-        self.recorded.append((reading_features(features, cosines), damp, list(sentences)))
-        return 0
+    def first(
+        self,
+        sentences: Sequence[Sentence],
+        features: np.ndarray,
+        damp: np.ndarray,
+        cosines: np.ndarray,
+        generic: np.ndarray,
+    ) -> int:
+        self.recorded.append((reading_features(features, cosines, generic), damp, list(sentences)))
+        return min(self.chosen[0], len(sentences) - 1)
 
 
 def collect(
     datasets: Sequence[Path], corpus: Path, work: Path, candidates: int, limit: int | None = None
 ) -> list[Group]:
     """Ask the answerable questions of ``datasets`` (the first ``limit`` of each) over ``corpus`` and record what the
-    second reading reads; each group's ``article`` is its dataset's name."""
+    second reading reads; each group's ``article`` is its dataset's name. A candidate is right when the answer that
+    quotes it first has the evidence in its first citation, as ``qa eval`` counts one: the question is asked again
+    with each candidate put first, since a first quote takes in the sentences it is joined to (the one after it, the
+    list it introduces), and the candidate next to the evidence may quote it as well as the evidence itself."""
     from index.builder import CorpusIndex
     from index.embedding import bundled_model_path
     from index.settings import Settings
@@ -79,12 +91,23 @@ def collect(
         data = load_dataset(dataset)
         examples = [e for e in data.examples if e.answerable and e.evidence][:limit]
         for example in examples:
-            recorder.recorded.clear()
-            answerer.answer(example.question, example.history, settings.top_k)
-            if recorder.recorded:
-                features, damp, sentences = recorder.recorded[-1]
-                right = np.array([hits(s.source, s.text, example.evidence, data.partial_overlap) for s in sentences])
-                groups.append(Group(features, damp, right, dataset.stem))
+            right: list[bool] = []
+            read: tuple[np.ndarray, np.ndarray, list[Sentence]] | None = None
+            for chosen in range(candidates):
+                recorder.recorded.clear()
+                recorder.chosen[0] = chosen
+                answer = answerer.answer(example.question, example.history, settings.top_k)
+                if not recorder.recorded or chosen >= len(recorder.recorded[-1][2]):
+                    break  # answered by meaning, or fewer candidates than asked for
+                read = read or recorder.recorded[-1]
+                first = answer.citations[0] if answer.citations and not answer.refused else None
+                right.append(
+                    first is not None and hits(first.source, first.quote, example.evidence, data.partial_overlap)
+                )
+            recorder.chosen[0] = 0
+            if read is not None:
+                features, damp, _ = read
+                groups.append(Group(features[: len(right)], damp[: len(right)], np.array(right), dataset.stem))
     return groups
 
 
