@@ -499,12 +499,14 @@ class Answerer:
         whole: the cosine to the mean of the document's chunk vectors (``CorpusIndex.document_vector``, kept while
         the document's chunks are the same). 0 for a document the store holds no vector of."""
         out = np.zeros(len(sentences))
+        chunks: dict[str, tuple[str, ...]] = {}  # candidates often share a document: its chunk ids are read once
         for i, (sentence, vector) in enumerate(zip(sentences, vectors, strict=True)):
-            chunk_ids = tuple(self.index.chunk_ids_of(sentence.source))
-            key = (sentence.source, chunk_ids)
+            if sentence.source not in chunks:
+                chunks[sentence.source] = tuple(self.index.chunk_ids_of(sentence.source))
+            key = (sentence.source, chunks[sentence.source])
             topic = self._documents.get(key)
             if topic is None:
-                topic = self.index.document_vector(chunk_ids)
+                topic = self.index.document_vector(key[1])
                 if topic is None:
                     continue
                 self._documents.put(key, topic)

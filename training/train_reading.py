@@ -5,8 +5,9 @@ and the bundled model's cosine to the sentence's document as a whole (``generic`
 Data: the team's development questions over the seed articles (``dev_data/seed_own_dev*.jsonl`` over ``corpus/``;
 written for development, never an evaluation or held-out set). Each answerable question is asked through the real
 ``Answerer`` with the answer encoder; where the encoder has not chosen the sentence already (``Answerer._by_meaning``),
-the candidates the second reading would read are recorded with their features and cosines, and a candidate is right
-when it holds the question's evidence (``qa.evaluation.metrics.hits``, as ``qa eval`` counts a first citation).
+the candidates the second reading would read are recorded with their features and cosines. The question is asked
+again with each candidate put first, and a candidate is right when that answer's first citation holds the question's
+evidence (``qa.evaluation.metrics.hits``, as ``qa eval`` counts a first citation).
 
 Model: the sentence score's linear form over the features and the two cosines, damped, fitted as a conditional logit
 (``training.train_scorer.fit``: the hand-set weights scaled, plus a deviation pulled towards 0 by an L2 penalty; the
@@ -16,7 +17,7 @@ w8, w15 and w16 (wire reports: the answer encoder's validation split, so it neve
 (news-analysis pieces in the seed articles' style, in no training data), each over its own articles
 (``training/news_qa``), report, never choose.
 
-Run: ``make train`` (``python -m training.train_reading``; about five minutes on 2 cores, most of it answering)
+Run: ``make train`` (``python -m training.train_reading``; about three minutes on 2 cores, most of it answering)
 writes ``qa/data/second_reading.json`` with the weights and the figures.
 """
 
