@@ -4,9 +4,10 @@ An extractive answer is mostly pure-Python scoring: in one process the GIL lets 
 so a server that answers in its own process answers one question at a time however many threads it gives the
 queue (measured: docs/RELIABILITY.md). Each worker process holds its own answerer (model, catalog connection,
 caches) over the same data folder. The vector store stays in the server process, because embedded Chroma is
-not safe for several processes (``index.lease``): a worker asks the server for a question's nearest chunks over
-its pipe. The caller holds the index gate's read side while a worker answers, so no rebuild runs under it, and
-the catalog is WAL-mode SQLite, so a worker reads what the server last committed. Answers are the same as the
+not safe for several processes (``index.lease``): a worker asks the server for a question's nearest chunks (and
+for the chunk vectors of the documents its second reading reads) over its pipe. The caller holds the index gate's
+read side while a worker answers, so no rebuild runs under it, and the catalog is WAL-mode SQLite, so a worker reads
+what the server last committed. Answers are the same as the
 server's own: same code, same data, and the caches only skip recomputing vectors.
 
 Workers start in the background; until one is ready (or when one dies), questions are answered in the server
@@ -46,7 +47,7 @@ RESTART_PAUSE_S = 2.0  # a worker that died is started again after this long (ne
 
 
 class _RemoteStore:
-    """The vector store as a worker sees it: ``query`` is run by the server process, over the pipe."""
+    """The vector store as a worker sees it: ``query`` and ``vectors`` are run by the server process, over the pipe."""
 
     def __init__(self, conn: Connection, location: str) -> None:
         self._conn = conn
@@ -56,12 +57,20 @@ class _RemoteStore:
         """The server opened the store (and checked it matches the model and chunker)."""
 
     def query(self, embedding: np.ndarray, n: int) -> list[tuple[str, float]]:
-        self._conn.send(("query", embedding, n))
+        result: list[tuple[str, float]] = self._ask("query", embedding, n)
+        return result
+
+    def vectors(self, chunk_ids: Sequence[str]) -> np.ndarray:
+        """The stored vectors of ``chunk_ids`` (a document's, for the second reading's topic cosine)."""
+        result: np.ndarray = self._ask("vectors", list(chunk_ids))
+        return result
+
+    def _ask(self, *request: Any) -> Any:
+        self._conn.send(request)
         kind, value = self._conn.recv()
         if kind == "error":
             raise value
-        result: list[tuple[str, float]] = value
-        return result
+        return value
 
 
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
@@ -235,10 +244,10 @@ class AnswerPool:
             worker.conn.send((question, history))
             while True:
                 kind, *payload = worker.conn.recv()
-                if kind == "query":
-                    embedding, n = payload
+                if kind in ("query", "vectors"):
                     try:
-                        worker.conn.send(("ok", self._store.query(embedding, n)))
+                        found = self._store.query(*payload) if kind == "query" else self._store.vectors(*payload)
+                        worker.conn.send(("ok", found))
                     except Exception as exc:  # e.g. a lost Chroma server: the worker raises it, and so do we
                         worker.conn.send(("error", exc))
                 elif kind == "done":
