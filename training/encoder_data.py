@@ -27,11 +27,11 @@ from pathlib import Path
 
 from index.keywords import terms
 from index.sentences import split_sentences
-from training.news_sets import NEWS, WIRE_WRITERS
+from training.news_sets import ENCODER_VALIDATION, NEWS, WIRE_WRITERS
 
 ROOT = Path(__file__).resolve().parent.parent
 SQUAD = ROOT / "dev_data" / "squad_train"
-VALID_WRITERS = frozenset({"w7", "w8", "w15", "w16"})
+VALID_WRITERS = frozenset(ENCODER_VALIDATION)
 ENCODER_WRITERS = frozenset(WIRE_WRITERS)
 TEST_ARTICLES = frozenset({"Frédéric_Chopin.txt", "Spectre__2015_film.txt", "To_Kill_a_Mockingbird.txt"})
 NEGATIVES_BY_TERMS = 8

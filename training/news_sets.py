@@ -9,6 +9,7 @@ from pathlib import Path
 
 NEWS = Path(__file__).resolve().parent / "news_qa"
 WIRE_WRITERS = tuple(f"w{n}" for n in range(1, 17))  # wire reports
+ENCODER_VALIDATION = ("w7", "w8", "w15", "w16")  # of the wire writers, those the answer encoder validates on
 STYLE_WRITERS = tuple(f"w{n}" for n in range(17, 25))  # news-analysis pieces in the seed articles' style
 WRITERS = (*WIRE_WRITERS, *STYLE_WRITERS)
 

@@ -34,13 +34,13 @@ import numpy as np
 
 from qa.extractive import HAND_SET_WEIGHTS, Sentence
 from qa.scorer import READING_FEATURES, SECOND_READING, SecondReading, reading_features
-from training.news_sets import STYLE_WRITERS, writer_set
+from training.news_sets import ENCODER_VALIDATION, STYLE_WRITERS, writer_set
 from training.train_scorer import Group, choose_penalty, fit, save_card, top1
 
 ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT = tuple(sorted((ROOT / "dev_data").glob("seed_own_dev*.jsonl")))
 CORPUS = ROOT / "corpus"
-VALIDATION = ("w7", "w8", "w15", "w16", *STYLE_WRITERS)
+VALIDATION = (*ENCODER_VALIDATION, *STYLE_WRITERS)
 CANDIDATES = 4
 BASE = np.array([*HAND_SET_WEIGHTS, 0.0, 0.0])  # the hand-set weights, and none yet for the two cosines
 

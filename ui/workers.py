@@ -7,8 +7,8 @@ caches) over the same data folder. The vector store stays in the server process,
 not safe for several processes (``index.lease``): a worker asks the server for a question's nearest chunks (and
 for the chunk vectors of the documents its second reading reads) over its pipe. The caller holds the index gate's
 read side while a worker answers, so no rebuild runs under it, and the catalog is WAL-mode SQLite, so a worker reads
-what the server last committed. Answers are the same as the
-server's own: same code, same data, and the caches only skip recomputing vectors.
+what the server last committed. Answers are the same as the server's own: same code, same data, and the caches only
+skip recomputing vectors.
 
 Workers start in the background; until one is ready (or when one dies), questions are answered in the server
 process as before. A generative answer streams from a language model server and mostly waits on the network,
