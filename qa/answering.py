@@ -113,24 +113,22 @@ COMPARISON_SILENT_TEXT = "On {party}, the articles don't say."
 
 @dataclass(frozen=True, slots=True)
 class RefusalPolicy:
-    """Refuse when the best sentence is weak or the question's rarest terms are nowhere in the answer's passage.
+    """Refuse when nothing retrieved is close in meaning (the bundled model's best cosine) or the question's rarest
+    terms are nowhere in the answer's passage.
 
     Thresholds were calibrated on the development questions (docs/TUNING.md). The coverage floor is low: a paraphrase
     shares few of its answer's words (0.20 refused one answerable development question in eight, 0.10 one in
     sixteen, on nine development sets), and what is off the articles' topic ("What is the population of Croatia?") is
-    refused by the other two and by the kind checks after the choice.
+    refused by the cosine floor and by the kind checks after the choice. A floor on the best sentence score (0.64)
+    was retired in the thirty-fifth session: where the other two let a question through, it refused 21 answerable
+    questions of the development sets and the training writers' news questions and no unanswerable one.
     """
 
-    min_score: float = 0.64
     min_dense: float = 0.35
     min_coverage: float = 0.10
 
     def refuse(self, signals: dict[str, float]) -> bool:
-        return (
-            signals["best_score"] < self.min_score
-            or signals["best_dense"] < self.min_dense
-            or signals["coverage"] < self.min_coverage
-        )
+        return signals["best_dense"] < self.min_dense or signals["coverage"] < self.min_coverage
 
 
 class Generator(Protocol):

@@ -47,7 +47,7 @@ def choosing_step(cross: Any, candidates: int, weight: float) -> dict[str, Any]:
         index = build_index(settings)
         index.sync()
         answerer = build_answerer(settings, index)
-        answerer.refusal = RefusalPolicy(min_score=-np.inf, min_dense=-np.inf, min_coverage=-np.inf)
+        answerer.refusal = RefusalPolicy(min_dense=-np.inf, min_coverage=-np.inf)
         ranked: list[list[ScoredSentence]] = []
         chooser = answerer.chooser
 

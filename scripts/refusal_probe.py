@@ -1,14 +1,14 @@
 """Probe: does answerability learned from SQuAD 2.0 training questions refuse better than the hand-set thresholds?
 
 Each question is asked through the real ``Answerer`` with refusal by threshold switched off, and the signals the
-hand-set ``RefusalPolicy`` reads are recorded (best sentence score, best cosine, the best sentence's and its
-passage's coverage of the question's terms, best passage cosine), with whether the office and answer-type check
-(``lacks_asked_type``) refused it afterwards. A logistic model over the signals (L2 penalty) is fitted on SQuAD 2.0
-*training* articles: answerable questions against unanswerable ones (SQuAD 2.0's unanswerables are written to
-share the article's words: the near-misses issue 15 names). Its threshold is set where it refuses 5% of the
-training answerables. Reported, learned against hand-set, on the articles held out of the fit and on the team's
-own development sets over the seed news articles: false refusals (answerables refused) and unanswerables refused,
-the type check applied after either policy, as answering applies it.
+hand-set ``RefusalPolicy`` read when this was measured are recorded (best sentence score, best cosine, the best
+sentence's and its passage's coverage of the question's terms, best passage cosine), with whether the office and
+answer-type check (``lacks_asked_type``) refused it afterwards. A logistic model over the signals (L2 penalty) is
+fitted on SQuAD 2.0 *training* articles: answerable questions against unanswerable ones (SQuAD 2.0's unanswerables
+are written to share the article's words: the near-misses issue 15 names). Its threshold is set where it refuses 5%
+of the training answerables. Reported, learned against hand-set, on the articles held out of the fit and on the
+team's own development sets over the seed news articles: false refusals (answerables refused) and unanswerables
+refused, the type check applied after either policy, as answering applies it.
 
 Run: ``python scripts/refusal_probe.py /path/to/train-v2.0.json [--answerable 1400] [--penalty 1.0]`` (the file of
 dev_data/squad_train/PROVENANCE.md; about five minutes on 2 cores). Measured and not taken: docs/TUNING.md,
@@ -76,7 +76,7 @@ def record(questions: Sequence[tuple[str, bool, str]], corpus: Path, work: Path)
     index = CorpusIndex(settings)
     index.sync()
     answerer = build_answerer(settings, index=index)
-    answerer.refusal = RefusalPolicy(min_score=-np.inf, min_dense=-np.inf, min_coverage=-np.inf)
+    answerer.refusal = RefusalPolicy(min_dense=-np.inf, min_coverage=-np.inf)
     out = []
     for question, answerable, article in questions:
         signals = answerer.answer(question).signals or {}
