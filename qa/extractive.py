@@ -24,7 +24,7 @@ from qa.offices import (
     titled_words,
 )
 from qa.related import RELATED_CREDIT, related_terms
-from qa.spelling import COMPOUND_PAIR, capitals
+from qa.spelling import CAPITALS, COMPOUND_PAIR, capitals, country_key
 from qa.types import Passage
 
 # Weights of the sentence score, fitted on the development questions (see docs/TUNING.md).
@@ -386,6 +386,30 @@ _ASKS_FOR_PLACE = re.compile(
 )
 # A place: a preposition of place before a name ("took place in Kyiv", "at the Royal Albert Hall"); group 1 the name.
 _PLACE = re.compile(r"\b(?:[Ii]n|[Aa]t|[Nn]ear|[Oo]utside|[Ii]nside|[Tt]hroughout)\s+(?:the\s+)?([A-Z][\w’'-]+)")
+# "In which city …?", "which Albanian town …": a place only a name answers (one: "which cities" may be answered by a
+# list of names, "Chengdu and Mianyang had…"), unlike "where", which "in relief centres" or
+# "at a licensed site offshore" answer as well as "in Kyiv". A name is written after a preposition of place ("based in
+# Toulouse", "from the port of Ranai"), before "-based" ("a Lagos-based company") or before "City".
+_ASKS_FOR_NAMED_PLACE = re.compile(
+    r"\b(?:which|what)\s+(?:[\w’'-]+\s+)?(?:city|town|village|municipality)\b(?![-’'])"
+    # Not someone or a body the place has ("Which city's mayor…?", "Which city council voted…?"): a name answers that.
+    r"(?!\s+(?:council|hall|officials?|authorit(?:y|ies)|government|administration|mayor|police|assembly)\b)",
+    re.I,
+)
+_PLACE_PREPOSITION = (
+    r"in|at|near|outside|inside|throughout|on|to|from|into|across|between|off|along|via|within|around|towards?|beside"
+)
+_NAMED_PLACE = re.compile(
+    rf"\b(?i:{_PLACE_PREPOSITION})\s+(?:the\s+)?([A-Z][\w’'-]+)|\b([A-Z][\w’'-]+)-based\b|\b([A-Z][\w’'-]+)\s+City\b"
+)
+# A country ("in Albania", "in the United States"), a continent ("in Central Asia") or a region named in the plural
+# ("in the Balkans") is no city.
+_COUNTRY = re.compile(
+    r"(?:(?:Central|Eastern|Western|Northern|Southern|South|North|East|West)\s+)?(?:Europe|Asia|Africa|Oceania)\b|(?:"
+    + "|".join(sorted({re.escape(c) for c in CAPITALS.values()}, key=len, reverse=True))
+    + r")\b"
+)
+_REGION = re.compile(r"the\s+[A-Z][\w’'-]*s", re.I)
 # "How much money …?", "How much did the funeral cost?": an amount of money, which is written in figures or with a
 # currency or a scale ("$100 million", "5,000 francs", "thousands of dollars"), never as a bare count ("the three
 # nations", which would answer "how many"). Asked directly: "considering how much he charged" is no such question.
@@ -504,6 +528,23 @@ def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
         if kind == "quantity" and not years_count and spanned and all(_YEAR.fullmatch(w) for w in spanned):
             continue  # "June 2023" says when, not how many (unless the question asks how long, how old, when)
         if not spanned or any(w not in given for w in spanned):
+            return True
+    return False
+
+
+def names_place(sentence: str, question: str) -> bool:
+    """``sentence`` names a place (``_NAMED_PLACE``) that ``question`` does not, nor another form of one it does ("in
+    Albania" for "which Albanian town", ``same_name``): "in Tirana" answers "In which city did the experts meet?",
+    "between the U.S. and Adriatic countries" does not answer "In which city will the meeting between the U.S. and
+    Adriatic countries be held?"."""
+    given = {w.lower() for w in _WORD.findall(question)}
+    for m in _NAMED_PLACE.finditer(sentence):
+        at = next(i for i in range(1, 4) if m.group(i))
+        place = m.group(at).lower().strip("’'-")
+        region = at == 1 and _REGION.search(m.group()) is not None
+        if country_key(place) or _COUNTRY.match(sentence, m.start(at)) or region:
+            continue  # "in Albania", "in the Balkans": no city
+        if place not in given and not any(same_name(place, word) for word in given):
             return True
     return False
 
@@ -670,8 +711,9 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
     """The question asks for a quantity ("how many", "how much", "what percentage"), an amount of money ("how much
     money": a figure, a currency or a scale) or a time ("when", "in which year") and none of ``sentences`` holds one
     (a figure or a number word; a year, a month or a date): they share
-    the question's words but not its answer, the near-miss a user must not be given as the answer. (Places are
-    looser: an article may give one in words the pattern misses, so a place question is never refused for it.)
+    the question's words but not its answer, the near-miss a user must not be given as the answer. A place is looser:
+    "where" is answered by "in relief centres" as well as by "in Kyiv", so only a question for a city, a town or a
+    village is refused, where no quote names a place (``names_place``) the question does not.
     Likewise an office: asked who holds it and not named, or named only as someone else's (``qa.offices``, which
     reads the holder's name in ``context``, the quotes' documents). And a kind ("What calibre of ammunition …?") the
     quotes do not say (``unspecified_kind``). And an age ("How old is …?") where the quotes give none, nor when the
@@ -690,6 +732,8 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
         return False
     if asks_for_outlet(question):
         return not any(names_outlet(s) for s in sentences)
+    if _ASKS_FOR_NAMED_PLACE.search(question):
+        return not any(names_place(s, question) for s in sentences)
     if unspecified_kind(question, sentences):
         return True
     holder = asked_holder(question)
