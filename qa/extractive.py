@@ -396,6 +396,14 @@ _ASKS_FOR_NAMED_PLACE = re.compile(
     r"(?!\s+(?:council|hall|officials?|authorit(?:y|ies)|government|administration|mayor|police|assembly)\b)",
     re.I,
 )
+# "Where will the meeting be held?", "where is the firm headquartered": where an event happens or a body sits, which
+# a name answers too ("in Tirana", "in Albania"); a thing's place ("Where are the controls located?") may be a common
+# noun ("on the earphone cable").
+_ASKS_WHERE_HELD = re.compile(
+    r"\bwhere\b[^?]*?\b(?:held|based|headquartered|signed|hosted|stationed|(?:take|takes|took|taking)\s+place|meet|met|"
+    r"convene[sd]?|gather(?:ed)?)\b",
+    re.I,
+)
 _PLACE_PREPOSITION = (
     r"in|at|near|outside|inside|throughout|on|to|from|into|across|between|off|along|via|within|around|towards?|beside"
 )
@@ -532,17 +540,17 @@ def holds_kind(kind: str, sentence: str, question: str = "") -> bool:
     return False
 
 
-def names_place(sentence: str, question: str) -> bool:
+def names_place(sentence: str, question: str, cities: bool = True) -> bool:
     """``sentence`` names a place (``_NAMED_PLACE``) that ``question`` does not, nor another form of one it does ("in
     Albania" for "which Albanian town", ``same_name``): "in Tirana" answers "In which city did the experts meet?",
     "between the U.S. and Adriatic countries" does not answer "In which city will the meeting between the U.S. and
-    Adriatic countries be held?"."""
+    Adriatic countries be held?". With ``cities``, a country, a continent or a region is no such place."""
     given = {w.lower() for w in _WORD.findall(question)}
     for m in _NAMED_PLACE.finditer(sentence):
         at = next(i for i in range(1, 4) if m.group(i))
         place = m.group(at).lower().strip("’'-")
         region = at == 1 and _REGION.search(m.group()) is not None
-        if country_key(place) or _COUNTRY.match(sentence, m.start(at)) or region:
+        if cities and (country_key(place) or _COUNTRY.match(sentence, m.start(at)) or region):
             continue  # "in Albania", "in the Balkans": no city
         if place not in given and not any(same_name(place, word) for word in given):
             return True
@@ -713,7 +721,8 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
     (a figure or a number word; a year, a month or a date): they share
     the question's words but not its answer, the near-miss a user must not be given as the answer. A place is looser:
     "where" is answered by "in relief centres" as well as by "in Kyiv", so only a question for a city, a town or a
-    village is refused, where no quote names a place (``names_place``) the question does not.
+    village is refused, where no quote names a place (``names_place``) the question does not, and a "where" for
+    where an event is held or a body is based, where no quote names one (a country will do).
     Likewise an office: asked who holds it and not named, or named only as someone else's (``qa.offices``, which
     reads the holder's name in ``context``, the quotes' documents). And a kind ("What calibre of ammunition …?") the
     quotes do not say (``unspecified_kind``). And an age ("How old is …?") where the quotes give none, nor when the
@@ -734,6 +743,8 @@ def lacks_asked_type(question: str, sentences: Sequence[str], context: Sequence[
         return not any(names_outlet(s) for s in sentences)
     if _ASKS_FOR_NAMED_PLACE.search(question):
         return not any(names_place(s, question) for s in sentences)
+    if _ASKS_WHERE_HELD.search(question):
+        return not any(names_place(s, question, cities=False) for s in sentences)
     if unspecified_kind(question, sentences):
         return True
     holder = asked_holder(question)

@@ -604,6 +604,14 @@ def test_a_question_for_a_city_or_town_wants_a_place_the_question_does_not_name(
     assert not lacks_asked_type("In which city was it signed?", ["It was signed in Athens."])
     assert not lacks_asked_type("Which cities had minor damage?", ["The five largest cities had minor damage."])
     assert not lacks_asked_type("Which city council approved the plan?", ["The council approved it."])
+    # "Where" for where an event is held or a body is based wants a name too, a country included; a thing's place
+    # does not ("on the earphone cable").
+    held = "Where will the charter meeting between the U.S. and the Adriatic countries be held?"
+    assert lacks_asked_type(held, [shares_the_words])
+    for named in ("The meeting will be held in Tirana.", "The meeting will be held in Albania."):
+        assert not lacks_asked_type(held, [named]), named
+    assert lacks_asked_type("Where is the group Sermeq Watch based?", ["Sermeq Watch said the dam was unsafe."])
+    assert not lacks_asked_type("Where are the controls located?", ["The control is on the earphone cable."])
     assert not lacks_asked_type("Where were the surviving children living?", ["They were living in relief centres."])
     assert not lacks_asked_type("What did the city council decide?", ["It approved the plan."])
 
