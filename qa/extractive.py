@@ -386,9 +386,9 @@ _ASKS_FOR_PLACE = re.compile(
 )
 # A place: a preposition of place before a name ("took place in Kyiv", "at the Royal Albert Hall"); group 1 the name.
 _PLACE = re.compile(r"\b(?:[Ii]n|[Aa]t|[Nn]ear|[Oo]utside|[Ii]nside|[Tt]hroughout)\s+(?:the\s+)?([A-Z][\w’'-]+)")
-# "In which city …?", "which Albanian town …": a place only a name answers (one: "which cities" may be answered by a
-# list of names, "Chengdu and Mianyang had…"), unlike "where", which "in relief centres" or
-# "at a licensed site offshore" answer as well as "in Kyiv". A name is written after a preposition of place ("based in
+# "In which city …?", "which Albanian town …": a place only a name answers, unlike "where", which "in relief centres"
+# or "at a licensed site offshore" answer as well as "in Kyiv". One city: "which cities" may be answered by a list of
+# names as the subject ("Chengdu and Mianyang had…"). A name is written after a preposition of place ("based in
 # Toulouse", "from the port of Ranai"), before "-based" ("a Lagos-based company") or before "City".
 _ASKS_FOR_NAMED_PLACE = re.compile(
     r"\b(?:which|what)\s+(?:[\w’'-]+\s+)?(?:city|town|village|municipality)\b(?![-’'])"
