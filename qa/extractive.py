@@ -417,7 +417,7 @@ _COUNTRY = re.compile(
     + "|".join(sorted({re.escape(c) for c in CAPITALS.values()}, key=len, reverse=True))
     + r")\b"
 )
-_REGION = re.compile(r"the\s+[A-Z][\w’'-]*s", re.I)
+_REGION = re.compile(r"the\s+[A-Z][\w’'-]*s\b", re.I)
 # "How much money …?", "How much did the funeral cost?": an amount of money, which is written in figures or with a
 # currency or a scale ("$100 million", "5,000 francs", "thousands of dollars"), never as a bare count ("the three
 # nations", which would answer "how many"). Asked directly: "considering how much he charged" is no such question.
