@@ -113,6 +113,7 @@ eval-own: install
 	$(BIN)/qa eval --dataset dev_data/seed_own_holdout8.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset dev_data/seed_own_holdout9.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset dev_data/seed_own_holdout10.jsonl --corpus corpus --baseline
+	$(BIN)/qa eval --dataset dev_data/seed_own_holdout11.jsonl --corpus corpus --baseline
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev2.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev3.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev4.jsonl --corpus corpus
@@ -123,6 +124,7 @@ eval-own: install
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev9.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev10.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/seed_own_dev11.jsonl --corpus corpus
+	$(BIN)/qa eval --dataset dev_data/seed_own_dev12.jsonl --corpus corpus
 	$(BIN)/qa eval --dataset dev_data/squad_train/questions.jsonl --corpus dev_data/squad_train/corpus
 	$(BIN)/qa eval --dataset dev_data/squad_train/typed.jsonl --corpus dev_data/squad_train/corpus
 	$(BIN)/qa eval --dataset dev_data/squad_train/where.jsonl --corpus dev_data/squad_train/corpus

@@ -11,6 +11,8 @@ question set, wrote it as JSONL (tests/test_evaluation.py checks its quotes); so
 2026-12-05/06, reported only). ``seed_own_dev11.jsonl`` (development) and ``seed_own_holdout10.jsonl`` (reported
 only), 40 q each, 2026-12-06, ask yes or no and name people, countries and bodies: 20 answerable, 20 near-misses,
 most of them naming someone or something no article mentions; each written by its own helper, the same way.
+``seed_own_dev12.jsonl`` (development, 50 q, the kinds and counts of dev10) and ``seed_own_holdout11.jsonl`` (reported
+only, 40 q, those of held-out 9), 2026-12-07, each by its own helper that read only the five articles.
 """
 
 from __future__ import annotations

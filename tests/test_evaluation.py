@@ -302,6 +302,7 @@ def test_own_question_sets_are_what_their_script_writes_and_every_quote_is_verba
         ("seed_own_holdout8.jsonl", 40),
         ("seed_own_holdout9.jsonl", 40),
         ("seed_own_holdout10.jsonl", 40),
+        ("seed_own_holdout11.jsonl", 40),
         ("seed_own_dev3.jsonl", 50),
         ("seed_own_dev4.jsonl", 50),
         ("seed_own_dev5.jsonl", 50),
@@ -311,11 +312,12 @@ def test_own_question_sets_are_what_their_script_writes_and_every_quote_is_verba
         ("seed_own_dev9.jsonl", 50),
         ("seed_own_dev10.jsonl", 50),
         ("seed_own_dev11.jsonl", 40),
+        ("seed_own_dev12.jsonl", 50),
     ],
 )
 def test_the_sets_written_as_jsonl_quote_their_articles_verbatim(name: str, size: int) -> None:
-    """``seed_own_holdout3.jsonl`` to ``seed_own_holdout10.jsonl`` and ``seed_own_dev3.jsonl`` to
-    ``seed_own_dev11.jsonl`` were written as JSONL by helpers that read only the articles (not through
+    """``seed_own_holdout3.jsonl`` to ``seed_own_holdout11.jsonl`` and ``seed_own_dev3.jsonl`` to
+    ``seed_own_dev12.jsonl`` were written as JSONL by helpers that read only the articles (not through
     ``dev_data/questions.py``): each evidence quote is a span of its article, and answerable means evidence."""
     texts = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "corpus").iterdir() if p.is_file()}
     rows = [json.loads(line) for line in (ROOT / "dev_data" / name).read_text(encoding="utf-8").splitlines()]

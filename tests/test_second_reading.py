@@ -19,7 +19,7 @@ from qa.extractive import Sentence
 from qa.meaning import AnswerEncoder
 from qa.scorer import READING_FEATURES, SECOND_READING, ScorerFileError, SecondReading, load_second_reading
 from qa.service import build_answerer
-from training.train_reading import BASE, CANDIDATES, RecordingReading, main
+from training.train_reading import BASE, CANDIDATES, DEVELOPMENT, RecordingReading, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,6 +89,8 @@ def test_the_shipped_card_was_fitted_on_development_questions_and_reads_better_w
     assert reading.candidates == card["candidates"] >= 2
     # The team's development sets only: no held-out or evaluation set.
     assert card["training"]["data"] and all(d.startswith("dev_data/seed_own_dev") for d in card["training"]["data"])
+    # `make train` fits on the same sets (a development set written later is not silently added to the refit).
+    assert sorted(p.relative_to(ROOT).as_posix() for p in DEVELOPMENT) == sorted(card["training"]["data"])
     # What the README and docs/ANSWER_SCORER.md say: each development set read by the weights fitted on the others,
     # and the validation writers' news questions, whose articles no weight was fitted on.
     held, writers = card["leave_one_set_out"], card["validation_writers"]
