@@ -70,7 +70,8 @@ from qa.spelling import names_written, respell, same_country
 from qa.types import Answer, AnswerSentence, Citation, Passage, StreamEvent
 
 SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
-DOCUMENT_CACHE_SIZE = 2_000  # documents' topic vectors for the second reading (~3 MB)
+DOCUMENT_CACHE_SIZE = 2_000  # documents' topic vectors for the second reading (~3 MB), and their headlines
+HEADLINE_WITHIN = 2_000  # a headline is near the top of its document (``headline_span`` looks no further)
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
 NO_TERMS_TEXT = "Please ask a question with at least one word to search for."
 CLOSEST_TEXT = "The articles don't answer this directly. The closest they come:"
@@ -193,6 +194,8 @@ class Answerer:
         self._sentence_vectors: LruCache[str, np.ndarray] = LruCache(SENTENCE_CACHE_SIZE)
         # Each document's topic vector (``_generic``), by its source and chunk ids: a changed document has new ids.
         self._documents: LruCache[tuple[str, tuple[str, ...]], np.ndarray] = LruCache(DOCUMENT_CACHE_SIZE)
+        # Each document's headline ("" where it has none), by its source and catalogued title (``_under_headlines``).
+        self._headlines: LruCache[tuple[str, str], str] = LruCache(DOCUMENT_CACHE_SIZE)
 
     def validate(self, question: str) -> str:
         """The cleaned question.
@@ -304,7 +307,7 @@ class Answerer:
         # Documents read already (where their lists of sources were not stored, or a list item's context was read),
         # for quoting.
         read: dict[str, str] = {}
-        pool = with_aliases(candidate_sentences(retrieval.passages), defined)
+        pool = self._under_headlines(with_aliases(candidate_sentences(retrieval.passages), defined), retrieval.passages)
         outlet = asks_for_outlet(standalone.question)  # "Which wire service broke the story…?"
         if not outlet:  # a list of sources answers only which outlet carried a story
             pool = self._outside_back_matter(pool, read)
@@ -408,6 +411,24 @@ class Answerer:
             standalone_question=standalone.text,
             signals=signals,
         )
+
+    def _under_headlines(self, pool: list[Sentence], passages: Sequence[Passage]) -> list[Sentence]:
+        """The sentences, each with its document's headline (``headline_span``: the line its catalogued title opens,
+        where the text has one), so that the words the headline states count for every sentence under it
+        (``qa.extractive.Coverage``). Whether a title is a headline is read once for each document and title, from
+        the top of the stored text."""
+        titles = {p.source: p.title for p in passages}
+        headlines: dict[str, str] = {}
+        for source in dict.fromkeys(s.source for s in pool):
+            key = (source, titles.get(source, ""))
+            headline = self._headlines.get(key)
+            if headline is None:
+                top = self.index.document_span(source, 0, HEADLINE_WITHIN)
+                span = headline_span(top[0], key[1]) if top is not None else None
+                headline = top[0][span[0] : span[1]].strip() if top is not None and span is not None else ""
+                self._headlines.put(key, headline)
+            headlines[source] = headline
+        return [replace(s, headline=headlines[s.source]) if headlines[s.source] else s for s in pool]
 
     def _unmentioned(self, question: str, query_terms: Sequence[str]) -> list[str]:
         """For a question answered yes or no (``asks_yes_no``), or one whose terms are all its names' (``query_terms``:
@@ -1078,7 +1099,7 @@ def headline_span(text: str, title: str) -> tuple[int, int] | None:
     shortened, "…"); None where the text does not hold it as a headline (a title from a file's metadata, or the
     opening sentence of a text with none)."""
     title = title.rstrip("…").strip()
-    at = text.find(title, 0, 2000) if len(title) >= 3 else -1
+    at = text.find(title, 0, HEADLINE_WITHIN) if len(title) >= 3 else -1
     if at < 0:
         return None
     end = text.find("\n", at)

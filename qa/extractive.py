@@ -62,6 +62,7 @@ class Sentence:
     passage_rank: int
     previous: str = ""
     aliases: str = ""  # the other form of each abbreviation the sentence uses ("HBV": "hepatitis B virus")
+    headline: str = ""  # its document's headline, where the text opens with one: what every sentence of it is about
 
     @property
     def matched(self) -> str:
@@ -227,7 +228,11 @@ class Coverage:
         self.compounds = compounds(question, question_terms) if question else {}
         self.related = {t: related_terms(t) for t in self.weights} if related and RELATED_CREDIT else {}
 
-    def __call__(self, text: str) -> float:
+    def __call__(self, text: str, headline: str = "") -> float:
+        """The share of the question's weighted terms in ``text``; a term of ``headline`` (the text's document's) counts
+        as found: a news sentence is read under its headline ("will kayo make weapons for export or only for
+        albania" is answered by "Expand production lines to meet both domestic and export demands." under "Albania
+        Authorizes State Firm KAYO to Produce Weapons and Ammunition")."""
         if not self.total:
             return 0.0
         index = _term_index(text)
@@ -235,6 +240,9 @@ class Coverage:
         for joined, parts in self.compounds.items():
             if joined in index.present:
                 found.update(parts)
+        if headline:
+            above = _term_index(headline)
+            found.update(t for t in self.weights if t not in found and _matches(t, above))
         near = sum(
             self.weights[t]
             for t, others in self.related.items()
@@ -975,9 +983,10 @@ def sentence_features(
     names = proper_names([s.text for s in sentences]) if stance else frozenset()
     titles = name_titles([s.text for s in sentences]) if stance else {}
     for i, sentence in enumerate(sentences):
-        lexical = coverage(sentence.matched)
+        lexical = coverage(sentence.matched, sentence.headline)
         # Coverage by the sentence together with the one before it (0 for a paragraph's first sentence).
-        in_context = coverage(sentence.previous + " " + sentence.matched) if sentence.previous else 0.0
+        before = sentence.previous + " " + sentence.matched
+        in_context = coverage(before, sentence.headline) if sentence.previous else 0.0
         if ANAPHORA_CONTEXT and sentence.previous and refers_back(sentence.text):
             # "This address later inspired …": the sentence is about what the one before it named.
             lexical += ANAPHORA_CONTEXT * max(0.0, in_context - lexical)

@@ -52,6 +52,7 @@ from qa.condense import (
 )
 from qa.extractive import (
     RESTATEMENT_COSINE,
+    Coverage,
     Sentence,
     abbreviations,
     adds_specifics,
@@ -239,7 +240,8 @@ def test_a_follow_up_leaning_on_a_pronoun_is_about_the_earlier_subject(answerer:
     assert not answer.refused
     assert "KAYO" in answer.citations[0].quote and "state-owned" in answer.citations[0].quote
     made = answerer.answer("what does it make", ["what is kayo"])
-    assert not made.refused and "KAYO" in made.citations[0].passage
+    # Of the seed articles only KAYO's names it; a sentence under its headline is about KAYO whether or not it does.
+    assert not made.refused and made.citations[0].source == "000_0c62668bd953e794.txt"
     # A follow-up naming its own subject is not read as the earlier one's ("and Serbia?" is about Serbia).
     serbia = answerer.answer("and serbia?", ["what did croatia say about military blocs"])
     assert "Serbian" in serbia.citations[0].quote
@@ -530,6 +532,33 @@ def test_a_headline_is_the_line_its_title_opens_whatever_it_ends_with() -> None:
     lead = "Tirana has authorized KAYO to make weapons.\nThe move was announced this week.\n"
     assert answering.headline_span(lead, "Tirana has authorized KAYO to make weapons.") is None
     assert answering.headline_span(lead, "Tirana has authorized KAYO…") is None
+
+
+def test_a_sentence_is_read_under_its_documents_headline(answerer: Answerer, seed_index: CorpusIndex) -> None:
+    # The words a headline states count as found in every sentence under it, and only there.
+    idf = {"kayo": 2.0, "export": 2.0}
+    sentence = "Expand production lines to meet both domestic and export demands."
+    headline = "Albania Authorizes State Firm KAYO to Produce Weapons and Ammunition"
+    assert lexical_coverage(["kayo", "export"], sentence, idf) == pytest.approx(0.5)
+    coverage = Coverage(["kayo", "export"], idf)
+    assert coverage(sentence, headline) == pytest.approx(1.0)
+    assert coverage("The summit took place in Kyiv.", headline) == pytest.approx(0.5)
+    # Of the seed articles, two open with a headline; the others open with their first sentence (catalogued as the
+    # title, and no headline): their sentences are read alone.
+    documents = seed_index.documents()
+    pool = [Sentence(source, 0, 1, "x", 0) for source in documents]
+    passages = [
+        Passage(f"{source}-0", source, record.title, None, 0, 1, "x", 0.0) for source, record in documents.items()
+    ]
+    read = {s.source: s.headline for s in answerer._under_headlines(pool, passages)}
+    for source, record in documents.items():
+        text = seed_index.document_text(source) or ""
+        first = text.strip().splitlines()[0]
+        if first.endswith("."):
+            assert read[source] == "", source
+        else:
+            assert read[source] == text[slice(*answering.headline_span(text, record.title))] != "", source
+    assert sum(bool(h) for h in read.values()) == 2
 
 
 def test_where_the_headline_and_the_text_disagree_the_answer_says_so_and_cites_both(
