@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -70,7 +71,7 @@ from qa.spelling import names_written, respell, same_country
 from qa.types import Answer, AnswerSentence, Citation, Passage, StreamEvent
 
 SENTENCE_CACHE_SIZE = 20_000  # ~30 MB of vectors
-DOCUMENT_CACHE_SIZE = 2_000  # documents' topic vectors for the second reading (~3 MB), and their headlines
+DOCUMENT_CACHE_SIZE = 2_000  # documents' topic vectors for the second reading (~3 MB)
 HEADLINE_WITHIN = 2_000  # a headline is near the top of its document (``headline_span`` looks no further)
 REFUSAL_TEXT = "The documents don't say. I found nothing in the indexed articles that answers this question."
 NO_TERMS_TEXT = "Please ask a question with at least one word to search for."
@@ -194,8 +195,6 @@ class Answerer:
         self._sentence_vectors: LruCache[str, np.ndarray] = LruCache(SENTENCE_CACHE_SIZE)
         # Each document's topic vector (``_generic``), by its source and chunk ids: a changed document has new ids.
         self._documents: LruCache[tuple[str, tuple[str, ...]], np.ndarray] = LruCache(DOCUMENT_CACHE_SIZE)
-        # Each document's headline ("" where it has none), by its source and catalogued title (``_under_headlines``).
-        self._headlines: LruCache[tuple[str, str], str] = LruCache(DOCUMENT_CACHE_SIZE)
 
     def validate(self, question: str) -> str:
         """The cleaned question.
@@ -307,7 +306,9 @@ class Answerer:
         # Documents read already (where their lists of sources were not stored, or a list item's context was read),
         # for quoting.
         read: dict[str, str] = {}
-        pool = self._under_headlines(with_aliases(candidate_sentences(retrieval.passages), defined), retrieval.passages)
+        pool = self._under_headlines(
+            with_aliases(candidate_sentences(retrieval.passages), defined), retrieval.passages, read
+        )
         outlet = asks_for_outlet(standalone.question)  # "Which wire service broke the story…?"
         if not outlet:  # a list of sources answers only which outlet carried a story
             pool = self._outside_back_matter(pool, read)
@@ -412,23 +413,33 @@ class Answerer:
             signals=signals,
         )
 
-    def _under_headlines(self, pool: list[Sentence], passages: Sequence[Passage]) -> list[Sentence]:
-        """The sentences, each with its document's headline (``headline_span``: the line its catalogued title opens,
-        where the text has one), so that the words the headline states count for every sentence under it
-        (``qa.extractive.Coverage``). Whether a title is a headline is read once for each document and title, from
-        the top of the stored text."""
+    def _under_headlines(
+        self, pool: list[Sentence], passages: Sequence[Passage], read: dict[str, str]
+    ) -> list[Sentence]:
+        """The sentences, each read under its document's headline (``headline_span``: the line its catalogued title
+        opens, where the text has one) and its section's heading (``section_headings``), so that the words they
+        state count for every sentence under them (``qa.extractive.Coverage``): "- Ensuring compliance with treaties
+        such as the Arms Trade Treaty (ATT)." is about Albania's arms production under "Balancing Defense Needs and
+        International Regulations in Albania’s Armament Production". Both are read from the documents' stored text,
+        once a question (``read``: source → text, filled), so that a changed document is read as it now is."""
         titles = {p.source: p.title for p in passages}
         headlines: dict[str, str] = {}
+        headings: dict[str, tuple[list[int], list[str]]] = {}
         for source in dict.fromkeys(s.source for s in pool):
-            key = (source, titles.get(source, ""))
-            headline = self._headlines.get(key)
-            if headline is None:
-                top = self.index.document_span(source, 0, HEADLINE_WITHIN)
-                span = headline_span(top[0], key[1]) if top is not None else None
-                headline = top[0][span[0] : span[1]].strip() if top is not None and span is not None else ""
-                self._headlines.put(key, headline)
-            headlines[source] = headline
-        return [replace(s, headline=headlines[s.source]) if headlines[s.source] else s for s in pool]
+            if source not in read:
+                read[source] = self.index.document_text(source) or ""
+            text = read[source]
+            span = headline_span(text[:HEADLINE_WITHIN], titles.get(source, ""))
+            headlines[source] = text[span[0] : span[1]].strip() if span is not None else ""
+            headings[source] = section_headings(text)
+        out = []
+        for sentence in pool:
+            starts, lines = headings[sentence.source]
+            above = bisect_left(starts, line_start(read[sentence.source], sentence.start))  # headings above its line
+            heading = lines[above - 1] if above else ""
+            over = " ".join(dict.fromkeys(h for h in (headlines[sentence.source], heading) if h))
+            out.append(replace(sentence, headline=over) if over else sentence)
+        return out
 
     def _unmentioned(self, question: str, query_terms: Sequence[str]) -> list[str]:
         """For a question answered yes or no (``asks_yes_no``), or one whose terms are all its names' (``query_terms``:
@@ -1191,6 +1202,24 @@ def list_lead_in(text: str, start: int) -> str:
 def section_title(line: str) -> bool:
     """``line`` is a title or a section's heading (``qa.extractive.is_heading``), not a list item."""
     return is_heading(line) and not LIST_ITEM.match(line)
+
+
+def line_start(text: str, at: int) -> int:
+    """Offset of the line holding ``at``."""
+    return text.rfind("\n", 0, at) + 1
+
+
+def section_headings(text: str) -> tuple[list[int], list[str]]:
+    """Where each line that is a section's heading (``section_title``) starts, in order, and the headings
+    (stripped): the heading of a line is the last one starting before it (``section_heading`` for one line)."""
+    starts: list[int] = []
+    lines: list[str] = []
+    for begin, end in line_spans(text):
+        line = text[begin:end]
+        if line.strip() and section_title(line):
+            starts.append(begin)
+            lines.append(line.strip())
+    return starts, lines
 
 
 def section_heading(text: str, start: int) -> str:

@@ -62,7 +62,8 @@ class Sentence:
     passage_rank: int
     previous: str = ""
     aliases: str = ""  # the other form of each abbreviation the sentence uses ("HBV": "hepatitis B virus")
-    headline: str = ""  # its document's headline, where the text opens with one: what every sentence of it is about
+    # What it is read under: its document's headline (where the text opens with one) and its section's heading.
+    headline: str = ""
 
     @property
     def matched(self) -> str:
@@ -232,7 +233,7 @@ class Coverage:
         """The share of the question's weighted terms in ``text``; a term of ``headline`` (the text's document's) counts
         as found: a news sentence is read under its headline ("will kayo make weapons for export or only for
         albania" is answered by "Expand production lines to meet both domestic and export demands." under "Albania
-        Authorizes State Firm KAYO to Produce Weapons and Ammunition")."""
+        Authorizes State Firm KAYO to Produce Weapons and Ammunition"), and under its section's heading."""
         if not self.total:
             return 0.0
         index = _term_index(text)

@@ -13,6 +13,7 @@ from conftest import EVAL_DATA, ROOT
 from index.builder import CorpusIndex
 from index.errors import IndexNotBuiltError, InvalidQuestionError
 from index.keywords import terms
+from index.sentences import line_spans
 from index.settings import Settings
 from qa import answering
 from qa.answering import (
@@ -550,7 +551,7 @@ def test_a_sentence_is_read_under_its_documents_headline(answerer: Answerer, see
     passages = [
         Passage(f"{source}-0", source, record.title, None, 0, 1, "x", 0.0) for source, record in documents.items()
     ]
-    read = {s.source: s.headline for s in answerer._under_headlines(pool, passages)}
+    read = {s.source: s.headline for s in answerer._under_headlines(pool, passages, {})}
     for source, record in documents.items():
         text = seed_index.document_text(source) or ""
         first = text.strip().splitlines()[0]
@@ -559,6 +560,20 @@ def test_a_sentence_is_read_under_its_documents_headline(answerer: Answerer, see
         else:
             assert read[source] == text[slice(*answering.headline_span(text, record.title))] != "", source
     assert sum(bool(h) for h in read.values()) == 2
+    # A sentence is read under its section's heading too (after the headline, where its document has one): the
+    # sentences below "Albania’s Strategic Decision: KAYO’s Role in National Defense Enhancement" are about KAYO.
+    under = 0
+    for source in documents:
+        text = seed_index.document_text(source) or ""
+        for start, end in line_spans(text):
+            line = text[start:end]
+            heading = answering.section_heading(text, start)
+            if not line.strip().endswith(".") or not heading or heading == read[source]:
+                continue
+            (sentence,) = answerer._under_headlines([Sentence(source, start, end, line, 0)], passages, {})
+            assert sentence.headline == " ".join(h for h in (read[source], heading) if h), (source, line)
+            under += 1
+    assert under >= 10
 
 
 def test_where_the_headline_and_the_text_disagree_the_answer_says_so_and_cites_both(
