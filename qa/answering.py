@@ -303,8 +303,8 @@ class Answerer:
         for passage in retrieval.passages:  # "hepatitis B virus (HBV)": a question may use either form
             for short, long in abbreviations(passage.text).items():
                 defined.setdefault(short, long)
-        # Documents read already (where their lists of sources were not stored, or a list item's context was read),
-        # for quoting.
+        # The candidate documents' texts, read once for the question (for their headings, lists of sources, list
+        # items' context, and quoting).
         read: dict[str, str] = {}
         pool = self._under_headlines(
             with_aliases(candidate_sentences(retrieval.passages), defined), retrieval.passages, read
