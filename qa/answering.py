@@ -6,6 +6,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -424,19 +425,15 @@ class Answerer:
         once a question (``read``: source → text, filled), so that a changed document is read as it now is."""
         titles = {p.source: p.title for p in passages}
         headlines: dict[str, str] = {}
-        headings: dict[str, tuple[list[int], list[str]]] = {}
         for source in dict.fromkeys(s.source for s in pool):
             if source not in read:
                 read[source] = self.index.document_text(source) or ""
             text = read[source]
             span = headline_span(text[:HEADLINE_WITHIN], titles.get(source, ""))
             headlines[source] = text[span[0] : span[1]].strip() if span is not None else ""
-            headings[source] = section_headings(text)
         out = []
         for sentence in pool:
-            starts, lines = headings[sentence.source]
-            above = bisect_left(starts, line_start(read[sentence.source], sentence.start))  # headings above its line
-            heading = lines[above - 1] if above else ""
+            heading = section_heading(read[sentence.source], sentence.start)
             over = " ".join(dict.fromkeys(h for h in (headlines[sentence.source], heading) if h))
             out.append(replace(sentence, headline=over) if over else sentence)
         return out
@@ -1204,14 +1201,10 @@ def section_title(line: str) -> bool:
     return is_heading(line) and not LIST_ITEM.match(line)
 
 
-def line_start(text: str, at: int) -> int:
-    """Offset of the line holding ``at``."""
-    return text.rfind("\n", 0, at) + 1
-
-
-def section_headings(text: str) -> tuple[list[int], list[str]]:
+@lru_cache(maxsize=256)
+def section_headings(text: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """Where each line that is a section's heading (``section_title``) starts, in order, and the headings
-    (stripped): the heading of a line is the last one starting before it (``section_heading`` for one line)."""
+    (stripped); found once for each text (answering asks for the heading of many of a document's sentences)."""
     starts: list[int] = []
     lines: list[str] = []
     for begin, end in line_spans(text):
@@ -1219,16 +1212,15 @@ def section_headings(text: str) -> tuple[list[int], list[str]]:
         if line.strip() and section_title(line):
             starts.append(begin)
             lines.append(line.strip())
-    return starts, lines
+    return tuple(starts), tuple(lines)
 
 
 def section_heading(text: str, start: int) -> str:
     """The heading of the section holding the line at ``start``: the nearest line above it that is a heading
     (``qa.extractive.is_heading``: no sentence punctuation, no table cells) and not a list item; "" where none."""
-    for line in _lines_above(text, start):
-        if line.strip() and section_title(line):
-            return line.strip()
-    return ""
+    starts, lines = section_headings(text)
+    above = bisect_left(starts, text.rfind("\n", 0, start) + 1)  # the headings starting before its line
+    return lines[above - 1] if above else ""
 
 
 def extend_over_list(text: str, start: int, end: int, limit: int = 400) -> int:
