@@ -469,8 +469,9 @@ class Answerer:
         listed = self.index.back_matter(sources)  # found when each document was indexed
         for source in sources:
             if source not in listed:  # indexed before they were stored, and not synced since: found here
-                text = read[source] = self.index.document_text(source) or ""
-                listed[source] = back_matter(text)
+                if source not in read:
+                    read[source] = self.index.document_text(source) or ""
+                listed[source] = back_matter(read[source])
         return [s for s in pool if not any(a <= s.start < b for a, b in listed[s.source])]
 
     def _by_meaning(
