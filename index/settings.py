@@ -53,11 +53,12 @@ class Settings(BaseSettings):
 
     top_k: int = Field(5, ge=1, le=50)
     max_question_chars: int = Field(2000, ge=10)
-    sentence_scorer: Literal["hand-set", "learned"] = Field(
-        "hand-set",
-        description="The weights that choose which candidate sentence to quote: the hand-set ones, or those "
-        "`make train` learns from SQuAD 2.0 training questions (qa/data/sentence_scorer.json; better on held-out "
-        "Wikipedia articles, worse on the team's news questions: docs/ANSWER_SCORER.md).",
+    sentence_scorer: Literal["news", "hand-set", "learned"] = Field(
+        "news",
+        description="The weights that choose which candidate sentence to quote: those `make train` learns from the "
+        "team's news questions (qa/data/news_scorer.json), the hand-set ones, or those it learns from SQuAD 2.0 "
+        "training questions (qa/data/sentence_scorer.json; better on held-out Wikipedia articles, worse on the "
+        "team's news questions): docs/ANSWER_SCORER.md.",
     )
 
     answer_encoder: bool = Field(

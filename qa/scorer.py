@@ -1,7 +1,10 @@
 """Learned weights of the choice of the sentence to quote.
 
-- ``qa/data/sentence_scorer.json``: the sentence score's weights, which ``make train`` (``training/train_scorer.py``)
-  fits on SQuAD 2.0 training questions asked through the real pipeline (opt-in: ``QA_SENTENCE_SCORER=learned``);
+- ``qa/data/news_scorer.json``: the sentence score's weights, which ``make train`` (``training/train_chooser.py``)
+  fits on the team's news questions asked through the real pipeline (answering's default,
+  ``QA_SENTENCE_SCORER=news``);
+- ``qa/data/sentence_scorer.json``: the same weights fitted on SQuAD 2.0 training questions
+  (``training/train_scorer.py``; opt-in: ``QA_SENTENCE_SCORER=learned``);
 - ``qa/data/second_reading.json``: the second reading of the best candidates, which weighs the same features and the
   answer encoder's cosine (``training/train_reading.py``, on the team's development questions; on with the answer
   encoder).
@@ -24,6 +27,7 @@ import numpy as np
 from index.errors import QAError
 from qa.extractive import FEATURES, Sentence, SentenceScorer
 
+NEWS_SCORER = Path(__file__).resolve().parent / "data" / "news_scorer.json"
 SHIPPED = Path(__file__).resolve().parent / "data" / "sentence_scorer.json"
 SECOND_READING = Path(__file__).resolve().parent / "data" / "second_reading.json"
 # What the second reading weighs: the sentence score's features, the answer encoder's cosine to the question, and how
@@ -69,6 +73,30 @@ def load_scorer(path: Path = SHIPPED) -> SentenceScorer:
     """
     weights, _ = _weights(path, FEATURES, "The sentence scorer's weights")
     return SentenceScorer(weights, name="learned", dense_boost=1.0)
+
+
+def load_news_scorer(path: Path = NEWS_SCORER) -> SentenceScorer:
+    """The sentence score learned from the team's news questions in ``path``. Fitted on the score as answering runs
+    it (the cosine's weight raised where the candidates share few of the question's words), it runs so.
+
+    Raises:
+        ScorerFileError: the file is missing, unreadable, or names other features than ``qa.extractive.FEATURES``.
+    """
+    weights, _ = _weights(path, FEATURES, "The news-fitted sentence score's weights")
+    return SentenceScorer(weights, name="news")
+
+
+def load_chooser(kind: str) -> SentenceScorer:
+    """The sentence score ``QA_SENTENCE_SCORER`` names: ``news`` (the default), ``learned`` (SQuAD) or ``hand-set``.
+
+    Raises:
+        ScorerFileError: the learned weights' file is missing or does not fit this version of the code.
+    """
+    if kind == "news":
+        return load_news_scorer()
+    if kind == "learned":
+        return load_scorer()
+    return SentenceScorer()
 
 
 def reading_features(features: np.ndarray, cosines: np.ndarray, generic: np.ndarray) -> np.ndarray:

@@ -6,9 +6,8 @@ from index.builder import CorpusIndex
 from index.embedding import Embedder
 from index.settings import Settings
 from qa.answering import Answerer
-from qa.extractive import SentenceScorer
 from qa.meaning import AnswerEncoder
-from qa.scorer import load_scorer, load_second_reading
+from qa.scorer import load_chooser, load_second_reading
 
 
 def build_index(settings: Settings, embedder: Embedder | None = None) -> CorpusIndex:
@@ -34,7 +33,7 @@ def build_answerer(
         from qa.generative import LLMGenerator
 
         generator = LLMGenerator(settings, index)
-    chooser = load_scorer() if settings.sentence_scorer == "learned" else SentenceScorer()
+    chooser = load_chooser(settings.sentence_scorer)
     meaning = reading = None
     if settings.answer_encoder:
         from index.embedding import bundled_model_path

@@ -83,6 +83,9 @@ def collect(
     from qa.evaluation.metrics import hits
     from qa.meaning import AnswerEncoder
 
+    # Recorded over the best candidates by the hand-set score, as the shipped card was: refitted over the best four by
+    # the news-fitted score answering runs (training/train_chooser.py), the reading chose worse through the pipeline
+    # (docs/TUNING.md, fortieth session). Its features are the candidates' own, whichever score ranked them.
     settings = Settings(corpus_dir=corpus, data_dir=work, chroma_url=None, sentence_scorer="hand-set")
     index = CorpusIndex(settings)
     index.sync()
