@@ -794,14 +794,12 @@ class Answerer:
         NATO’s Plans | …" is a milestone of Kosovo's only under "The following table outlines key milestones that
         could mark the trajectory of Kosovo-NATO relations in the coming years:", and "- Ensuring compliance with
         treaties such as the Arms Trade Treaty (ATT)." is about Albania's arms production only under "Balancing
-        Defense Needs and International Regulations in Albania’s Armament Production". ``read`` (source → text)
-        caches the documents."""
+        Defense Needs and International Regulations in Albania’s Armament Production". ``read`` (source → text) holds
+        every candidate's document (``_under_headlines`` read them)."""
         contexts: dict[int, str] = {}
         for i, candidate in enumerate(candidates):
             if not LIST_ITEM.match(candidate.text):
                 continue
-            if candidate.source not in read:
-                read[candidate.source] = self.index.document_text(candidate.source) or ""
             text = read[candidate.source]
             heading = "" if is_heading(candidate.text) else section_heading(text, candidate.start)
             lead = list_lead_in(text, candidate.start)

@@ -1296,7 +1296,7 @@ def test_a_list_item_is_read_with_its_lead_in_where_that_is_closer_to_the_questi
     ]
     vectors = answerer._embed_sentences([c.text for c in candidates])
     question = answerer.retriever.query_vector("What milestone is expected in 2026 for Kosovo and NATO?")
-    meaning = answerer._in_list_context(candidates, vectors, question, {})
+    meaning = answerer._in_list_context(candidates, vectors, question, {source: text})
     lead = list_lead_in(text, row)
     assert lead.startswith("The following table outlines key milestones")
     context = " ".join(dict.fromkeys(c for c in (section_heading(text, row), lead) if c))
@@ -1305,7 +1305,7 @@ def test_a_list_item_is_read_with_its_lead_in_where_that_is_closer_to_the_questi
     assert np.allclose(meaning[0], together)
     assert np.allclose(meaning[1], vectors[1])
     # Where the item alone is closer, it keeps its own vector.
-    alone = answerer._in_list_context(candidates[:1], vectors[:1], vectors[0], {})
+    alone = answerer._in_list_context(candidates[:1], vectors[:1], vectors[0], {source: text})
     assert np.allclose(alone[0], vectors[0])
 
 
