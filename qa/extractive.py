@@ -1020,8 +1020,10 @@ def dense_scale(best_lexical: float, boost: float = DENSE_BOOST) -> float:
 class SentenceScorer:
     """The sentence score: ``weights`` (one per name in ``FEATURES``) over ``sentence_features``, damped, the
     cosine's weight raised where the candidates share few of the question's words (``dense_scale``). The hand-set
-    weights are the default; ``qa.scorer.load_scorer`` gives the learned ones (``QA_SENTENCE_SCORER``), which were
-    fitted without the raise and run with ``dense_boost`` 1."""
+    weights are the default here (answering's first passes read them: what to embed, whether to answer); the
+    candidates are ranked with those ``QA_SENTENCE_SCORER`` names (``qa.scorer.load_chooser``): by default the ones
+    learned from the team's news questions, fitted with the raise, or those learned from SQuAD, fitted without it
+    and run with ``dense_boost`` 1."""
 
     weights: tuple[float, ...] = HAND_SET_WEIGHTS
     name: str = "hand-set"
