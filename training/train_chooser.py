@@ -32,6 +32,7 @@ import numpy as np
 from qa.extractive import FEATURES, HAND_SET_WEIGHTS, dense_scale
 from qa.scorer import NEWS_SCORER
 from training.news_sets import ENCODER_VALIDATION, STYLE_WRITERS, WIRE_WRITERS, writer_set
+from training.train_reading import CANDIDATES
 from training.train_scorer import Group, collect, fit, load_groups, save_card, save_groups
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +41,7 @@ VALIDATION = (*ENCODER_VALIDATION, *STYLE_WRITERS)
 DEVELOPMENT = tuple(sorted(ROOT / "dev_data" / f"seed_own_dev{n}.jsonl" for n in ("", *(str(i) for i in range(2, 13)))))
 CORPUS = ROOT / "corpus"
 PENALTIES = (1.0, 3.0, 10.0, 30.0, 100.0)
-READ_AGAIN = 4  # the candidates the second reading reads (``training.train_reading.CANDIDATES``)
+READ_AGAIN = CANDIDATES  # the candidates the second reading reads
 BASE = np.array(HAND_SET_WEIGHTS, dtype=float)
 
 
@@ -80,16 +81,23 @@ def writers(names: Sequence[str], limit: int | None, cache: Path | None) -> list
     return out
 
 
-def figures(groups: Sequence[Group], weights: np.ndarray) -> dict[str, float | int]:
-    """Of the groups holding a right candidate: how many, the share whose best-scored candidate is right, and the
-    share with a right one among the best ``READ_AGAIN``."""
-    found = [g for g in groups if g.right.any()]
-    first = among = 0
-    for g in found:
+def counts(groups: Sequence[Group], weights: np.ndarray) -> tuple[int, int, int]:
+    """Of the groups holding a right candidate: how many, how many have a right one first by ``weights`` (ties in
+    the candidates' order, as ``SentenceScorer.rank`` sorts), and how many among the best ``READ_AGAIN``."""
+    found = first = among = 0
+    for g in groups:
+        if not g.right.any():
+            continue
         order = np.argsort(-((g.features @ weights) * g.damp), kind="stable")
+        found += 1
         first += bool(g.right[order[0]])
         among += bool(g.right[order[:READ_AGAIN]].any())
-    n = len(found)
+    return found, first, among
+
+
+def figures(groups: Sequence[Group], weights: np.ndarray) -> dict[str, float | int]:
+    """``counts`` as shares: the best-scored candidate right, a right one among the best four."""
+    n, first, among = counts(groups, weights)
     return {
         "questions": n,
         "first": round(first / n, 4) if n else float("nan"),
@@ -101,14 +109,6 @@ def compared(groups: Sequence[Group], weights: np.ndarray) -> dict[str, dict[str
     return {"hand_set": figures(groups, BASE), "learned": figures(groups, weights)}
 
 
-def among_four(groups: Sequence[Group], weights: np.ndarray) -> int:
-    return sum(
-        bool(g.right[np.argsort(-((g.features @ weights) * g.damp), kind="stable")[:READ_AGAIN]].any())
-        for g in groups
-        if g.right.any()
-    )
-
-
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="train_chooser", description=__doc__.split("\n\n")[0])
     parser.add_argument("--writers", nargs="+", default=list(TRAINING), help="news writers trained on")
@@ -116,7 +116,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="the development sets' articles")
     parser.add_argument("--validation", nargs="*", default=list(VALIDATION), help="news writers that report")
     parser.add_argument("--limit", type=int, help="answerable questions asked per source article (all by default)")
-    parser.add_argument("--groups", type=Path, help="a folder of recorded questions: read where there, else written")
+    parser.add_argument(
+        "--groups", type=Path, help="a folder of recorded questions: each set's read where there (whatever --limit)"
+    )
     parser.add_argument("--output", type=Path, default=NEWS_SCORER)
     args = parser.parse_args(argv)
     from index.runtime import prepare_offline_runtime
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
     train = writers(args.writers, args.limit, args.groups)
     development = [g for d in args.development for g in recorded(d, args.corpus, d.stem, args.limit, args.groups)]
     fitted = {penalty: fit(train, BASE, penalty) for penalty in PENALTIES}
-    choice = {penalty: among_four(development, w) for penalty, w in fitted.items()}
+    choice = {penalty: counts(development, w)[2] for penalty, w in fitted.items()}
     penalty = max(PENALTIES, key=lambda p: (choice[p], p))
     weights = fitted[penalty]
     # Each training writer read by the weights fitted on the others.
