@@ -64,7 +64,7 @@ eval: install eval-own
 	$(BIN)/qa eval --dataset eval_data/external/covidqa_deepset_subset/rag_dataset.json --baseline
 
 # The sentence score answering runs (qa/data/news_scorer.json), learned from the team's news questions asked through
-# the real pipeline (training/train_chooser.py; about half an hour on 2 cores), the opt-in weights learned the same way
+# the real pipeline (training/train_chooser.py; about fifteen minutes on 2 cores), the opt-in weights learned the same way
 # from SQuAD 2.0 training questions (qa/data/sentence_scorer.json, training/train_scorer.py; about ten minutes), then
 # the answer encoder (qa/data/answer_encoder, training/train_encoder.py on the groups of training/encoder_data.py;
 # about twenty-five minutes), then the second reading of the best four candidates by the first score, which reads the

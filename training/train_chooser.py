@@ -15,7 +15,7 @@ score, so the penalty is the one under which the most of the team's development 
 hand-set weights). The card also reports, hand-set against learned, each training writer read by the weights fitted on
 the others, and the writers that train nothing here (w7, w8, w15, w16 and w17–w24, each over its own articles).
 
-Run: ``make train`` (``python -m training.train_chooser``; about half an hour on 2 cores, all of it answering) writes
+Run: ``make train`` (``python -m training.train_chooser``; about fifteen minutes on 2 cores, all of it answering) writes
 the card, before the second reading is fitted on the candidates this score ranks.
 """
 
