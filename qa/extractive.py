@@ -1016,6 +1016,12 @@ def dense_scale(best_lexical: float, boost: float = DENSE_BOOST) -> float:
     return 1.0 + (boost - 1.0) * (1.0 - max(best_lexical, 0.0) / WORDS_SHARED)
 
 
+def features_dense_scale(features: np.ndarray, boost: float = DENSE_BOOST) -> float:
+    """``dense_scale`` for one question's candidates (``sentence_features`` rows, at least one): read from the best
+    coverage among them. The score raises its cosine weight by it; training fits on the cosine column raised by it."""
+    return dense_scale(float(features[:, FEATURES.index("lexical")].max()), boost)
+
+
 @dataclass(frozen=True)
 class SentenceScorer:
     """The sentence score: ``weights`` (one per name in ``FEATURES``) over ``sentence_features``, damped, the
@@ -1050,7 +1056,7 @@ class SentenceScorer:
         """The sentences scored from their features, best first."""
         weights = np.array(self.weights, dtype=float)
         if len(features):
-            weights[0] *= dense_scale(float(features[:, 1].max()), self.dense_boost)
+            weights[0] *= features_dense_scale(features, self.dense_boost)
         scores = (features @ weights) * damp
         scored = [
             ScoredSentence(sentence, float(scores[i]), float(features[i, 0]), float(features[i, 1]))

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.extractive import FEATURES, HAND_SET_WEIGHTS, dense_scale
+from qa.extractive import FEATURES, HAND_SET_WEIGHTS, features_dense_scale
 from qa.scorer import NEWS_SCORER
 from training.news_sets import ENCODER_VALIDATION, STYLE_WRITERS, WIRE_WRITERS, writer_set
 from training.train_reading import CANDIDATES
@@ -51,7 +51,7 @@ def as_scored(groups: Sequence[Group], name: str) -> list[Group]:
     for g in groups:
         features = np.array(g.features, dtype=float)
         if len(features):
-            features[:, 0] *= dense_scale(float(features[:, 1].max()))
+            features[:, FEATURES.index("dense")] *= features_dense_scale(features)
         out.append(Group(features, g.damp, g.right, name))
     return out
 
