@@ -394,7 +394,9 @@ class Answerer:
             # "How did Serbia react to …?" where no candidate has Serbia say anything: the articles give no reaction.
             signals = {**signals, "no_statement_by_party": 1.0}
             return self._refusal(scored, query_terms, passages, standalone, signals, {**read, **texts})
-        other = self._disagreement(standalone.question, query_terms, retrieval.idf, citations[0], passages)
+        other = self._disagreement(
+            standalone.question, query_terms, retrieval.idf, citations[0], passages, {**read, **texts}
+        )
         if other is not None:  # a headline states another place than the answer: both are shown
             note = DISAGREEMENT_TEXT.format(quote=other.quote)
             quoted = next((c for c in citations if c.source == other.source and c.start <= other.start < c.end), None)
@@ -564,10 +566,14 @@ class Answerer:
         idf: dict[str, float],
         first: Citation,
         passages: Sequence[Passage],
+        read: dict[str, str],
     ) -> Citation | None:
         """A headline of a retrieved article that states another place than the answer's first quote for a "where"
         question ("Zelenskyy seeks support and arms at Balkan summit in Albania" against "The
-        summit, which took place in Kyiv"), cited; None when the sources agree or the question asks for none."""
+        summit, which took place in Kyiv"), cited; None when the sources agree or the question asks for none. A
+        headline is the line near a document's top that its catalogued title opens (``headline_span``, as
+        ``_under_headlines`` reads it): a text with none is catalogued under its opening sentence, which is no
+        headline. ``read`` (source → text, filled) holds the documents read already."""
         # Places only: a headline names its topic with figures and years ("2008 Sichuan earthquake", "Spectre (2015
         # film)") that are not the answer to "how many" or "when" (15 such false disagreements in 345 quantity and time
         # questions of the SQuAD training articles; none in their 194 "where" questions).
@@ -581,17 +587,23 @@ class Answerer:
         docs = self.retriever.documents()
         for source in dict.fromkeys([first.source, *(p.source for p in passages)]):
             doc = docs.get(source)
-            stated = places_named(doc.title) if doc else frozenset()
-            if doc is None or not stated or not stated.isdisjoint(answered):
+            if doc is None:
+                continue
+            if source not in read:
+                read[source] = self.index.document_text(source) or ""
+            text = read[source]
+            span = headline_span(text[:HEADLINE_WITHIN], doc.title)
+            if span is None or (source == first.source and first.start <= span[0] < first.end):
+                continue
+            headline = text[span[0] : span[1]]
+            stated = places_named(headline)
+            if not stated or not stated.isdisjoint(answered):
                 continue
             # The answer's own article's headline speaks to its topic; another article's must share the question's.
-            shared = coverage(doc.title)
+            shared = coverage(headline)
             if shared == 0 or (source != first.source and shared < needed):
                 continue
-            text = self.index.document_text(source) or ""  # read only for a headline that disagrees
-            at = text.find(doc.title)
-            if at >= 0 and not (source == first.source and first.start <= at < first.end):
-                return citation(0, source, doc, text, at, at + len(doc.title))
+            return citation(0, source, doc, text, *span)
         return None
 
     def _refusal(

@@ -598,6 +598,51 @@ def test_where_the_headline_and_the_text_disagree_the_answer_says_so_and_cites_b
         assert "disagree" not in answerer.answer(question).text
 
 
+VIENNA = (
+    "Foreign ministers hold security talks\n\nForeign ministers of six countries held security talks on Tuesday. The "
+    "talks took place in Vienna, at the invitation of the Austrian government. The ministers discussed border "
+    "security, cyber defence and joint training.\n"
+)
+PRAGUE_BODY = (
+    "Officials said the meeting would be followed by a summit of defence ministers later this year. The ministers "
+    "agreed to share intelligence on smuggling routes and to hold joint exercises.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("opening", "headline"),
+    [
+        # No headline: the text opens with a sentence, under which the article is catalogued. It is no headline.
+        ("The security talks of the foreign ministers were held in Prague.\n", None),
+        (
+            "Security talks of the foreign ministers held in Prague\n\n",
+            "Security talks of the foreign ministers held in Prague",
+        ),
+    ],
+    ids=["opening-sentence", "headline"],
+)
+def test_only_a_headline_is_cited_as_one_that_disagrees(
+    tmp_path: Path, embedder, opening: str, headline: str | None
+) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "vienna.txt").write_text(VIENNA, encoding="utf-8")
+    (corpus / "prague.txt").write_text(opening + PRAGUE_BODY, encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=corpus)
+    index = CorpusIndex(settings, embedder=embedder)
+    index.sync()
+    answer = build_answerer(settings, index).answer("Where did the foreign ministers hold the security talks?")
+    assert not answer.refused and "took place in Vienna" in answer.citations[0].quote
+    said = [c for c in answer.citations if c.source == "prague.txt"]
+    if headline is None:
+        assert "disagree" not in answer.text and not said
+        return
+    assert [c.quote for c in said] == [headline]
+    text = index.document_text("prague.txt") or ""
+    assert text[said[0].start : said[0].end] == headline
+    assert f"The sources disagree: a headline says “{headline}”. [{said[0].n}]" in answer.text
+
+
 def test_the_flagship_question_typed_without_capitals_or_question_mark(answerer: Answerer) -> None:
     answer = answerer.answer("what did croatia say about military blocs")
     assert not answer.refused
