@@ -264,11 +264,14 @@ class Answerer:
             compared is not None
             and self.generator is None
             and not (
-                extractive.citations and not extractive.refused and names_both(extractive.citations[0].quote, compared)
+                extractive.citations
+                and not extractive.refused
+                and contrasts_both(extractive.citations[0].quote, compared)
             )
             and self._both_indexed(compared)
         ):
-            # "How did Croatia and Serbia differ on the pact?" with no one sentence on both: each side in its own words.
+            # "How did Croatia and Serbia differ on the pact?" with no one sentence setting them against each other:
+            # each side in its own words.
             yield from _streamed(self.compare(compared, k))
             return
         if (
@@ -932,9 +935,23 @@ def year_unstated(question: str, citations: Sequence[Citation], texts: dict[str,
     return True
 
 
+# A sentence that sets one thing against another: "While the Pentagon … welcomed the agreement, the Serbian government
+# has expressed opposition".
+_CONTRAST = re.compile(
+    r"\b(?:while|whereas|but|however|unlike|although|though|instead|in contrast|differ\w*|difference\w*)\b", re.I
+)
+
+
 def names_both(text: str, compared: Comparison) -> bool:
     """``text`` names both parties of a comparison (a demonym counts: Serbia/Serbian)."""
     return all(lexical_coverage(terms(party), text, {}) > 0 for party in (compared.first, compared.second))
+
+
+def contrasts_both(text: str, compared: Comparison) -> bool:
+    """``text`` names both parties of a comparison and sets one against the other (``_CONTRAST``): it answers how they
+    differ on its own. A sentence that names them side by side ("Kosovo, Albania, and Croatia are solidifying their
+    defense pact") says nothing of a difference."""
+    return names_both(text, compared) and _CONTRAST.search(text) is not None
 
 
 def citation(n: int, source: str, doc: DocumentRecord | None, text: str, start: int, end: int) -> Citation:

@@ -18,6 +18,7 @@ from index.settings import Settings
 from qa import answering
 from qa.answering import (
     CLOSEST_TEXT,
+    COMPARISON_TEXT,
     MAX_CLOSEST,
     REFUSAL_TEXT,
     Answerer,
@@ -25,6 +26,7 @@ from qa.answering import (
     article_sections,
     as_written,
     context_window,
+    contrasts_both,
     extend_over_list,
     extend_restatement,
     extend_to_asked_type,
@@ -32,6 +34,7 @@ from qa.answering import (
     include_antecedent,
     lead_span,
     list_lead_in,
+    names_both,
     previous_sentence,
     section_heading,
     section_title,
@@ -41,6 +44,7 @@ from qa.answering import (
 from qa.cache import LruCache
 from qa.cli import main
 from qa.condense import (
+    Comparison,
     asks_for_heading,
     asks_for_one_article,
     asks_yes_no,
@@ -1540,6 +1544,13 @@ def test_a_comparison_cites_each_side(answerer: Answerer) -> None:
     assert len(both.citations) >= 1 and "On Serbia" not in both.text
     quote = both.citations[0].quote
     assert "Pentagon" in quote and "Serbian" in quote
+    # A sentence naming both side by side says nothing of how they differ: each side is answered on its own.
+    compared = comparison("how did albania and croatia differ on the pact")
+    assert compared is not None
+    assert contrasts_both(quote, Comparison("Serbia", "Pentagon"))
+    side_by_side = "Kosovo, Albania, and Croatia are solidifying their defense pact into actionable steps."
+    assert names_both(side_by_side, compared) and not contrasts_both(side_by_side, compared)
+    assert answerer.answer("how did albania and croatia differ on the pact").text.startswith(COMPARISON_TEXT)
     # Parties the documents never name: answered as any question (here: nothing related at all).
     assert answerer.answer("how do mitochondria and chloroplasts differ").refused
 
