@@ -319,9 +319,11 @@ _REASON = re.compile(
     r"caus(?:e|es|ed) by|led to|leads? to)\b",
     re.I,
 )
+# A year, a month, a century or a decade; "may" only beside a day or after a preposition, as ``_TIME`` reads it ("KAYO's
+# initiatives may open doors" tells no time).
 _YEAR_OR_DATE = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"century|decade)s?\b",
+    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|june|july|august|september|october|november|december|"
+    r"(?:in|of|on|since|until|by) may|may \d{1,2}|\d{1,2} may|century|decade)s?\b",
     re.I,
 )
 _TOKEN = re.compile(r"[\w’'-]+")  # a word, with its apostrophes and hyphens ("Kosovo’s", "state-owned")

@@ -268,6 +268,10 @@ def test_sentence_features() -> None:
     assert answer_type_match("How many tanks?", "It will build 40 tanks.") == 1.0
     assert answer_type_match("How many tanks?", "It will build tanks.") == 0.0
     assert answer_type_match("When was it signed?", "It was signed in March 2024.") == 1.0
+    # "May" the month, not "may" the verb.
+    assert answer_type_match("When was it signed?", "It was signed in May.") == 1.0
+    assert answer_type_match("When was it signed?", "It was signed on May 9.") == 1.0
+    assert answer_type_match("When was it signed?", "KAYO's initiatives may open doors for partnerships.") == 0.0
     # A "why" question is answered by a sentence that gives a cause or a purpose.
     why = "Why did the emperor pay a small fortune in gifts?"
     assert answer_type_match(why, "He paid them in order to keep his vassals loyal.") == 1.0
