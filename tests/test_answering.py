@@ -642,8 +642,8 @@ def test_only_a_headline_is_cited_as_one_that_disagrees(
     answer = build_answerer(settings, index).answer("Where did the foreign ministers hold the security talks?")
     assert not answer.refused and "took place in Vienna" in answer.citations[0].quote
     said = [c for c in answer.citations if c.source == "prague.txt"]
-    if headline is None:
-        assert "disagree" not in answer.text and not said
+    if headline is None:  # its opening sentence may still be quoted, as any sentence is, but not as a headline
+        assert "disagree" not in answer.text
         return
     assert [c.quote for c in said] == [headline]
     text = index.document_text("prague.txt") or ""
