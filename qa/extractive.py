@@ -319,13 +319,13 @@ _REASON = re.compile(
     r"caus(?:e|es|ed) by|led to|leads? to)\b",
     re.I,
 )
-# A year, a month, a century or a decade; "may" only beside a day or after a preposition, as ``_TIME`` reads it ("KAYO's
-# initiatives may open doors" tells no time).
-_YEAR_OR_DATE = re.compile(
-    r"\b(1[5-9]\d\d|20\d\d|january|february|march|april|june|july|august|september|october|november|december|"
-    r"(?:in|of|on|since|until|by) may|may \d{1,2}|\d{1,2} may|century|decade)s?\b",
-    re.I,
+# A month's name; "may" only beside a day or after a preposition ("KAYO's initiatives may open doors" tells no time).
+_MONTH = (
+    r"january|february|march|april|june|july|august|september|october|november|december|"
+    r"(?:in|of|on|since|until|by) may|may \d{1,2}|\d{1,2} may"
 )
+# A year, a month, a century or a decade.
+_YEAR_OR_DATE = re.compile(rf"\b(1[5-9]\d\d|20\d\d|{_MONTH}|century|decade)s?\b", re.I)
 _TOKEN = re.compile(r"[\w’'-]+")  # a word, with its apostrophes and hyphens ("Kosovo’s", "state-owned")
 _WORD = re.compile(r"\w+")  # a word or a number, as the kind checks compare them ("June", "2023", "69" of "69,197")
 _PROPER = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
@@ -373,12 +373,10 @@ _RELATIVE = (
 )
 _RELATIVE_TIME = re.compile(rf"(?:{_RELATIVE})$", re.I)
 # A time a "when" question can be answered with: a year of three or four figures ("1407", "the 1990s"), a day of a
-# month ("the 5th"), a month ("may" only beside a day or after a preposition), a century or decade, a weekday, a
-# relative time.
+# month ("the 5th"), a month (``_MONTH``), a century or decade, a weekday, a relative time.
 _TIME = re.compile(
-    r"\b\d{3,4}s?\b|\b\d{1,2}(?:st|nd|rd|th)\b|\b(?:january|february|march|april|june|july|august|september|"
-    r"october|november|december|(?:in|of|on|since|until|by) may|may \d{1,2}|\d{1,2} may|century|centuries|"
-    rf"decades?|{_RELATIVE}|(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
+    rf"\b\d{{3,4}}s?\b|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:{_MONTH}|century|centuries|decades?|{_RELATIVE}|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day)\b",
     re.I,
 )
 _ASKS_FOR_DATE = re.compile(r"\b(?:what|which)\s+(?:exact\s+|specific\s+|precise\s+)?(?:date|day)\b", re.I)
