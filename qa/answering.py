@@ -431,9 +431,7 @@ class Answerer:
         titles = {p.source: p.title for p in passages}
         headlines: dict[str, str] = {}
         for source in dict.fromkeys(s.source for s in pool):
-            if source not in read:
-                read[source] = self.index.document_text(source) or ""
-            text = read[source]
+            text = self._text(source, read)
             span = headline_span(text[:HEADLINE_WITHIN], titles.get(source, ""))
             headlines[source] = text[span[0] : span[1]].strip() if span is not None else ""
         out = []
@@ -442,6 +440,13 @@ class Answerer:
             over = " ".join(dict.fromkeys(h for h in (headlines[sentence.source], heading) if h))
             out.append(replace(sentence, headline=over) if over else sentence)
         return out
+
+    def _text(self, source: str, read: dict[str, str]) -> str:
+        """The document's stored text, read once a question: ``read`` (source → text) holds the documents read
+        already, and is filled."""
+        if source not in read:
+            read[source] = self.index.document_text(source) or ""
+        return read[source]
 
     def _unmentioned(self, question: str, query_terms: Sequence[str]) -> list[str]:
         """For a question answered yes or no (``asks_yes_no``), or one whose terms are all its names' (``query_terms``:
@@ -474,9 +479,7 @@ class Answerer:
         listed = self.index.back_matter(sources)  # found when each document was indexed
         for source in sources:
             if source not in listed:  # indexed before they were stored, and not synced since: found here
-                if source not in read:
-                    read[source] = self.index.document_text(source) or ""
-                listed[source] = back_matter(read[source])
+                listed[source] = back_matter(self._text(source, read))
         return [s for s in pool if not any(a <= s.start < b for a, b in listed[s.source])]
 
     def _by_meaning(
@@ -592,9 +595,7 @@ class Answerer:
             doc = docs.get(source)
             if doc is None:
                 continue
-            if source not in read:
-                read[source] = self.index.document_text(source) or ""
-            text = read[source]
+            text = self._text(source, read)
             span = headline_span(text[:HEADLINE_WITHIN], doc.title)
             if span is None or (source == first.source and first.start <= span[0] < first.end):
                 continue
