@@ -32,7 +32,7 @@ import numpy as np
 from qa.extractive import FEATURES, HAND_SET_WEIGHTS, features_dense_scale
 from qa.scorer import NEWS_SCORER
 from training.news_sets import ENCODER_VALIDATION, STYLE_WRITERS, WIRE_WRITERS, writer_set
-from training.train_reading import CANDIDATES
+from training.train_reading import CANDIDATES, pooled
 from training.train_scorer import Group, collect, fit, load_groups, save_card, save_groups
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,17 +136,7 @@ def main(argv: list[str] | None = None) -> dict:
         others = fit([g for g in train if g.article != writer], BASE, penalty)
         left_out.append(figures([g for g in train if g.article == writer], others))
     validation = writers(args.validation, args.limit, args.groups)
-
-    def pooled(parts: Sequence[dict[str, float | int]]) -> dict[str, float | int]:
-        n = sum(int(p["questions"]) for p in parts)
-        return {
-            "questions": n,
-            **{
-                key: round(sum(float(p[key]) * int(p["questions"]) for p in parts) / n, 4) if n else float("nan")
-                for key in ("first", "among_best_four")
-            },
-        }
-
+    questions = sum(int(p["questions"]) for p in left_out)
     card = {
         "features": list(FEATURES),
         "weights": [round(float(w), 4) for w in weights],
@@ -160,7 +150,9 @@ def main(argv: list[str] | None = None) -> dict:
         },
         "leave_one_writer_out": {
             "hand_set": figures(train, BASE),
-            "learned": pooled(left_out) if len(left_out) > 1 else {},
+            "learned": {"questions": questions, **pooled(left_out, ("first", "among_best_four"))}
+            if len(left_out) > 1
+            else {},
         },
         "development": {
             "data": [str(d.relative_to(ROOT)) if d.is_relative_to(ROOT) else str(d) for d in args.development],

@@ -147,13 +147,18 @@ def leave_one_set_out(groups: Sequence[Group], penalty: float) -> dict[str, dict
     return out
 
 
+def pooled(parts: Sequence[dict[str, float | int]], keys: Sequence[str]) -> dict[str, float]:
+    """The parts' shares ``keys`` together, each part weighed by its questions."""
+    n = sum(int(p["questions"]) for p in parts)
+    return {
+        key: round(sum(float(p[key]) * int(p["questions"]) for p in parts) / n, 4) if n else float("nan")
+        for key in keys
+    }
+
+
 def totals(by_set: dict[str, dict[str, float | int]]) -> dict[str, float]:
     """The sets' shares together, each weighed by its questions."""
-    n = sum(int(f["questions"]) for f in by_set.values())
-    return {
-        key: round(sum(float(f[key]) * int(f["questions"]) for f in by_set.values()) / n, 4) if n else float("nan")
-        for key in ("sentence_score", "second_reading")
-    }
+    return pooled(list(by_set.values()), ("sentence_score", "second_reading"))
 
 
 def main(argv: list[str] | None = None) -> dict:
